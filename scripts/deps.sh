@@ -1,0 +1,38 @@
+#!/bin/sh
+# Checks every build dependency with pkg-config and installs what is missing
+# (Debian/Ubuntu: apt-get). Elsewhere prints the packages to install.
+set -eu
+
+# pkg-config module -> Debian package
+need="libcrypto:libssl-dev libssl:libssl-dev expat:libexpat1-dev cmocka:libcmocka-dev"
+tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang"
+
+missing=""
+command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
+for pair in $need; do
+    mod=${pair%%:*}; pkg=${pair#*:}
+    if ! pkg-config --exists "$mod" 2>/dev/null; then
+        case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg";; esac
+    fi
+done
+for pair in $tools; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+# libFuzzer's runtime ships with clang's compiler-rt on Debian.
+if command -v clang >/dev/null 2>&1 && ! clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /; then
+    missing="$missing libclang-rt-dev"
+fi
+missing=$(echo $missing)
+[ -z "$missing" ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1; then
+    echo "deps: installing $missing"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+else
+    echo "deps: please install the packages providing: $missing" >&2
+    exit 1
+fi
