@@ -1,0 +1,448 @@
+/*
+ * sc_cert.c - certificate policy (docs/PROTOCOL.md 8). The interface and
+ * every error are documented in sc_cert.h.
+ *
+ * Nothing here parses X.509 by hand: DER goes to d2i_X509, names to
+ * GENERAL_NAMES, paths to X509_verify_cert. What this file adds is the
+ * protocol's policy (user IDs, EKU, key types, allow and block lists) and the
+ * mapping of OpenSSL's verifier errors to our alerts. Time comes from the
+ * caller, never from the clock (sans-I/O).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "sixchat/error.h"
+#include "sc_cert.h"
+
+/*
+ * OpenSSL security level 2 (112-bit keys, no SHA-1 signatures) applied to
+ * every certificate in the path, so a weak CA key or digest is refused too,
+ * not only a weak leaf key.
+ */
+#define SC_CERT_AUTH_LEVEL 2
+
+/* ASCII only: a locale must never change who matches a block list. */
+static int ascii_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int id_equal(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b)) return 0;
+    }
+    return *a == *b;
+}
+
+static int id_listed(char *const *list, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (id_equal(list[i], id)) return 1;
+    }
+    return 0;
+}
+
+/* Fingerprints are public values, so a plain memcmp is fine here. */
+static int fp_listed(const uint8_t (*list)[32], size_t n, const uint8_t fp[32])
+{
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(list[i], fp, 32) == 0) return 1;
+    }
+    return 0;
+}
+
+/* ---- policy ------------------------------------------------------------ */
+
+int sc_policy_init(sc_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->store = X509_STORE_new();
+    return p->store != NULL ? SC_OK : SC_ERR_NOMEM;
+}
+
+static void free_ids(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+/* Safe on a zeroed or already freed policy (sc_config frees after a failed init). */
+void sc_policy_free(sc_policy *p)
+{
+    if (p == NULL) return;
+    X509_STORE_free(p->store);
+    free_ids(p->allow_ids, p->n_allow_ids);
+    free_ids(p->block_ids, p->n_block_ids);
+    free(p->allow_issuers);
+    free(p->block_issuers);
+    memset(p, 0, sizeof *p);
+}
+
+/*
+ * All certificates are read before any is added, so a PEM buffer that fails
+ * half-way leaves the trust anchors as they were.
+ */
+int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len)
+{
+    int ret = SC_ERR_PARSE;
+    BIO *bio = NULL;
+    STACK_OF(X509) *certs = NULL;
+    X509 *x = NULL;
+    unsigned long e;
+
+    if (p == NULL || p->store == NULL || pem == NULL || len == 0 || len > INT_MAX) return ret;
+    ERR_set_mark();
+    bio = BIO_new_mem_buf(pem, (int)len);
+    certs = sk_X509_new_null();
+    if (bio == NULL || certs == NULL) {
+        ret = SC_ERR_NOMEM;
+        goto out;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(certs, x)) {
+            X509_free(x);
+            ret = SC_ERR_NOMEM;
+            goto out;
+        }
+    }
+    /* Running out of PEM blocks ends the loop; any other failure is bad input. */
+    e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) goto out;
+    if (sk_X509_num(certs) == 0) goto out;
+    for (int i = 0; i < sk_X509_num(certs); i++) {
+        if (!X509_STORE_add_cert(p->store, sk_X509_value(certs, i))) {
+            ret = SC_ERR_NOMEM;
+            goto out;
+        }
+        p->n_anchors++;
+    }
+    ret = SC_OK;
+out:
+    ERR_pop_to_mark();
+    sk_X509_pop_free(certs, X509_free);
+    BIO_free(bio);
+    return ret;
+}
+
+static int add_id(char ***list, size_t *n, const char *user_id)
+{
+    if (!sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
+    if (id_listed(*list, *n, user_id)) return SC_OK;
+    char *copy = strdup(user_id);
+    char **grown = realloc(*list, (*n + 1) * sizeof **list);
+    if (copy == NULL || grown == NULL) {
+        free(copy);
+        /* A failed realloc leaves the old block valid; a successful one replaced it. */
+        if (grown != NULL) *list = grown;
+        return SC_ERR_NOMEM;
+    }
+    grown[*n] = copy;
+    *list = grown;
+    (*n)++;
+    return SC_OK;
+}
+
+static int add_fp(uint8_t (**list)[32], size_t *n, const uint8_t fp[32])
+{
+    if (fp == NULL) return SC_ERR_ARG;
+    if (fp_listed(*list, *n, fp)) return SC_OK;
+    uint8_t(*grown)[32] = realloc(*list, (*n + 1) * sizeof **list);
+    if (grown == NULL) return SC_ERR_NOMEM;
+    memcpy(grown[*n], fp, 32);
+    *list = grown;
+    (*n)++;
+    return SC_OK;
+}
+
+int sc_policy_allow_id(sc_policy *p, const char *user_id)
+{
+    return add_id(&p->allow_ids, &p->n_allow_ids, user_id);
+}
+
+int sc_policy_block_id(sc_policy *p, const char *user_id)
+{
+    return add_id(&p->block_ids, &p->n_block_ids, user_id);
+}
+
+int sc_policy_allow_issuer(sc_policy *p, const uint8_t fp[32])
+{
+    return add_fp(&p->allow_issuers, &p->n_allow_issuers, fp);
+}
+
+int sc_policy_block_issuer(sc_policy *p, const uint8_t fp[32])
+{
+    return add_fp(&p->block_issuers, &p->n_block_issuers, fp);
+}
+
+/* ---- user IDs ---------------------------------------------------------- */
+
+/* Validates the n bytes at s: local@domain, printable ASCII without spaces. */
+static int valid_user_id_bytes(const unsigned char *s, size_t n)
+{
+    size_t at = 0, n_at = 0;
+
+    if (n == 0 || n > SC_USER_ID_MAX) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] <= 0x20 || s[i] >= 0x7f) return 0; /* also refuses an embedded NUL */
+        if (s[i] == '@') {
+            at = i;
+            n_at++;
+        }
+    }
+    return n_at == 1 && at > 0 && at < n - 1;
+}
+
+int sc_cert_valid_user_id(const char *s)
+{
+    if (s == NULL) return 0;
+    size_t n = strnlen(s, SC_USER_ID_MAX + 1);
+    return valid_user_id_bytes((const unsigned char *)s, n);
+}
+
+int sc_cert_user_id(X509 *x, char *out, size_t cap)
+{
+    int ret = SC_ERR_BAD_CERTIFICATE;
+    GENERAL_NAMES *names = NULL;
+
+    if (x == NULL || out == NULL || cap <= SC_USER_ID_MAX) return SC_ERR_ARG;
+    out[0] = '\0';
+    /* NULL also when the extension is absent, malformed or present twice. */
+    names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) return ret;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (gn->type != GEN_EMAIL) continue;
+        /* The first rfc822Name is the user ID; an invalid one is not skipped. */
+        const ASN1_IA5STRING *s = gn->d.rfc822Name;
+        size_t n = (size_t)ASN1_STRING_length(s);
+        if (valid_user_id_bytes(ASN1_STRING_get0_data(s), n)) {
+            memcpy(out, ASN1_STRING_get0_data(s), n);
+            out[n] = '\0';
+            ret = SC_OK;
+        }
+        break;
+    }
+    GENERAL_NAMES_free(names);
+    return ret;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* One DER certificate, refusing trailing bytes (a second encoding of the same cert). */
+static int decode_one(const uint8_t *der, size_t len, X509 **out)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+
+    if (x == NULL) {
+        unsigned long e = ERR_peek_last_error();
+        return ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE ? SC_ERR_NOMEM : SC_ERR_BAD_CERTIFICATE;
+    }
+    if ((size_t)(p - der) != len) {
+        X509_free(x);
+        return SC_ERR_BAD_CERTIFICATE;
+    }
+    *out = x;
+    return SC_OK;
+}
+
+int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n, sc_peer_chain *out)
+{
+    int ret;
+    X509 *x = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (n == 0) return SC_ERR_CERTIFICATE_REQUIRED;
+    if (n > SC_CERT_MAX_CHAIN) return SC_ERR_DECODE_ERROR;
+    if (der == NULL || len == NULL) return SC_ERR_ARG;
+    /* Limits first, before any decoding work (docs/wire-notes.md, Limits). */
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] > SC_CERT_MAX_DER) return SC_ERR_DECODE_ERROR;
+        if (der[i] == NULL || len[i] == 0) return SC_ERR_BAD_CERTIFICATE;
+    }
+
+    ERR_set_mark();
+    ret = decode_one(der[0], len[0], &out->leaf);
+    if (ret != SC_OK) goto out;
+    ret = sc_cert_user_id(out->leaf, out->user_id, sizeof out->user_id);
+    if (ret != SC_OK) goto out;
+    /* Hash the bytes we were given: no re-encoding of the decoded leaf. */
+    SHA256(der[0], len[0], out->fingerprint);
+
+    ret = SC_ERR_NOMEM;
+    out->untrusted = sk_X509_new_reserve(NULL, (int)(n - 1));
+    if (out->untrusted == NULL) goto out;
+    for (size_t i = 1; i < n; i++) {
+        ret = decode_one(der[i], len[i], &x);
+        if (ret != SC_OK) goto out;
+        sk_X509_push(out->untrusted, x); /* cannot fail: space reserved above */
+        x = NULL;
+    }
+    ret = SC_OK;
+out:
+    ERR_pop_to_mark();
+    if (ret != SC_OK) sc_peer_chain_clear(out);
+    return ret;
+}
+
+void sc_peer_chain_clear(sc_peer_chain *c)
+{
+    if (c == NULL) return;
+    X509_free(c->leaf);
+    sk_X509_pop_free(c->untrusted, X509_free);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- identity checks --------------------------------------------------- */
+
+int sc_cert_check_identity(const sc_policy *p, const sc_peer_chain *c, const char *expected_id)
+{
+    if (id_listed(p->block_ids, p->n_block_ids, c->user_id)) return SC_ERR_ACCESS_DENIED;
+    if (expected_id != NULL && !id_equal(expected_id, c->user_id)) return SC_ERR_IDENTITY_MISMATCH;
+    return SC_OK;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+/* OpenSSL's verifier result to our alert (docs/wire-notes.md, Certificate checks). */
+static int map_verify_error(int e)
+{
+    switch (e) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return SC_ERR_CERTIFICATE_EXPIRED;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return SC_ERR_CERTIFICATE_NOT_YET_VALID;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_CERT_UNTRUSTED:
+        return SC_ERR_UNKNOWN_CA;
+    case X509_V_ERR_INVALID_PURPOSE:
+    case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+        return SC_ERR_UNSUPPORTED_CERTIFICATE;
+    case X509_V_ERR_CERT_REVOKED:
+        return SC_ERR_CERTIFICATE_REVOKED;
+    case X509_V_ERR_OUT_OF_MEM:
+        return SC_ERR_NOMEM;
+    default:
+        return SC_ERR_BAD_CERTIFICATE;
+    }
+}
+
+/* P-256 or P-384 only: the curves of ecdsa-p256-sha256 and ecdsa-p384-sha384. */
+static int ec_curve_ok(const EVP_PKEY *pk)
+{
+    char group[64];
+    int nid;
+
+    if (!EVP_PKEY_get_group_name(pk, group, sizeof group, NULL)) return 0;
+    nid = OBJ_sn2nid(group); /* "prime256v1"; the NIST name below is "P-256" */
+    if (nid == NID_undef) nid = EC_curve_nist2nid(group);
+    return nid == NID_X9_62_prime256v1 || nid == NID_secp384r1;
+}
+
+/* Key types the handshake can sign with (docs/wire-notes.md, Handshake). */
+static int leaf_key_ok(X509 *leaf)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(leaf); /* decoded once, cached in the X509 */
+
+    if (pk == NULL) return 0;
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_ED25519:
+        return 1;
+    case EVP_PKEY_RSA:
+        return EVP_PKEY_get_bits(pk) >= 2048;
+    case EVP_PKEY_EC:
+        return ec_curve_ok(pk);
+    default:
+        return 0;
+    }
+}
+
+/* The leaf's usages: EKU present with clientAuth; keyUsage, if present, with digitalSignature. */
+static int leaf_usage_ok(X509 *leaf)
+{
+    uint32_t flags = X509_get_extension_flags(leaf);
+
+    if ((flags & EXFLAG_XKUSAGE) == 0) return 0;
+    if ((X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT) == 0) return 0;
+    if ((flags & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) == 0)
+        return 0;
+    return 1;
+}
+
+/*
+ * Issuer block list, then allow lists, over the CA certificates of the
+ * verified path (all but the leaf). Digests are computed only when a list
+ * needs them: most configurations have none, and this runs per handshake.
+ */
+static int check_issuers(const sc_policy *p, const sc_peer_chain *c, STACK_OF(X509) * path)
+{
+    int allow_set = p->n_allow_ids > 0 || p->n_allow_issuers > 0;
+    int allowed = !allow_set || id_listed(p->allow_ids, p->n_allow_ids, c->user_id);
+    uint8_t fp[EVP_MAX_MD_SIZE];
+    unsigned int fp_len;
+
+    if (p->n_block_issuers == 0 && (allowed || p->n_allow_issuers == 0))
+        return allowed ? SC_OK : SC_ERR_ACCESS_DENIED;
+    for (int i = 1; i < sk_X509_num(path); i++) {
+        if (!X509_digest(sk_X509_value(path, i), EVP_sha256(), fp, &fp_len) || fp_len != 32)
+            return SC_ERR_NOMEM;
+        if (fp_listed(p->block_issuers, p->n_block_issuers, fp)) return SC_ERR_ISSUER_BLOCKED;
+        if (fp_listed(p->allow_issuers, p->n_allow_issuers, fp)) allowed = 1;
+    }
+    return allowed ? SC_OK : SC_ERR_ACCESS_DENIED;
+}
+
+int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
+{
+    int ret;
+    X509_STORE_CTX *ctx = NULL;
+    X509_VERIFY_PARAM *param;
+
+    if (p == NULL || p->store == NULL || c == NULL || c->leaf == NULL) return SC_ERR_ARG;
+    if ((int64_t)(time_t)now != now) return SC_ERR_ARG;
+    ERR_set_mark();
+    ret = SC_ERR_NOMEM;
+    ctx = X509_STORE_CTX_new();
+    if (ctx == NULL || !X509_STORE_CTX_init(ctx, p->store, c->leaf, c->untrusted)) goto out;
+    /*
+     * Purpose sslclient makes OpenSSL refuse a CA whose own EKU excludes
+     * clientAuth (INVALID_PURPOSE); that the leaf's EKU is present at all is
+     * checked below, since OpenSSL reads an absent EKU as "any use".
+     */
+    if (!X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT)) goto out;
+    param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(param, (time_t)now);
+    X509_VERIFY_PARAM_set_depth(param, SC_CERT_MAX_CHAIN - 1);
+    X509_VERIFY_PARAM_set_auth_level(param, SC_CERT_AUTH_LEVEL);
+    if (!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT)) goto out;
+
+    if (X509_verify_cert(ctx) <= 0) {
+        ret = map_verify_error(X509_STORE_CTX_get_error(ctx));
+        goto out;
+    }
+    ret = SC_ERR_UNSUPPORTED_CERTIFICATE;
+    if (!leaf_usage_ok(c->leaf) || !leaf_key_ok(c->leaf)) goto out;
+    ret = check_issuers(p, c, X509_STORE_CTX_get0_chain(ctx));
+out:
+    X509_STORE_CTX_free(ctx);
+    ERR_pop_to_mark();
+    return ret;
+}

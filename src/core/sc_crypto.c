@@ -1,0 +1,438 @@
+/*
+ * sc_crypto.c - OpenSSL behind one small interface (see sc_crypto.h).
+ */
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+#include "sixchat/error.h"
+#include "sc_crypto.h"
+
+/* ---- names ---------------------------------------------------------- */
+
+static const char *const suite_names[] = {NULL, "aes-256-gcm", "chacha20-poly1305"};
+static const char *const group_names[] = {NULL, "x25519", "p256"};
+static const char *const sig_names[] = {NULL, "ed25519", "ecdsa-p256-sha256",
+                                        "ecdsa-p384-sha384", "rsa-pss-sha256"};
+
+static const char *name_at(const char *const *t, size_t n, int i)
+{
+    return (i > 0 && (size_t)i < n) ? t[i] : "unknown";
+}
+
+static int index_of(const char *const *t, size_t n, const char *s, size_t len)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strlen(t[i]) == len && memcmp(t[i], s, len) == 0) return (int)i;
+    return 0;
+}
+
+#define COUNT(t) (sizeof(t) / sizeof((t)[0]))
+const char *sc_suite_name(int s) { return name_at(suite_names, COUNT(suite_names), s); }
+const char *sc_group_name(int g) { return name_at(group_names, COUNT(group_names), g); }
+const char *sc_sigalg_name(int a) { return name_at(sig_names, COUNT(sig_names), a); }
+int sc_suite_by_name(const char *s, size_t n) { return index_of(suite_names, COUNT(suite_names), s, n); }
+int sc_group_by_name(const char *s, size_t n) { return index_of(group_names, COUNT(group_names), s, n); }
+int sc_sigalg_by_name(const char *s, size_t n) { return index_of(sig_names, COUNT(sig_names), s, n); }
+
+/* ---- HKDF, HMAC, hashes --------------------------------------------- */
+
+static int hkdf(int mode, const uint8_t *salt, size_t salt_len, const uint8_t *key,
+                size_t key_len, const uint8_t *info, size_t info_len, uint8_t *out,
+                size_t out_len)
+{
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+    int ok = pctx != NULL && EVP_PKEY_derive_init(pctx) > 0 &&
+             EVP_PKEY_CTX_set_hkdf_mode(pctx, mode) > 0 &&
+             EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) > 0 &&
+             EVP_PKEY_CTX_set1_hkdf_key(pctx, key, (int)key_len) > 0;
+    if (ok && salt_len > 0) ok = EVP_PKEY_CTX_set1_hkdf_salt(pctx, salt, (int)salt_len) > 0;
+    if (ok && info_len > 0) ok = EVP_PKEY_CTX_add1_hkdf_info(pctx, info, (int)info_len) > 0;
+    if (ok) ok = EVP_PKEY_derive(pctx, out, &out_len) > 0;
+    EVP_PKEY_CTX_free(pctx);
+    return ok ? SC_OK : SC_ERR_CRYPTO;
+}
+
+int sc_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                    uint8_t out[SC_HASH_LEN])
+{
+    static const uint8_t zeros[SC_HASH_LEN];
+    /* RFC 5869: an absent salt is HashLen zero bytes. */
+    if (salt_len == 0) {
+        salt = zeros;
+        salt_len = sizeof zeros;
+    }
+    return hkdf(EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY, salt, salt_len, ikm, ikm_len, NULL, 0, out,
+                SC_HASH_LEN);
+}
+
+/* HkdfLabel = u16 length || u8 len || "e2ed1 " label || u8 len || context (PROTOCOL.md 6.1) */
+int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label,
+                         const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
+{
+    static const char prefix[] = "e2ed1 ";
+    uint8_t info[2 + 1 + 255 + 1 + 255];
+    size_t plen = sizeof prefix - 1, llen = strlen(label), n = 0;
+    if (plen + llen > 255 || ctx_len > 255 || out_len > 0xffff) return SC_ERR_ARG;
+    info[n++] = (uint8_t)(out_len >> 8);
+    info[n++] = (uint8_t)out_len;
+    info[n++] = (uint8_t)(plen + llen);
+    memcpy(info + n, prefix, plen);
+    n += plen;
+    memcpy(info + n, label, llen);
+    n += llen;
+    info[n++] = (uint8_t)ctx_len;
+    if (ctx_len) memcpy(info + n, ctx, ctx_len);
+    n += ctx_len;
+    return hkdf(EVP_PKEY_HKDEF_MODE_EXPAND_ONLY, NULL, 0, secret, SC_HASH_LEN, info, n, out,
+                out_len);
+}
+
+int sc_hmac_sha256(const uint8_t key[SC_HASH_LEN], const uint8_t *data, size_t len,
+                   uint8_t out[SC_HASH_LEN])
+{
+    unsigned int olen = SC_HASH_LEN;
+    return HMAC(EVP_sha256(), key, SC_HASH_LEN, data, len, out, &olen) ? SC_OK : SC_ERR_CRYPTO;
+}
+
+int sc_sha256(const uint8_t *data, size_t len, uint8_t out[SC_HASH_LEN])
+{
+    return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) ? SC_OK : SC_ERR_CRYPTO;
+}
+
+int sc_transcript_init(sc_transcript *t)
+{
+    t->md = EVP_MD_CTX_new();
+    if (t->md == NULL) return SC_ERR_NOMEM;
+    return EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) ? SC_OK : SC_ERR_CRYPTO;
+}
+
+int sc_transcript_add(sc_transcript *t, const uint8_t *msg, size_t len)
+{
+    uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                      (uint8_t)len};
+    if (len > UINT32_MAX) return SC_ERR_ARG;
+    return EVP_DigestUpdate(t->md, hdr, 4) && EVP_DigestUpdate(t->md, msg, len) ? SC_OK
+                                                                                  : SC_ERR_CRYPTO;
+}
+
+int sc_transcript_hash(const sc_transcript *t, uint8_t out[SC_HASH_LEN])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c != NULL && EVP_MD_CTX_copy_ex(c, t->md) && EVP_DigestFinal_ex(c, out, NULL);
+    EVP_MD_CTX_free(c);
+    return ok ? SC_OK : SC_ERR_CRYPTO;
+}
+
+void sc_transcript_clear(sc_transcript *t)
+{
+    EVP_MD_CTX_free(t->md);
+    t->md = NULL;
+}
+
+/* ---- AEAD ------------------------------------------------------------ */
+
+int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
+                 const uint8_t iv[SC_IV_LEN], int enc)
+{
+    const EVP_CIPHER *c = suite == SC_SUITE_AES_256_GCM          ? EVP_aes_256_gcm()
+                          : suite == SC_SUITE_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+                                                                : NULL;
+    if (c == NULL) return SC_ERR_ARG;
+    if (a->ctx == NULL && (a->ctx = EVP_CIPHER_CTX_new()) == NULL) return SC_ERR_NOMEM;
+    /* The key is set once; each record only sets its nonce. */
+    if (!EVP_CipherInit_ex(a->ctx, c, NULL, key, NULL, enc)) return SC_ERR_CRYPTO;
+    memcpy(a->iv, iv, SC_IV_LEN);
+    a->seq = 0;
+    a->enc = enc;
+    return SC_OK;
+}
+
+static void aead_nonce(const sc_aead *a, uint8_t nonce[SC_IV_LEN])
+{
+    memcpy(nonce, a->iv, SC_IV_LEN);
+    for (int i = 0; i < 8; i++) nonce[SC_IV_LEN - 1 - i] ^= (uint8_t)(a->seq >> (8 * i));
+}
+
+int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+                 uint8_t tag[SC_TAG_LEN])
+{
+    uint8_t nonce[SC_IV_LEN];
+    int outl;
+    if (a->seq == UINT64_MAX) return SC_ERR_STATE; /* a nonce must never repeat */
+    aead_nonce(a, nonce);
+    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, 1) ||
+        !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
+        !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
+        !EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) ||
+        !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, SC_TAG_LEN, tag))
+        return SC_ERR_CRYPTO;
+    a->seq++;
+    return SC_OK;
+}
+
+int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+                 const uint8_t tag[SC_TAG_LEN])
+{
+    uint8_t nonce[SC_IV_LEN];
+    int outl;
+    if (a->seq == UINT64_MAX) return SC_ERR_BAD_RECORD_MAC;
+    aead_nonce(a, nonce);
+    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, 0) ||
+        !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
+        !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
+        !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, SC_TAG_LEN, (void *)tag))
+        return SC_ERR_CRYPTO;
+    /* The tag check happens in Final; failure means forged, replayed or reordered. */
+    if (EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) <= 0) {
+        OPENSSL_cleanse(buf, len);
+        return SC_ERR_BAD_RECORD_MAC;
+    }
+    a->seq++;
+    return SC_OK;
+}
+
+void sc_aead_clear(sc_aead *a)
+{
+    EVP_CIPHER_CTX_free(a->ctx); /* wipes the expanded key */
+    OPENSSL_cleanse(a, sizeof *a);
+}
+
+/* ---- key exchange ------------------------------------------------------ */
+
+size_t sc_kex_pub_len(int group)
+{
+    return group == SC_GROUP_X25519 ? 32 : group == SC_GROUP_P256 ? 65 : 0;
+}
+
+/* P-256 from a caller-chosen scalar: compute the public point, then import both. */
+static int p256_from_scalar(sc_kex_key *k, const uint8_t rnd[32])
+{
+    int ret = SC_ERR_CRYPTO;
+    EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *d = BN_bin2bn(rnd, 32, NULL);
+    EC_POINT *pt = grp ? EC_POINT_new(grp) : NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    if (!grp || !d || !pt || !bld) goto out;
+    /* A scalar of 0 or >= n would be rejected by any peer; 2^-32 odds, so fail loudly. */
+    if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(grp)) >= 0) {
+        ret = SC_ERR_RANDOM;
+        goto out;
+    }
+    if (!EC_POINT_mul(grp, pt, d, NULL, NULL, NULL) ||
+        EC_POINT_point2oct(grp, pt, POINT_CONVERSION_UNCOMPRESSED, k->pub, 65, NULL) != 65)
+        goto out;
+    if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
+        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, k->pub, 65) ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+        goto out;
+    pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (pctx && EVP_PKEY_fromdata_init(pctx) > 0 &&
+        EVP_PKEY_fromdata(pctx, &k->priv, EVP_PKEY_KEYPAIR, params) > 0) {
+        k->pub_len = 65;
+        ret = SC_OK;
+    }
+out:
+    EVP_PKEY_CTX_free(pctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EC_POINT_free(pt);
+    BN_clear_free(d);
+    EC_GROUP_free(grp);
+    return ret;
+}
+
+int sc_kex_keygen(sc_kex_key *k, int group, const uint8_t rnd[32])
+{
+    memset(k, 0, sizeof *k);
+    k->group = group;
+    if (group == SC_GROUP_X25519) {
+        size_t len = 32;
+        k->priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, rnd, 32);
+        if (k->priv == NULL || !EVP_PKEY_get_raw_public_key(k->priv, k->pub, &len))
+            return SC_ERR_CRYPTO;
+        k->pub_len = len;
+        return SC_OK;
+    }
+    if (group == SC_GROUP_P256) return p256_from_scalar(k, rnd);
+    return SC_ERR_ARG;
+}
+
+static EVP_PKEY *import_peer(int group, const uint8_t *peer, size_t len)
+{
+    if (group == SC_GROUP_X25519)
+        return len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32) : NULL;
+    if (len != 65 || peer[0] != 4) return NULL; /* uncompressed points only */
+    EVP_PKEY *pk = NULL;
+    OSSL_PARAM params[3] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, len),
+        OSSL_PARAM_construct_end()};
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    /* fromdata checks that the point lies on the curve. */
+    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+        EVP_PKEY_fromdata(pctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        pk = NULL;
+    EVP_PKEY_CTX_free(pctx);
+    return pk;
+}
+
+int sc_kex_derive(const sc_kex_key *k, const uint8_t *peer, size_t peer_len,
+                  uint8_t out[SC_HASH_LEN])
+{
+    EVP_PKEY *pp = import_peer(k->group, peer, peer_len);
+    EVP_PKEY_CTX *pctx = NULL;
+    size_t olen = SC_HASH_LEN;
+    int ret = SC_ERR_ILLEGAL_PARAMETER;
+    if (pp == NULL) return ret;
+    pctx = EVP_PKEY_CTX_new(k->priv, NULL);
+    /* OpenSSL refuses an all-zero X25519 result (a low-order peer point). */
+    if (pctx && EVP_PKEY_derive_init(pctx) > 0 && EVP_PKEY_derive_set_peer(pctx, pp) > 0 &&
+        EVP_PKEY_derive(pctx, out, &olen) > 0 && olen == SC_HASH_LEN)
+        ret = SC_OK;
+    EVP_PKEY_CTX_free(pctx);
+    EVP_PKEY_free(pp);
+    return ret;
+}
+
+void sc_kex_clear(sc_kex_key *k)
+{
+    EVP_PKEY_free(k->priv);
+    OPENSSL_cleanse(k, sizeof *k);
+}
+
+/* ---- signatures ---------------------------------------------------------- */
+
+int sc_sigalg_for_key(EVP_PKEY *key)
+{
+    switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_ED25519:
+        return SC_SIG_ED25519;
+    case EVP_PKEY_RSA:
+        return EVP_PKEY_get_bits(key) >= 2048 ? SC_SIG_RSA_PSS_SHA256 : 0;
+    case EVP_PKEY_EC: {
+        char name[32];
+        if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
+                                            NULL))
+            return 0;
+        if (strcmp(name, "prime256v1") == 0) return SC_SIG_ECDSA_P256_SHA256;
+        if (strcmp(name, "secp384r1") == 0) return SC_SIG_ECDSA_P384_SHA384;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static const EVP_MD *sig_md(int alg)
+{
+    switch (alg) {
+    case SC_SIG_ECDSA_P256_SHA256:
+    case SC_SIG_RSA_PSS_SHA256:
+        return EVP_sha256();
+    case SC_SIG_ECDSA_P384_SHA384:
+        return EVP_sha384();
+    default:
+        return NULL; /* Ed25519 hashes internally */
+    }
+}
+
+static int sig_setup(EVP_MD_CTX *mctx, EVP_PKEY *key, int alg, int sign)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok = sign ? EVP_DigestSignInit(mctx, &pctx, sig_md(alg), NULL, key)
+                  : EVP_DigestVerifyInit(mctx, &pctx, sig_md(alg), NULL, key);
+    if (ok > 0 && alg == SC_SIG_RSA_PSS_SHA256)
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) > 0 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0;
+    return ok > 0;
+}
+
+int sc_sign(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len, sc_buf *out)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    size_t sig_len = 0;
+    int ret = SC_ERR_CRYPTO;
+    if (mctx == NULL) return SC_ERR_NOMEM;
+    if (sig_setup(mctx, key, alg, 1) && EVP_DigestSign(mctx, NULL, &sig_len, msg, len) > 0) {
+        if (sc_buf_reserve(out, sig_len) != 0)
+            ret = SC_ERR_NOMEM;
+        else if (EVP_DigestSign(mctx, out->data + out->len, &sig_len, msg, len) > 0) {
+            out->len += sig_len;
+            ret = SC_OK;
+        }
+    }
+    EVP_MD_CTX_free(mctx);
+    return ret;
+}
+
+int sc_verify(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len, const uint8_t *sig,
+              size_t sig_len)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int ret = SC_ERR_DECRYPT_ERROR;
+    if (mctx == NULL) return SC_ERR_NOMEM;
+    if (sig_setup(mctx, key, alg, 0) && EVP_DigestVerify(mctx, sig, sig_len, msg, len) == 1)
+        ret = SC_OK;
+    EVP_MD_CTX_free(mctx);
+    return ret;
+}
+
+/* ---- key transport ----------------------------------------------------- */
+
+static EVP_PKEY_CTX *oaep_ctx(EVP_PKEY *key, int enc)
+{
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(key, NULL);
+    if (pctx == NULL) return NULL;
+    if ((enc ? EVP_PKEY_encrypt_init(pctx) : EVP_PKEY_decrypt_init(pctx)) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) <= 0) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    return pctx;
+}
+
+int sc_oaep_encrypt(EVP_PKEY *pub, const uint8_t *in, size_t len, sc_buf *out)
+{
+    EVP_PKEY_CTX *pctx;
+    size_t olen = 0;
+    int ret = SC_ERR_CRYPTO;
+    if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) return SC_ERR_HANDSHAKE_FAILURE;
+    if ((pctx = oaep_ctx(pub, 1)) == NULL) return SC_ERR_CRYPTO;
+    if (EVP_PKEY_encrypt(pctx, NULL, &olen, in, len) > 0) {
+        if (sc_buf_reserve(out, olen) != 0)
+            ret = SC_ERR_NOMEM;
+        else if (EVP_PKEY_encrypt(pctx, out->data + out->len, &olen, in, len) > 0) {
+            out->len += olen;
+            ret = SC_OK;
+        }
+    }
+    EVP_PKEY_CTX_free(pctx);
+    return ret;
+}
+
+int sc_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t len, uint8_t *out, size_t out_len)
+{
+    uint8_t tmp[1024]; /* RSA up to 8192 bits */
+    size_t olen = sizeof tmp;
+    int ret = SC_ERR_DECRYPT_ERROR;
+    EVP_PKEY_CTX *pctx = oaep_ctx(priv, 0);
+    if (pctx == NULL) return SC_ERR_CRYPTO;
+    if (len <= sizeof tmp && EVP_PKEY_decrypt(pctx, tmp, &olen, in, len) > 0 && olen == out_len) {
+        memcpy(out, tmp, out_len);
+        ret = SC_OK;
+    }
+    OPENSSL_cleanse(tmp, sizeof tmp);
+    EVP_PKEY_CTX_free(pctx);
+    return ret;
+}

@@ -1,0 +1,118 @@
+/*
+ * sc_record.c - frames and the record layer (docs/PROTOCOL.md 3, 5).
+ */
+#include <string.h>
+#include <openssl/crypto.h>
+#include "sixchat/error.h"
+#include "sc_keysched.h"
+#include "sc_record.h"
+
+int sc_frame_check(const uint8_t hdr[SC_FRAME_HDR], uint32_t *body_len)
+{
+    uint32_t len = sc_load_u24(hdr + 1), min, max;
+    switch (hdr[0]) {
+    case SC_FRAME_HELLO:
+        min = 1, max = SC_MAX_HELLO;
+        break;
+    case SC_FRAME_RECORD:
+        min = SC_MIN_RECORD, max = SC_MAX_RECORD;
+        break;
+    case SC_FRAME_ALERT:
+        min = 1, max = 1;
+        break;
+    default:
+        return SC_ERR_UNEXPECTED_MESSAGE;
+    }
+    if (len > max) return SC_ERR_RECORD_OVERFLOW;
+    if (len < min) return SC_ERR_DECODE_ERROR;
+    *body_len = len;
+    return SC_OK;
+}
+
+void sc_frame_put(sc_buf *out, uint8_t type, const uint8_t *body, size_t len)
+{
+    sc_buf_put_u8(out, type);
+    sc_buf_put_u24(out, (uint32_t)len);
+    sc_buf_put(out, body, len);
+}
+
+static int install_keys(sc_dir *d, int enc)
+{
+    uint8_t key[SC_KEY_LEN], iv[SC_IV_LEN];
+    int ret = sc_ks_traffic(d->secret, key, iv);
+    if (ret == SC_OK) ret = sc_aead_init(&d->aead, d->suite, key, iv, enc);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(iv, sizeof iv);
+    d->records = d->bytes = 0;
+    d->active = ret == SC_OK;
+    return ret;
+}
+
+int sc_dir_install(sc_dir *d, int suite, const uint8_t secret[SC_HASH_LEN], int enc)
+{
+    memcpy(d->secret, secret, SC_HASH_LEN);
+    d->suite = suite;
+    return install_keys(d, enc);
+}
+
+int sc_dir_update(sc_dir *d)
+{
+    int ret = sc_ks_next(d->secret);
+    if (ret != SC_OK) return ret;
+    d->generation++;
+    return install_keys(d, d->aead.enc);
+}
+
+void sc_dir_clear(sc_dir *d)
+{
+    sc_aead_clear(&d->aead);
+    OPENSSL_cleanse(d, sizeof *d);
+}
+
+int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size_t a_len,
+                   const uint8_t *b, size_t b_len)
+{
+    size_t plen = 1 + a_len + b_len, start;
+    uint8_t *p;
+    if (a_len + b_len > SC_MAX_PLAINTEXT) return SC_ERR_TOO_LARGE;
+    if (sc_buf_reserve(out, SC_FRAME_HDR + plen + SC_TAG_LEN) != 0) return SC_ERR_NOMEM;
+    start = out->len;
+    sc_buf_put_u8(out, SC_FRAME_RECORD);
+    sc_buf_put_u24(out, (uint32_t)(plen + SC_TAG_LEN));
+    sc_buf_put_u8(out, inner);
+    if (a_len) sc_buf_put(out, a, a_len);
+    if (b_len) sc_buf_put(out, b, b_len);
+    p = out->data + start;
+    /* Encrypt in place in the output buffer: the only copy of the plaintext. */
+    int ret = sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen,
+                           p + SC_FRAME_HDR + plen);
+    if (ret != SC_OK) {
+        OPENSSL_cleanse(p, out->len - start);
+        out->len = start;
+        return ret;
+    }
+    out->len += SC_TAG_LEN;
+    d->records++;
+    d->bytes += plen;
+    return SC_OK;
+}
+
+int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain,
+                   uint8_t *inner, const uint8_t **content, size_t *content_len)
+{
+    size_t clen = frame_len - SC_FRAME_HDR - SC_TAG_LEN;
+    int ret;
+    sc_buf_reset(plain);
+    if (sc_buf_reserve(plain, clen) != 0) return SC_ERR_NOMEM;
+    memcpy(plain->data, frame + SC_FRAME_HDR, clen);
+    ret = sc_aead_open(&d->aead, frame, SC_FRAME_HDR, plain->data, clen,
+                       frame + SC_FRAME_HDR + clen);
+    if (ret != SC_OK) return ret;
+    plain->len = clen;
+    d->records++;
+    d->bytes += clen;
+    *inner = plain->data[0];
+    *content = plain->data + 1;
+    *content_len = clen - 1;
+    return SC_OK;
+}

@@ -1,0 +1,451 @@
+/*
+ * sc_session.c - the public session API: framing of the byte stream, the
+ * record layer after the handshake, stanzas, key update, alerts, close and
+ * timers (docs/PROTOCOL.md 3, 5, 9, 10). The handshake itself is in
+ * sc_handshake.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "sc_keysched.h"
+#include "sc_session_int.h"
+#include "sc_stanza_codec.h"
+
+static int fail(sc_session *s, int err);
+
+void sc__emit(sc_session *s, const sc_event *ev)
+{
+    if (s->cb) s->cb(s->cb_ctx, s, ev);
+}
+
+void sc__set_state(sc_session *s, sc_state st)
+{
+    s->state = st;
+    /* Every handshake state has its own deadline (PROTOCOL.md 7.7). */
+    s->deadline = st < SC_ST_ESTABLISHED ? s->now_ms + s->cfg->hs_timeout_ms : UINT64_MAX;
+}
+
+int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_session **out)
+{
+    sc_session *s;
+    int ret;
+    if (cfg == NULL || out == NULL || (role != SC_ROLE_INITIATOR && role != SC_ROLE_RESPONDER))
+        return SC_ERR_ARG;
+    if (cfg->key == NULL || cfg->rand == NULL || cfg->policy.n_anchors == 0) return SC_ERR_CONFIG;
+    if ((s = calloc(1, sizeof *s)) == NULL) return SC_ERR_NOMEM;
+    s->cfg = cfg;
+    s->role = role;
+    s->now_ms = now_ms;
+    sc_buf_init(&s->out, 0);
+    sc_buf_init(&s->in, SC_MAX_FRAME);
+    sc_buf_init(&s->plain, 0);
+    if ((ret = sc__hs_new(s)) != SC_OK) {
+        sc_session_free(s);
+        return ret;
+    }
+    sc__set_state(s, role == SC_ROLE_INITIATOR ? SC_ST_I_START : SC_ST_R_WAIT_IHELLO);
+    *out = s;
+    return SC_OK;
+}
+
+void sc_session_free(sc_session *s)
+{
+    if (s == NULL) return;
+    sc__hs_free(s);
+    sc_dir_clear(&s->tx);
+    sc_dir_clear(&s->rx);
+    sc_buf_dispose(&s->out);
+    sc_buf_dispose(&s->in);
+    sc_buf_dispose(&s->plain);
+    free(s->expected_peer);
+    OPENSSL_free(s->peer_cert);
+    OPENSSL_cleanse(s, sizeof *s);
+    free(s);
+}
+
+void sc_session_set_callback(sc_session *s, sc_event_fn fn, void *ctx)
+{
+    s->cb = fn;
+    s->cb_ctx = ctx;
+}
+
+static int before_start(const sc_session *s)
+{
+    return s->state == SC_ST_I_START || (s->state == SC_ST_R_WAIT_IHELLO && s->in.len == 0);
+}
+
+int sc_session_set_expected_peer(sc_session *s, const char *user_id)
+{
+    if (s == NULL || !sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
+    if (!before_start(s)) return SC_ERR_STATE;
+    free(s->expected_peer);
+    if ((s->expected_peer = strdup(user_id)) == NULL) return SC_ERR_NOMEM;
+    return SC_OK;
+}
+
+int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
+{
+    if (s == NULL || der == NULL || len == 0 || len > SC_CERT_MAX_DER) return SC_ERR_ARG;
+    if (!before_start(s) || s->hs == NULL) return SC_ERR_STATE;
+    free(s->hs->known_cert);
+    if ((s->hs->known_cert = malloc(len)) == NULL) return SC_ERR_NOMEM;
+    memcpy(s->hs->known_cert, der, len);
+    s->hs->known_cert_len = len;
+    return SC_OK;
+}
+
+int sc_session_start(sc_session *s)
+{
+    if (s == NULL) return SC_ERR_ARG;
+    if (s->err) return s->err;
+    if (s->role == SC_ROLE_RESPONDER) return SC_OK;
+    if (s->state != SC_ST_I_START) return SC_ERR_STATE;
+    int ret = sc__hs_start(s);
+    return ret == SC_OK ? SC_OK : fail(s, ret);
+}
+
+/* ---- alerts and failure ------------------------------------------------ */
+
+/* In a record when we have a sending key, else as a plaintext ALERT frame. */
+static void send_alert(sc_session *s, uint8_t code)
+{
+    if (s->tx.active) {
+        if (sc_record_seal(&s->tx, &s->out, SC_INNER_ALERT, &code, 1, NULL, 0) == SC_OK) return;
+    }
+    sc_frame_put(&s->out, SC_FRAME_ALERT, &code, 1);
+}
+
+/* Makes err sticky, tells the peer when we detected it, and reports it once. */
+static int fail(sc_session *s, int err)
+{
+    if (s->err) return s->err;
+    s->err = err;
+    if (SC_ERR_IS_ALERT(err)) send_alert(s, (uint8_t)SC_ERR_ALERT_CODE(err));
+    s->state = SC_ST_FAILED;
+    s->deadline = UINT64_MAX;
+    sc__hs_free(s);
+    sc_event ev = {.type = SC_EV_ERROR, .u.err = err};
+    sc__emit(s, &ev);
+    return err;
+}
+
+static int on_alert(sc_session *s, const uint8_t *p, size_t len)
+{
+    if (len != 1) return SC_ERR_DECODE_ERROR;
+    /* Any other alert is fatal; the peer already knows, so nothing goes back. */
+    if (p[0] != SC_ALERT_CLOSE_NOTIFY) return fail(s, SC_ERR_PEER_ALERT(p[0]));
+    if (s->state != SC_ST_ESTABLISHED) return SC_ERR_UNEXPECTED_MESSAGE;
+    if (!s->sent_close) {
+        send_alert(s, SC_ALERT_CLOSE_NOTIFY);
+        s->sent_close = 1;
+    }
+    s->state = SC_ST_CLOSED;
+    sc_event ev = {.type = SC_EV_CLOSED};
+    sc__emit(s, &ev);
+    return SC_OK;
+}
+
+/* ---- sending application data ------------------------------------------ */
+
+static int send_key_update(sc_session *s, uint8_t request)
+{
+    int ret = sc_record_seal(&s->tx, &s->out, SC_INNER_KEY_UPDATE, &request, 1, NULL, 0);
+    if (ret == SC_OK) ret = sc_dir_update(&s->tx);
+    if (ret == SC_OK) {
+        sc_event ev = {.type = SC_EV_KEY_UPDATE};
+        ev.u.key_update.outbound = 1;
+        ev.u.key_update.generation = s->tx.generation;
+        sc__emit(s, &ev);
+    }
+    return ret;
+}
+
+/* Seals one record and rolls the key when it has protected enough (PROTOCOL.md 5.4). */
+static int seal(sc_session *s, uint8_t inner, const uint8_t *a, size_t a_len, const uint8_t *b,
+                size_t b_len)
+{
+    int ret = sc_record_seal(&s->tx, &s->out, inner, a, a_len, b, b_len);
+    if (ret == SC_OK &&
+        (s->tx.records >= s->cfg->ku_records || s->tx.bytes >= s->cfg->ku_bytes))
+        ret = send_key_update(s, 0);
+    return ret;
+}
+
+static int can_send(const sc_session *s)
+{
+    if (s->err) return s->err;
+    if (s->state != SC_ST_ESTABLISHED || s->sent_close) return SC_ERR_STATE;
+    return SC_OK;
+}
+
+static int send_stanza(sc_session *s, const sc_stanza *st)
+{
+    sc_buf b;
+    sc_buf_init(&b, SC_MAX_PLAINTEXT);
+    int ret = sc_stanza_write(&b, st);
+    if (ret == SC_OK) ret = seal(s, SC_INNER_STANZA, b.data, b.len, NULL, 0);
+    sc_buf_dispose(&b);
+    return ret;
+}
+
+int sc_session_send_stanza(sc_session *s, const sc_stanza *st)
+{
+    int ret;
+    if (s == NULL || st == NULL) return SC_ERR_ARG;
+    if ((ret = can_send(s)) != SC_OK) return ret;
+    ret = send_stanza(s, st);
+    /* A stanza the caller got wrong is their error; anything else ends the session. */
+    return ret == SC_OK || ret == SC_ERR_ARG || ret == SC_ERR_TOO_LARGE ? ret : fail(s, ret);
+}
+
+int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset,
+                              const uint8_t *data, size_t len)
+{
+    uint8_t hdr[1 + SC_STANZA_ID_MAX + 8];
+    size_t idlen = id ? strlen(id) : 0, hlen = 1 + idlen + 8;
+    int ret;
+    if (s == NULL || !sc_stanza_valid_id(id, idlen) || (data == NULL && len)) return SC_ERR_ARG;
+    if ((ret = can_send(s)) != SC_OK) return ret;
+    hdr[0] = (uint8_t)idlen;
+    memcpy(hdr + 1, id, idlen);
+    do {
+        size_t n = len < SC_MAX_PLAINTEXT - hlen ? len : SC_MAX_PLAINTEXT - hlen;
+        for (int i = 0; i < 8; i++) hdr[1 + idlen + i] = (uint8_t)(offset >> (56 - 8 * i));
+        if ((ret = seal(s, SC_INNER_FILE_DATA, hdr, hlen, data, n)) != SC_OK) return fail(s, ret);
+        data += n;
+        len -= n;
+        offset += n;
+    } while (len > 0);
+    return SC_OK;
+}
+
+int sc_session_key_update(sc_session *s, int request_peer)
+{
+    int ret;
+    if (s == NULL) return SC_ERR_ARG;
+    if ((ret = can_send(s)) != SC_OK) return ret;
+    ret = send_key_update(s, request_peer ? 1 : 0);
+    return ret == SC_OK ? ret : fail(s, ret);
+}
+
+int sc_session_close(sc_session *s)
+{
+    if (s == NULL) return SC_ERR_ARG;
+    if (s->err) return s->err;
+    if (s->sent_close) return SC_OK;
+    if (s->state != SC_ST_ESTABLISHED && s->state != SC_ST_CLOSED) return SC_ERR_STATE;
+    send_alert(s, SC_ALERT_CLOSE_NOTIFY);
+    s->sent_close = 1;
+    return sc_buf_ok(&s->out) ? SC_OK : fail(s, SC_ERR_NOMEM);
+}
+
+/* ---- receiving application records ------------------------------------- */
+
+static int on_stanza(sc_session *s, const uint8_t *p, size_t len)
+{
+    sc_xml_doc *doc = NULL;
+    sc_stanza st;
+    int ret = sc_xml_parse(p, len, &doc);
+    if (ret != SC_OK) return ret;
+    if ((ret = sc_stanza_parse(sc_xml_root(doc), &st)) == SC_OK && st.type != 0) {
+        if (st.type == SC_STANZA_PING) {
+            sc_stanza pong = {.type = SC_STANZA_PONG, .id = st.id};
+            /* Keepalives are answered here so every embedder gets them right. */
+            if (!s->sent_close) ret = send_stanza(s, &pong);
+        } else {
+            sc_event ev = {.type = SC_EV_STANZA, .u.stanza = &st};
+            sc__emit(s, &ev);
+        }
+    }
+    sc_xml_free(doc);
+    return ret;
+}
+
+static int on_file_data(sc_session *s, const uint8_t *p, size_t len)
+{
+    sc_rd r;
+    uint8_t idlen;
+    const uint8_t *id;
+    uint64_t offset;
+    char idstr[SC_STANZA_ID_MAX + 1];
+    sc_rd_init(&r, p, len);
+    if (!sc_rd_u8(&r, &idlen) || !sc_rd_bytes(&r, idlen, &id) || !sc_rd_u64(&r, &offset) ||
+        !sc_stanza_valid_id((const char *)id, idlen) || sc_rd_left(&r) > UINT64_MAX - offset)
+        return SC_ERR_DECODE_ERROR;
+    memcpy(idstr, id, idlen);
+    idstr[idlen] = '\0';
+    sc_event ev = {.type = SC_EV_FILE_DATA};
+    ev.u.file.id = idstr;
+    ev.u.file.offset = offset;
+    ev.u.file.data = p + r.off;
+    ev.u.file.len = sc_rd_left(&r);
+    sc__emit(s, &ev);
+    return SC_OK;
+}
+
+static int on_key_update(sc_session *s, const uint8_t *p, size_t len)
+{
+    int ret;
+    if (len != 1 || p[0] > 1) return SC_ERR_DECODE_ERROR;
+    if ((ret = sc_dir_update(&s->rx)) != SC_OK) return ret;
+    sc_event ev = {.type = SC_EV_KEY_UPDATE};
+    ev.u.key_update.outbound = 0;
+    ev.u.key_update.generation = s->rx.generation;
+    sc__emit(s, &ev);
+    /* Answer a request once; the answer does not request, so this cannot loop. */
+    if (p[0] == 1 && !s->sent_close && s->state == SC_ST_ESTABLISHED)
+        return send_key_update(s, 0);
+    return SC_OK;
+}
+
+static int on_record(sc_session *s, const uint8_t *frame, size_t frame_len)
+{
+    uint8_t inner;
+    const uint8_t *p;
+    size_t len;
+    int ret;
+    if (!s->rx.active) return SC_ERR_UNEXPECTED_MESSAGE;
+    if ((ret = sc_record_open(&s->rx, frame, frame_len, &s->plain, &inner, &p, &len)) != SC_OK)
+        return ret;
+    if (inner == SC_INNER_ALERT) return on_alert(s, p, len);
+    if (inner == SC_INNER_HANDSHAKE) return sc__hs_recv(s, p, len, 0);
+    if (s->state != SC_ST_ESTABLISHED) return SC_ERR_UNEXPECTED_MESSAGE;
+    switch (inner) {
+    case SC_INNER_STANZA:
+        return on_stanza(s, p, len);
+    case SC_INNER_FILE_DATA:
+        return on_file_data(s, p, len);
+    case SC_INNER_KEY_UPDATE:
+        return on_key_update(s, p, len);
+    default:
+        return SC_ERR_UNEXPECTED_MESSAGE;
+    }
+}
+
+/* One whole frame, header checked. */
+static int on_frame(sc_session *s, const uint8_t *frame, size_t len)
+{
+    const uint8_t *body = frame + SC_FRAME_HDR;
+    size_t body_len = len - SC_FRAME_HDR;
+    if (s->state == SC_ST_CLOSED) return SC_OK; /* nothing counts after close_notify */
+    switch (frame[0]) {
+    case SC_FRAME_RECORD:
+        return on_record(s, frame, len);
+    case SC_FRAME_HELLO:
+        return sc__hs_recv(s, body, body_len, 1);
+    default: /* SC_FRAME_ALERT: only while no record keys protect the peer's direction */
+        if (s->rx.active) return SC_ERR_UNEXPECTED_MESSAGE;
+        return on_alert(s, body, body_len);
+    }
+}
+
+/*
+ * Buffers at most one partial frame; whole frames in `data` are processed in
+ * place. The header is checked before any room is reserved for the body.
+ */
+int sc_session_recv(sc_session *s, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    uint32_t body_len = 0;
+    int ret = SC_OK;
+    if (s == NULL || (data == NULL && len)) return SC_ERR_ARG;
+    if (s->err) return s->err;
+    s->now_ms = now_ms;
+    while (len > 0 && ret == SC_OK && !s->err) {
+        if (s->in.len > 0 || len < SC_FRAME_HDR) {
+            size_t want = SC_FRAME_HDR;
+            if (s->in.len >= SC_FRAME_HDR) want += sc_load_u24(s->in.data + 1);
+            size_t take = want - s->in.len < len ? want - s->in.len : len;
+            sc_buf_put(&s->in, data, take);
+            if (!sc_buf_ok(&s->in)) return fail(s, SC_ERR_NOMEM);
+            data += take;
+            len -= take;
+            if (s->in.len == SC_FRAME_HDR) {
+                if ((ret = sc_frame_check(s->in.data, &body_len)) != SC_OK) break;
+                if (body_len && sc_buf_reserve(&s->in, body_len) != 0) return fail(s, SC_ERR_NOMEM);
+                continue;
+            }
+            if (s->in.len < want) continue;
+            ret = on_frame(s, s->in.data, s->in.len);
+            sc_buf_dispose(&s->in); /* an idle session holds no receive buffer */
+            continue;
+        }
+        if ((ret = sc_frame_check(data, &body_len)) != SC_OK) break;
+        if (len < SC_FRAME_HDR + body_len) {
+            if (sc_buf_reserve(&s->in, SC_FRAME_HDR + body_len) != 0) return fail(s, SC_ERR_NOMEM);
+            sc_buf_put(&s->in, data, len);
+            break;
+        }
+        ret = on_frame(s, data, SC_FRAME_HDR + body_len);
+        data += SC_FRAME_HDR + body_len;
+        len -= SC_FRAME_HDR + body_len;
+    }
+    sc_buf_dispose(&s->plain); /* decrypted bytes do not outlive the call */
+    if (ret != SC_OK) return fail(s, ret);
+    if (!sc_buf_ok(&s->out)) return fail(s, SC_ERR_NOMEM);
+    return s->err;
+}
+
+int sc_session_eof(sc_session *s)
+{
+    if (s == NULL) return SC_ERR_ARG;
+    if (s->state == SC_ST_CLOSED) return SC_OK;
+    if (s->err) return s->err;
+    /* The transport is gone: record the truncation without an alert nobody reads. */
+    s->err = SC_ERR_TRUNCATED;
+    s->state = SC_ST_FAILED;
+    s->deadline = UINT64_MAX;
+    sc__hs_free(s);
+    sc_event ev = {.type = SC_EV_ERROR, .u.err = SC_ERR_TRUNCATED};
+    sc__emit(s, &ev);
+    return SC_ERR_TRUNCATED;
+}
+
+int sc_session_tick(sc_session *s, uint64_t now_ms)
+{
+    if (s == NULL) return SC_ERR_ARG;
+    if (s->err) return s->err;
+    s->now_ms = now_ms;
+    if (now_ms >= s->deadline) return fail(s, SC_ERR_TIMEOUT);
+    return SC_OK;
+}
+
+uint64_t sc_session_deadline(const sc_session *s)
+{
+    return s->deadline;
+}
+
+size_t sc_session_output(sc_session *s, const uint8_t **data)
+{
+    *data = s->out.data;
+    return s->out.len;
+}
+
+void sc_session_output_consume(sc_session *s, size_t n)
+{
+    if (n >= s->out.len)
+        sc_buf_dispose(&s->out); /* idle sessions keep no send buffer either */
+    else
+        sc_buf_consume(&s->out, n);
+}
+
+int sc_session_established(const sc_session *s)
+{
+    return s->state == SC_ST_ESTABLISHED && !s->err;
+}
+
+int sc_session_error(const sc_session *s)
+{
+    return s->err;
+}
+
+const char *sc_session_peer_id(const sc_session *s)
+{
+    return s->peer_cert ? s->peer_id : NULL;
+}
+
+int sc_session_export(const sc_session *s, const char *label, uint8_t out[32])
+{
+    if (s == NULL || label == NULL || strlen(label) > 200) return SC_ERR_ARG;
+    if (s->peer_cert == NULL) return SC_ERR_STATE;
+    return sc_hkdf_expand_label(s->exporter, label, NULL, 0, out, 32);
+}

@@ -1,0 +1,86 @@
+/*
+ * sc_session_int.h - the inside of sc_session, shared by sc_session.c (API,
+ * framing, application data) and sc_handshake.c (the state machine).
+ */
+#ifndef SC_SESSION_INT_H
+#define SC_SESSION_INT_H
+
+#include "sixchat/session.h"
+#include "sc_buf.h"
+#include "sc_cert.h"
+#include "sc_config_int.h"
+#include "sc_crypto.h"
+#include "sc_hsmsg.h"
+#include "sc_record.h"
+#include "sc_xml.h"
+
+typedef enum sc_state {
+    SC_ST_I_START = 0,
+    SC_ST_I_WAIT_RHELLO,
+    SC_ST_I_WAIT_CERT,
+    SC_ST_I_WAIT_VERIFY,
+    SC_ST_I_WAIT_FINISHED,
+    SC_ST_R_WAIT_IHELLO,
+    SC_ST_R_WAIT_CERT,
+    SC_ST_R_WAIT_VERIFY,
+    SC_ST_R_WAIT_FINISHED,
+    SC_ST_ESTABLISHED,
+    SC_ST_CLOSED, /* close_notify received */
+    SC_ST_FAILED,
+} sc_state;
+
+/* State that lives only during the handshake; wiped and freed after it. */
+typedef struct sc_hs {
+    sc_transcript th;
+    sc_kex_key kex[SC_GROUP_COUNT]; /* initiator: one per offered group */
+    size_t n_kex;
+    uint8_t kt_secret[SC_HASH_LEN]; /* key transport premaster */
+    int kt;
+    uint8_t i_hs[SC_HASH_LEN], r_hs[SC_HASH_LEN], ms[SC_HASH_LEN];
+    sc_alglist peer_sigs; /* what the peer accepts from us */
+    sc_peer_chain peer;
+    int peer_sigalg;
+    int group;
+    uint8_t *known_cert; /* sc_session_set_peer_cert */
+    size_t known_cert_len;
+} sc_hs;
+
+struct sc_session {
+    const sc_config *cfg;
+    sc_role role;
+    sc_state state;
+    int err; /* sticky */
+    sc_event_fn cb;
+    void *cb_ctx;
+    uint64_t now_ms;
+    uint64_t deadline;
+
+    sc_buf out;   /* bytes to send */
+    sc_buf in;    /* a partial frame */
+    sc_buf plain; /* decrypted record, valid during one event */
+    sc_dir tx, rx;
+    int suite;
+    sc_hs *hs;
+
+    char *expected_peer;
+    char peer_id[SC_USER_ID_MAX + 1];
+    uint8_t peer_fp[32];
+    uint8_t *peer_cert;
+    size_t peer_cert_len;
+    uint8_t exporter[SC_HASH_LEN];
+    int kex;
+    int sent_close;
+};
+
+/* Handshake entry points (sc_handshake.c). */
+int sc__hs_new(sc_session *s);
+void sc__hs_free(sc_session *s);
+int sc__hs_start(sc_session *s);
+/* One handshake message (raw XML bytes) of the given frame kind (1 = HELLO, 0 = record). */
+int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext);
+
+/* Services of sc_session.c used by the handshake. */
+void sc__emit(sc_session *s, const sc_event *ev);
+void sc__set_state(sc_session *s, sc_state st);
+
+#endif

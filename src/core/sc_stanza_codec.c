@@ -1,0 +1,172 @@
+/*
+ * sc_stanza_codec.c - parse and write application stanzas (PROTOCOL.md 10).
+ */
+#include <string.h>
+#include "sixchat/error.h"
+#include "sc_stanza_codec.h"
+
+static const struct {
+    const char *name;
+    sc_stanza_type type;
+} names[] = {
+    {"msg", SC_STANZA_MSG},
+    {"receipt", SC_STANZA_RECEIPT},
+    {"ping", SC_STANZA_PING},
+    {"pong", SC_STANZA_PONG},
+    {"file-offer", SC_STANZA_FILE_OFFER},
+    {"file-accept", SC_STANZA_FILE_ACCEPT},
+    {"file-done", SC_STANZA_FILE_DONE},
+};
+
+static const char *type_name(sc_stanza_type t)
+{
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].type == t) return names[i].name;
+    return NULL;
+}
+
+int sc_stanza_valid_id(const char *s, size_t n)
+{
+    if (s == NULL || n == 0 || n > SC_STANZA_ID_MAX) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A file name is one path component: no '/', '\\' or control bytes, not "." or "..". */
+static int valid_name(const char *s, size_t n)
+{
+    if (s == NULL || n == 0 || n > SC_STANZA_NAME_MAX) return 0;
+    if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '/' || s[i] == '\\' || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+/* Decimal without sign or leading zeros (except "0"), within uint64_t. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s == NULL || n == 0 || n > 20 || (n > 1 && s[0] == '0')) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1; /* lowercase only: one spelling per digest */
+}
+
+static int parse_sha256(const char *s, size_t n, uint8_t out[32])
+{
+    if (s == NULL || n != 64) return 0;
+    for (size_t i = 0; i < 32; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 1;
+}
+
+static void put_sha256(sc_buf *b, const uint8_t d[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    char s[65];
+    for (size_t i = 0; i < 32; i++) {
+        s[2 * i] = hex[d[i] >> 4];
+        s[2 * i + 1] = hex[d[i] & 15];
+    }
+    s[64] = '\0';
+    sc_xml_w_attr(b, "sha256", s);
+}
+
+int sc_stanza_write(sc_buf *b, const sc_stanza *st)
+{
+    const char *name = type_name(st->type);
+    if (name == NULL || st->id == NULL || !sc_stanza_valid_id(st->id, strlen(st->id)))
+        return SC_ERR_ARG;
+    sc_xml_w_open(b, name);
+    sc_xml_w_attr(b, "id", st->id);
+    switch (st->type) {
+    case SC_STANZA_MSG:
+        if (st->text_len > SC_STANZA_TEXT_MAX || (st->text == NULL && st->text_len))
+            return SC_ERR_ARG;
+        sc_xml_w_attr_u64(b, "ts", st->ts);
+        sc_xml_w_end_open(b);
+        sc_xml_w_text(b, st->text, st->text_len);
+        sc_xml_w_close(b, name);
+        return sc_buf_ok(b) ? SC_OK : SC_ERR_NOMEM;
+    case SC_STANZA_RECEIPT:
+        sc_xml_w_attr_u64(b, "ts", st->ts);
+        break;
+    case SC_STANZA_FILE_OFFER:
+        if (st->name == NULL || !valid_name(st->name, strlen(st->name))) return SC_ERR_ARG;
+        sc_xml_w_attr(b, "name", st->name);
+        sc_xml_w_attr_u64(b, "size", st->size);
+        put_sha256(b, st->sha256);
+        break;
+    case SC_STANZA_FILE_ACCEPT:
+        sc_xml_w_attr_u64(b, "offset", st->offset);
+        break;
+    case SC_STANZA_FILE_DONE:
+        put_sha256(b, st->sha256);
+        break;
+    default: /* ping, pong: id only */
+        break;
+    }
+    sc_xml_w_end_empty(b);
+    return sc_buf_ok(b) ? SC_OK : SC_ERR_NOMEM;
+}
+
+#define ATTR(n, name, len) sc_xml_attr_get((n), (name), (len))
+
+int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
+{
+    size_t idlen = 0, len = 0;
+    const char *v;
+    memset(st, 0, sizeof *st);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(root->name, names[i].name) == 0) st->type = names[i].type;
+    if (st->type == 0) return SC_OK;
+    st->id = ATTR(root, "id", &idlen);
+    if (!sc_stanza_valid_id(st->id, idlen) || root->first_child) return SC_ERR_DECODE_ERROR;
+    if (st->type != SC_STANZA_MSG && root->text_len) return SC_ERR_DECODE_ERROR;
+    switch (st->type) {
+    case SC_STANZA_MSG:
+        if (root->text_len > SC_STANZA_TEXT_MAX) return SC_ERR_DECODE_ERROR;
+        st->text = root->text;
+        st->text_len = root->text_len;
+        v = ATTR(root, "ts", &len);
+        return parse_u64(v, len, &st->ts) ? SC_OK : SC_ERR_DECODE_ERROR;
+    case SC_STANZA_RECEIPT:
+        v = ATTR(root, "ts", &len);
+        return parse_u64(v, len, &st->ts) ? SC_OK : SC_ERR_DECODE_ERROR;
+    case SC_STANZA_FILE_OFFER:
+        st->name = ATTR(root, "name", &len);
+        if (!valid_name(st->name, len) || memchr(st->name, '\0', len)) return SC_ERR_DECODE_ERROR;
+        v = ATTR(root, "size", &len);
+        if (!parse_u64(v, len, &st->size)) return SC_ERR_DECODE_ERROR;
+        v = ATTR(root, "sha256", &len);
+        return parse_sha256(v, len, st->sha256) ? SC_OK : SC_ERR_DECODE_ERROR;
+    case SC_STANZA_FILE_ACCEPT:
+        v = ATTR(root, "offset", &len);
+        return parse_u64(v, len, &st->offset) ? SC_OK : SC_ERR_DECODE_ERROR;
+    case SC_STANZA_FILE_DONE:
+        v = ATTR(root, "sha256", &len);
+        return parse_sha256(v, len, st->sha256) ? SC_OK : SC_ERR_DECODE_ERROR;
+    default:
+        return SC_OK;
+    }
+}
