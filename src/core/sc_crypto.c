@@ -5,8 +5,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/hmac.h>
-#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include "sixchat/error.h"
@@ -39,45 +37,86 @@ int sc_suite_by_name(const char *s, size_t n) { return index_of(suite_names, COU
 int sc_group_by_name(const char *s, size_t n) { return index_of(group_names, COUNT(group_names), s, n); }
 int sc_sigalg_by_name(const char *s, size_t n) { return index_of(sig_names, COUNT(sig_names), s, n); }
 
+/* ---- algorithms fetched once ------------------------------------------- */
+
+/*
+ * OpenSSL 3 looks an algorithm up by name on every implicit use
+ * (EVP_sha256(), EVP_PKEY_CTX_new_id(HKDF)), taking locks each time. We fetch
+ * each one once per process and only read them afterwards, and keep an HMAC
+ * context with its digest already set to duplicate per use.
+ */
+static CRYPTO_ONCE algs_once = CRYPTO_ONCE_STATIC_INIT;
+static struct {
+    EVP_MD *sha256;
+    EVP_CIPHER *aes_gcm, *chacha;
+    EVP_MAC *hmac;
+    EVP_MAC_CTX *hmac_tmpl;
+} algs;
+
+static void algs_init(void)
+{
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0),
+                      OSSL_PARAM_construct_end()};
+    algs.sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    algs.aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    algs.chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+    algs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (algs.hmac && (algs.hmac_tmpl = EVP_MAC_CTX_new(algs.hmac)) != NULL &&
+        !EVP_MAC_CTX_set_params(algs.hmac_tmpl, p)) {
+        EVP_MAC_CTX_free(algs.hmac_tmpl);
+        algs.hmac_tmpl = NULL;
+    }
+}
+
+static int algs_ready(void)
+{
+    return CRYPTO_THREAD_run_once(&algs_once, algs_init) && algs.sha256 && algs.aes_gcm &&
+           algs.chacha && algs.hmac_tmpl;
+}
+
 /* ---- HKDF, HMAC, hashes --------------------------------------------- */
 
-static int hkdf(int mode, const uint8_t *salt, size_t salt_len, const uint8_t *key,
-                size_t key_len, const uint8_t *info, size_t info_len, uint8_t *out,
-                size_t out_len)
+/* HMAC-SHA256(key, a || b) */
+static int hmac2(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len,
+                 const uint8_t *b, size_t b_len, uint8_t out[SC_HASH_LEN])
 {
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
-    int ok = pctx != NULL && EVP_PKEY_derive_init(pctx) > 0 &&
-             EVP_PKEY_CTX_set_hkdf_mode(pctx, mode) > 0 &&
-             EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) > 0 &&
-             EVP_PKEY_CTX_set1_hkdf_key(pctx, key, (int)key_len) > 0;
-    if (ok && salt_len > 0) ok = EVP_PKEY_CTX_set1_hkdf_salt(pctx, salt, (int)salt_len) > 0;
-    if (ok && info_len > 0) ok = EVP_PKEY_CTX_add1_hkdf_info(pctx, info, (int)info_len) > 0;
-    if (ok) ok = EVP_PKEY_derive(pctx, out, &out_len) > 0;
-    EVP_PKEY_CTX_free(pctx);
+    EVP_MAC_CTX *c;
+    size_t olen = 0;
+    int ok;
+    if (!algs_ready()) return SC_ERR_CRYPTO;
+    if ((c = EVP_MAC_CTX_dup(algs.hmac_tmpl)) == NULL) return SC_ERR_NOMEM;
+    ok = EVP_MAC_init(c, key, key_len, NULL) && EVP_MAC_update(c, a, a_len) &&
+         (b_len == 0 || EVP_MAC_update(c, b, b_len)) &&
+         EVP_MAC_final(c, out, &olen, SC_HASH_LEN) && olen == SC_HASH_LEN;
+    EVP_MAC_CTX_free(c);
     return ok ? SC_OK : SC_ERR_CRYPTO;
 }
 
+/* RFC 5869 Extract: PRK = HMAC(salt, IKM); an absent salt is HashLen zero bytes. */
 int sc_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
                     uint8_t out[SC_HASH_LEN])
 {
     static const uint8_t zeros[SC_HASH_LEN];
-    /* RFC 5869: an absent salt is HashLen zero bytes. */
     if (salt_len == 0) {
         salt = zeros;
         salt_len = sizeof zeros;
     }
-    return hkdf(EVP_PKEY_HKDEF_MODE_EXTRACT_ONLY, salt, salt_len, ikm, ikm_len, NULL, 0, out,
-                SC_HASH_LEN);
+    return hmac2(salt, salt_len, ikm, ikm_len, NULL, 0, out);
 }
 
-/* HkdfLabel = u16 length || u8 len || "e2ed1 " label || u8 len || context (PROTOCOL.md 6.1) */
+/*
+ * RFC 5869 Expand with info = HkdfLabel (PROTOCOL.md 6.1):
+ * u16 length || u8 len || "e2ed1 " label || u8 len || context.
+ * Our outputs are at most one hash long, so Expand is T(1) = HMAC(PRK, info || 0x01).
+ */
 int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label,
                          const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
 {
     static const char prefix[] = "e2ed1 ";
-    uint8_t info[2 + 1 + 255 + 1 + 255];
+    uint8_t info[2 + 1 + 255 + 1 + 255 + 1], t[SC_HASH_LEN];
     size_t plen = sizeof prefix - 1, llen = strlen(label), n = 0;
-    if (plen + llen > 255 || ctx_len > 255 || out_len > 0xffff) return SC_ERR_ARG;
+    if (plen + llen > 255 || ctx_len > 255 || out_len == 0 || out_len > SC_HASH_LEN)
+        return SC_ERR_ARG;
     info[n++] = (uint8_t)(out_len >> 8);
     info[n++] = (uint8_t)out_len;
     info[n++] = (uint8_t)(plen + llen);
@@ -88,27 +127,31 @@ int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label,
     info[n++] = (uint8_t)ctx_len;
     if (ctx_len) memcpy(info + n, ctx, ctx_len);
     n += ctx_len;
-    return hkdf(EVP_PKEY_HKDEF_MODE_EXPAND_ONLY, NULL, 0, secret, SC_HASH_LEN, info, n, out,
-                out_len);
+    info[n++] = 0x01;
+    int ret = hmac2(secret, SC_HASH_LEN, info, n, NULL, 0, t);
+    if (ret == SC_OK) memcpy(out, t, out_len);
+    OPENSSL_cleanse(t, sizeof t);
+    return ret;
 }
 
 int sc_hmac_sha256(const uint8_t key[SC_HASH_LEN], const uint8_t *data, size_t len,
                    uint8_t out[SC_HASH_LEN])
 {
-    unsigned int olen = SC_HASH_LEN;
-    return HMAC(EVP_sha256(), key, SC_HASH_LEN, data, len, out, &olen) ? SC_OK : SC_ERR_CRYPTO;
+    return hmac2(key, SC_HASH_LEN, data, len, NULL, 0, out);
 }
 
 int sc_sha256(const uint8_t *data, size_t len, uint8_t out[SC_HASH_LEN])
 {
-    return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) ? SC_OK : SC_ERR_CRYPTO;
+    if (!algs_ready()) return SC_ERR_CRYPTO;
+    return EVP_Digest(data, len, out, NULL, algs.sha256, NULL) ? SC_OK : SC_ERR_CRYPTO;
 }
 
 int sc_transcript_init(sc_transcript *t)
 {
+    if (!algs_ready()) return SC_ERR_CRYPTO;
     t->md = EVP_MD_CTX_new();
     if (t->md == NULL) return SC_ERR_NOMEM;
-    return EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) ? SC_OK : SC_ERR_CRYPTO;
+    return EVP_DigestInit_ex(t->md, algs.sha256, NULL) ? SC_OK : SC_ERR_CRYPTO;
 }
 
 int sc_transcript_add(sc_transcript *t, const uint8_t *msg, size_t len)
@@ -139,8 +182,9 @@ void sc_transcript_clear(sc_transcript *t)
 int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
                  const uint8_t iv[SC_IV_LEN], int enc)
 {
-    const EVP_CIPHER *c = suite == SC_SUITE_AES_256_GCM          ? EVP_aes_256_gcm()
-                          : suite == SC_SUITE_CHACHA20_POLY1305 ? EVP_chacha20_poly1305()
+    if (!algs_ready()) return SC_ERR_CRYPTO;
+    const EVP_CIPHER *c = suite == SC_SUITE_AES_256_GCM          ? algs.aes_gcm
+                          : suite == SC_SUITE_CHACHA20_POLY1305 ? algs.chacha
                                                                 : NULL;
     if (c == NULL) return SC_ERR_ARG;
     if (a->ctx == NULL && (a->ctx = EVP_CIPHER_CTX_new()) == NULL) return SC_ERR_NOMEM;
@@ -293,10 +337,12 @@ int sc_kex_derive(const sc_kex_key *k, const uint8_t *peer, size_t peer_len,
     int ret = SC_ERR_ILLEGAL_PARAMETER;
     if (pp == NULL) return ret;
     pctx = EVP_PKEY_CTX_new(k->priv, NULL);
-    /* OpenSSL refuses an all-zero X25519 result (a low-order peer point). */
     if (pctx && EVP_PKEY_derive_init(pctx) > 0 && EVP_PKEY_derive_set_peer(pctx, pp) > 0 &&
-        EVP_PKEY_derive(pctx, out, &olen) > 0 && olen == SC_HASH_LEN)
-        ret = SC_OK;
+        EVP_PKEY_derive(pctx, out, &olen) > 0 && olen == SC_HASH_LEN) {
+        /* An all-zero result means a low-order peer point (RFC 7748 section 6.1). */
+        static const uint8_t zeros[SC_HASH_LEN];
+        ret = CRYPTO_memcmp(out, zeros, SC_HASH_LEN) != 0 ? SC_OK : SC_ERR_ILLEGAL_PARAMETER;
+    }
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(pp);
     return ret;
