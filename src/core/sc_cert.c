@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -218,7 +219,9 @@ int sc_cert_user_id(X509 *x, char *out, size_t cap)
     if (x == NULL || out == NULL || cap <= SC_USER_ID_MAX) return SC_ERR_ARG;
     out[0] = '\0';
     /* NULL also when the extension is absent, malformed or present twice. */
+    ERR_set_mark();
     names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    ERR_pop_to_mark();
     if (names == NULL) return ret;
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
         const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
@@ -430,6 +433,7 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     if (!X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT)) goto out;
     param = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_time(param, (time_t)now);
+    /* Leaf and up to 3 intermediates from the peer, then the anchor: no longer path is useful. */
     X509_VERIFY_PARAM_set_depth(param, SC_CERT_MAX_CHAIN - 1);
     X509_VERIFY_PARAM_set_auth_level(param, SC_CERT_AUTH_LEVEL);
     if (!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT)) goto out;
