@@ -68,7 +68,8 @@ int sc_policy_init(sc_policy *p)
 {
     memset(p, 0, sizeof *p);
     p->store = X509_STORE_new();
-    return p->store != NULL ? SC_OK : SC_ERR_NOMEM;
+    p->cache = sc_certcache_new();
+    return p->store != NULL && p->cache != NULL ? SC_OK : SC_ERR_NOMEM;
 }
 
 static void free_ids(char **ids, size_t n)
@@ -83,6 +84,7 @@ void sc_policy_free(sc_policy *p)
 {
     if (p == NULL) return;
     X509_STORE_free(p->store);
+    sc_certcache_free(p->cache);
     free_ids(p->allow_ids, p->n_allow_ids);
     free_ids(p->block_ids, p->n_block_ids);
     free(p->allow_issuers);
@@ -242,12 +244,21 @@ int sc_cert_user_id(X509 *x, char *out, size_t cap)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-/* One DER certificate, refusing trailing bytes (a second encoding of the same cert). */
-static int decode_one(const uint8_t *der, size_t len, X509 **out)
+/*
+ * One DER certificate, refusing trailing bytes (a second encoding of the
+ * same cert). hash is the SHA-256 of der, the key of the cache.
+ */
+static int decode_one(sc_certcache *cache, const uint8_t *der, size_t len, const uint8_t hash[32],
+                      X509 **out)
 {
     const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
+    X509 *x = sc_certcache_get(cache, hash);
 
+    if (x != NULL) {
+        *out = x;
+        return SC_OK;
+    }
+    x = d2i_X509(NULL, &p, (long)len);
     if (x == NULL) {
         unsigned long e = ERR_peek_last_error();
         return ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE ? SC_ERR_NOMEM : SC_ERR_BAD_CERTIFICATE;
@@ -256,14 +267,23 @@ static int decode_one(const uint8_t *der, size_t len, X509 **out)
         X509_free(x);
         return SC_ERR_BAD_CERTIFICATE;
     }
+    sc_certcache_put(cache, hash, x);
     *out = x;
     return SC_OK;
 }
 
 int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n, sc_peer_chain *out)
 {
+    return sc_cert_decode_chain_cached(NULL, der, len, n, out);
+}
+
+int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der,
+                                const size_t *len, size_t n, sc_peer_chain *out)
+{
     int ret;
     X509 *x = NULL;
+    uint8_t hash[32];
+    sc_certcache *cache = pol ? pol->cache : NULL;
 
     memset(out, 0, sizeof *out);
     if (n == 0) return SC_ERR_CERTIFICATE_REQUIRED;
@@ -276,18 +296,19 @@ int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n,
     }
 
     ERR_set_mark();
-    ret = decode_one(der[0], len[0], &out->leaf);
+    /* Hash the bytes we were given: no re-encoding of the decoded leaf. */
+    SHA256(der[0], len[0], out->fingerprint);
+    ret = decode_one(cache, der[0], len[0], out->fingerprint, &out->leaf);
     if (ret != SC_OK) goto out;
     ret = sc_cert_user_id(out->leaf, out->user_id, sizeof out->user_id);
     if (ret != SC_OK) goto out;
-    /* Hash the bytes we were given: no re-encoding of the decoded leaf. */
-    SHA256(der[0], len[0], out->fingerprint);
 
     ret = SC_ERR_NOMEM;
     out->untrusted = sk_X509_new_reserve(NULL, (int)(n - 1));
     if (out->untrusted == NULL) goto out;
     for (size_t i = 1; i < n; i++) {
-        ret = decode_one(der[i], len[i], &x);
+        SHA256(der[i], len[i], hash);
+        ret = decode_one(cache, der[i], len[i], hash, &x);
         if (ret != SC_OK) goto out;
         sk_X509_push(out->untrusted, x); /* cannot fail: space reserved above */
         x = NULL;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/x509.h>
+#include "sc_certcache.h"
 
 #define SC_CERT_MAX_CHAIN 4     /* leaf + up to 3 intermediates */
 #define SC_CERT_MAX_DER 8192    /* bytes per certificate */
@@ -30,6 +31,7 @@ typedef struct sc_policy {
     size_t n_allow_issuers;
     uint8_t (*block_issuers)[32];
     size_t n_block_issuers;
+    sc_certcache *cache; /* decoded certificates seen before; may be NULL */
 } sc_policy;
 
 /* Returns 0 or SC_ERR_NOMEM. */
@@ -69,6 +71,9 @@ typedef struct sc_peer_chain {
  */
 int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n,
                          sc_peer_chain *out);
+/* The same, decoding through the policy's certificate cache (sc_certcache.h). */
+int sc_cert_decode_chain_cached(const sc_policy *p, const uint8_t *const *der,
+                                const size_t *len, size_t n, sc_peer_chain *out);
 void sc_peer_chain_clear(sc_peer_chain *c);
 
 /*

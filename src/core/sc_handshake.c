@@ -303,7 +303,7 @@ static int on_cert(sc_session *s, const sc_xml_node *root, const uint8_t *th_bef
     sc_certmsg m;
     int ret = sc_certmsg_parse(root, &m);
     if (ret != SC_OK) return ret;
-    ret = sc_cert_decode_chain(m.der, m.len, m.n, &hs->peer);
+    ret = sc_cert_decode_chain_cached(&s->cfg->policy, m.der, m.len, m.n, &hs->peer);
     sc_certmsg_clear(&m);
     if (ret != SC_OK) return ret;
     /* Cheap identity checks first: a refused peer costs no signature check. */

@@ -1,0 +1,60 @@
+/*
+ * sc_certcache.c - see sc_certcache.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "sc_certcache.h"
+
+struct sc_certcache {
+    CRYPTO_RWLOCK *lock;
+    size_t next; /* insertion position: FIFO eviction keeps the code trivial */
+    struct {
+        uint8_t hash[32];
+        X509 *x;
+    } e[SC_CERTCACHE_SIZE];
+};
+
+sc_certcache *sc_certcache_new(void)
+{
+    sc_certcache *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    if ((c->lock = CRYPTO_THREAD_lock_new()) == NULL) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sc_certcache_free(sc_certcache *c)
+{
+    if (c == NULL) return;
+    for (size_t i = 0; i < SC_CERTCACHE_SIZE; i++) X509_free(c->e[i].x);
+    CRYPTO_THREAD_lock_free(c->lock);
+    free(c);
+}
+
+X509 *sc_certcache_get(sc_certcache *c, const uint8_t hash[32])
+{
+    X509 *found = NULL;
+    if (c == NULL || !CRYPTO_THREAD_read_lock(c->lock)) return NULL;
+    for (size_t i = 0; i < SC_CERTCACHE_SIZE && found == NULL; i++)
+        if (c->e[i].x != NULL && memcmp(c->e[i].hash, hash, 32) == 0 && X509_up_ref(c->e[i].x))
+            found = c->e[i].x;
+    CRYPTO_THREAD_unlock(c->lock);
+    return found;
+}
+
+void sc_certcache_put(sc_certcache *c, const uint8_t hash[32], X509 *x)
+{
+    if (c == NULL || !X509_up_ref(x)) return;
+    if (!CRYPTO_THREAD_write_lock(c->lock)) {
+        X509_free(x);
+        return;
+    }
+    X509_free(c->e[c->next].x);
+    memcpy(c->e[c->next].hash, hash, 32);
+    c->e[c->next].x = x;
+    c->next = (c->next + 1) % SC_CERTCACHE_SIZE;
+    CRYPTO_THREAD_unlock(c->lock);
+}
