@@ -767,6 +767,76 @@ static void test_allow_issuer(void **state)
     free(chain);
 }
 
+/* The verified-chain cache answers only for the same bytes inside the validity window. */
+static void test_verified_cache(void **state)
+{
+    pki *k = *state;
+    sc_testcert_opts o = alice();
+    o.not_before = NOW - 10;
+    o.not_after = NOW + 1000;
+    char *chain = user_chain(k->inter, &o, k->inter_pem);
+    char *leaf_only = user_chain(k->other_root, &o, NULL);
+    sc_policy p;
+    sc_peer_chain c;
+    sc_verified v;
+
+    policy_with_anchor(&p, k->root_pem);
+    assert_int_equal(decode_pem(chain, &c), SC_OK);
+    assert_int_equal(sc_certcache_get_verified(p.cache, c.chain_key, NOW, &v), 0);
+    assert_int_equal(sc_cert_verify(&p, &c, NOW), SC_OK);
+    assert_int_equal(sc_certcache_get_verified(p.cache, c.chain_key, NOW, &v), 1);
+    assert_int_equal(v.n_ca, 2); /* intermediate and root */
+    assert_memory_equal(v.ca_fp[0], k->inter_fp, 32);
+    assert_int_equal(v.not_after, NOW + 1000);
+    /* Outside the window the full verifier runs again and says why. */
+    assert_int_equal(sc_cert_verify(&p, &c, NOW + 1001), SC_ERR_CERTIFICATE_EXPIRED);
+    assert_int_equal(sc_cert_verify(&p, &c, NOW - 11), SC_ERR_CERTIFICATE_NOT_YET_VALID);
+    assert_int_equal(sc_cert_verify(&p, &c, NOW + 5), SC_OK);
+    sc_peer_chain_clear(&c);
+
+    /* A refused chain is never remembered. */
+    assert_int_equal(decode_pem(leaf_only, &c), SC_OK);
+    assert_int_equal(sc_cert_verify(&p, &c, NOW), SC_ERR_UNKNOWN_CA);
+    assert_int_equal(sc_certcache_get_verified(p.cache, c.chain_key, NOW, &v), 0);
+    sc_peer_chain_clear(&c);
+    sc_policy_free(&p);
+    free(chain);
+    free(leaf_only);
+}
+
+/* The decode cache hands back the same certificate for the same bytes. */
+static void test_decode_cache(void **state)
+{
+    pki *k = *state;
+    sc_testcert_opts o = alice();
+    char *chain = user_chain(k->inter, &o, k->inter_pem);
+    uint8_t *der[MAX_PEM_CERTS];
+    size_t len[MAX_PEM_CERTS];
+    size_t n = sc_testcert_pem_to_der(chain, der, len, MAX_PEM_CERTS);
+    sc_peer_chain a, b;
+
+    assert_int_equal(sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &a),
+                     SC_OK);
+    assert_int_equal(sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &b),
+                     SC_OK);
+    assert_ptr_equal(a.leaf, b.leaf);
+    assert_memory_equal(a.chain_key, b.chain_key, 32);
+    /* One byte of trailing garbage is a different key and still refused. */
+    uint8_t *longer = malloc(len[0] + 1);
+    memcpy(longer, der[0], len[0]);
+    longer[len[0]] = 0;
+    const uint8_t *bad[1] = {longer};
+    size_t bad_len[1] = {len[0] + 1};
+    sc_peer_chain d;
+    assert_int_equal(sc_cert_decode_chain_cached(&k->policy, bad, bad_len, 1, &d),
+                     SC_ERR_BAD_CERTIFICATE);
+    free(longer);
+    sc_peer_chain_clear(&a);
+    sc_peer_chain_clear(&b);
+    for (size_t i = 0; i < n; i++) free(der[i]);
+    free(chain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_blocked_issuer),
         cmocka_unit_test(test_allow_identity),
         cmocka_unit_test(test_allow_issuer),
+        cmocka_unit_test(test_verified_cache),
+        cmocka_unit_test(test_decode_cache),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -282,7 +282,7 @@ int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der,
 {
     int ret;
     X509 *x = NULL;
-    uint8_t hash[32];
+    uint8_t hashes[SC_CERT_MAX_CHAIN][32];
     sc_certcache *cache = pol ? pol->cache : NULL;
 
     memset(out, 0, sizeof *out);
@@ -303,16 +303,18 @@ int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der,
     ret = sc_cert_user_id(out->leaf, out->user_id, sizeof out->user_id);
     if (ret != SC_OK) goto out;
 
+    memcpy(hashes[0], out->fingerprint, 32);
     ret = SC_ERR_NOMEM;
     out->untrusted = sk_X509_new_reserve(NULL, (int)(n - 1));
     if (out->untrusted == NULL) goto out;
     for (size_t i = 1; i < n; i++) {
-        SHA256(der[i], len[i], hash);
-        ret = decode_one(cache, der[i], len[i], hash, &x);
+        SHA256(der[i], len[i], hashes[i]);
+        ret = decode_one(cache, der[i], len[i], hashes[i], &x);
         if (ret != SC_OK) goto out;
         sk_X509_push(out->untrusted, x); /* cannot fail: space reserved above */
         x = NULL;
     }
+    SHA256(&hashes[0][0], 32 * n, out->chain_key);
     ret = SC_OK;
 out:
     ERR_pop_to_mark();
@@ -411,27 +413,53 @@ static int leaf_usage_ok(X509 *leaf)
     return 1;
 }
 
-/*
- * Issuer block list, then allow lists, over the CA certificates of the
- * verified path (all but the leaf). Digests are computed only when a list
- * needs them: most configurations have none, and this runs per handshake.
- */
-static int check_issuers(const sc_policy *p, const sc_peer_chain *c, STACK_OF(X509) * path)
+/* Issuer block list, then allow lists, over the fingerprints of the path's CA certificates. */
+static int check_issuers(const sc_policy *p, const sc_peer_chain *c, const sc_verified *v)
 {
     int allow_set = p->n_allow_ids > 0 || p->n_allow_issuers > 0;
     int allowed = !allow_set || id_listed(p->allow_ids, p->n_allow_ids, c->user_id);
-    uint8_t fp[EVP_MAX_MD_SIZE];
-    unsigned int fp_len;
 
-    if (p->n_block_issuers == 0 && (allowed || p->n_allow_issuers == 0))
-        return allowed ? SC_OK : SC_ERR_ACCESS_DENIED;
-    for (int i = 1; i < sk_X509_num(path); i++) {
-        if (!X509_digest(sk_X509_value(path, i), EVP_sha256(), fp, &fp_len) || fp_len != 32)
-            return SC_ERR_NOMEM;
-        if (fp_listed(p->block_issuers, p->n_block_issuers, fp)) return SC_ERR_ISSUER_BLOCKED;
-        if (fp_listed(p->allow_issuers, p->n_allow_issuers, fp)) allowed = 1;
+    for (size_t i = 0; i < v->n_ca; i++) {
+        if (fp_listed(p->block_issuers, p->n_block_issuers, v->ca_fp[i]))
+            return SC_ERR_ISSUER_BLOCKED;
+        if (fp_listed(p->allow_issuers, p->n_allow_issuers, v->ca_fp[i])) allowed = 1;
     }
     return allowed ? SC_OK : SC_ERR_ACCESS_DENIED;
+}
+
+static int64_t asn1_time_epoch(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!ASN1_TIME_to_tm(t, &tm)) return 0;
+    /* Days from civil date (proleptic Gregorian), without timegm() or the locale's TZ. */
+    int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1;
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + tm.tm_mday - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+/* What a successful validation proved, for the policy checks and the cache. */
+static int describe_path(const sc_peer_chain *c, STACK_OF(X509) * path, sc_verified *v)
+{
+    int n = sk_X509_num(path);
+    unsigned int len;
+    memset(v, 0, sizeof *v);
+    memcpy(v->key, c->chain_key, 32);
+    v->not_before = INT64_MIN;
+    v->not_after = INT64_MAX;
+    if (n < 1 || n > SC_CERTCACHE_PATH_MAX) return SC_ERR_BAD_CERTIFICATE;
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(path, i);
+        int64_t nb = asn1_time_epoch(X509_get0_notBefore(x));
+        int64_t na = asn1_time_epoch(X509_get0_notAfter(x));
+        if (nb > v->not_before) v->not_before = nb;
+        if (na < v->not_after) v->not_after = na;
+        if (i > 0 && (!X509_digest(x, EVP_sha256(), v->ca_fp[v->n_ca++], &len) || len != 32))
+            return SC_ERR_NOMEM;
+    }
+    return SC_OK;
 }
 
 int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
@@ -440,8 +468,12 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     X509_STORE_CTX *ctx = NULL;
     X509_VERIFY_PARAM *param;
 
+    sc_verified v;
+
     if (p == NULL || p->store == NULL || c == NULL || c->leaf == NULL) return SC_ERR_ARG;
     if ((int64_t)(time_t)now != now) return SC_ERR_ARG;
+    /* The same bytes verified before, still inside every certificate's validity. */
+    if (sc_certcache_get_verified(p->cache, c->chain_key, now, &v)) return check_issuers(p, c, &v);
     ERR_set_mark();
     ret = SC_ERR_NOMEM;
     ctx = X509_STORE_CTX_new();
@@ -465,7 +497,9 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     }
     ret = SC_ERR_UNSUPPORTED_CERTIFICATE;
     if (!leaf_usage_ok(c->leaf) || !leaf_key_ok(c->leaf)) goto out;
-    ret = check_issuers(p, c, X509_STORE_CTX_get0_chain(ctx));
+    if ((ret = describe_path(c, X509_STORE_CTX_get0_chain(ctx), &v)) != SC_OK) goto out;
+    sc_certcache_put_verified(p->cache, &v);
+    ret = check_issuers(p, c, &v);
 out:
     X509_STORE_CTX_free(ctx);
     ERR_pop_to_mark();

@@ -61,6 +61,7 @@ typedef struct sc_peer_chain {
     STACK_OF(X509) *untrusted; /* the intermediates as sent, may be empty */
     char user_id[SC_USER_ID_MAX + 1];
     uint8_t fingerprint[32]; /* SHA-256 of the leaf DER */
+    uint8_t chain_key[32];   /* SHA-256 over the SHA-256 of each certificate as sent */
 } sc_peer_chain;
 
 /*

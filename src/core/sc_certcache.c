@@ -13,6 +13,8 @@ struct sc_certcache {
         uint8_t hash[32];
         X509 *x;
     } e[SC_CERTCACHE_SIZE];
+    size_t next_v;
+    sc_verified v[SC_CERTCACHE_SIZE];
 };
 
 sc_certcache *sc_certcache_new(void)
@@ -56,5 +58,30 @@ void sc_certcache_put(sc_certcache *c, const uint8_t hash[32], X509 *x)
     memcpy(c->e[c->next].hash, hash, 32);
     c->e[c->next].x = x;
     c->next = (c->next + 1) % SC_CERTCACHE_SIZE;
+    CRYPTO_THREAD_unlock(c->lock);
+}
+
+int sc_certcache_get_verified(sc_certcache *c, const uint8_t key[32], int64_t now,
+                              sc_verified *out)
+{
+    int found = 0;
+    if (c == NULL || !CRYPTO_THREAD_read_lock(c->lock)) return 0;
+    for (size_t i = 0; i < SC_CERTCACHE_SIZE && !found; i++) {
+        const sc_verified *v = &c->v[i];
+        if (v->not_after != 0 && memcmp(v->key, key, 32) == 0 && now >= v->not_before &&
+            now <= v->not_after) {
+            *out = *v;
+            found = 1;
+        }
+    }
+    CRYPTO_THREAD_unlock(c->lock);
+    return found;
+}
+
+void sc_certcache_put_verified(sc_certcache *c, const sc_verified *v)
+{
+    if (c == NULL || !CRYPTO_THREAD_write_lock(c->lock)) return;
+    c->v[c->next_v] = *v;
+    c->next_v = (c->next_v + 1) % SC_CERTCACHE_SIZE;
     CRYPTO_THREAD_unlock(c->lock);
 }
