@@ -36,6 +36,18 @@ void sc_certcache_free(sc_certcache *c)
     free(c);
 }
 
+void sc_certcache_clear(sc_certcache *c)
+{
+    if (c == NULL || !CRYPTO_THREAD_write_lock(c->lock)) return;
+    for (size_t i = 0; i < SC_CERTCACHE_SIZE; i++) {
+        X509_free(c->e[i].x);
+        c->e[i].x = NULL;
+    }
+    memset(c->v, 0, sizeof c->v);
+    c->next = c->next_v = 0;
+    CRYPTO_THREAD_unlock(c->lock);
+}
+
 X509 *sc_certcache_get(sc_certcache *c, const uint8_t hash[32])
 {
     X509 *found = NULL;

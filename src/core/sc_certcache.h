@@ -32,6 +32,9 @@ typedef struct sc_certcache sc_certcache;
 sc_certcache *sc_certcache_new(void);
 void sc_certcache_free(sc_certcache *c);
 
+/* Forgets everything (benchmarks of first contact; tests). */
+void sc_certcache_clear(sc_certcache *c);
+
 /* A new reference to the cached certificate with this DER hash, or NULL. */
 X509 *sc_certcache_get(sc_certcache *c, const uint8_t hash[32]);
 

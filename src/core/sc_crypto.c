@@ -219,8 +219,8 @@ int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, s
     return SC_OK;
 }
 
-int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                 const uint8_t tag[SC_TAG_LEN])
+int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
+                 size_t len, const uint8_t tag[SC_TAG_LEN])
 {
     uint8_t nonce[SC_IV_LEN];
     int outl;
@@ -228,12 +228,12 @@ int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, s
     aead_nonce(a, nonce);
     if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, 0) ||
         !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
-        !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
+        !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len) ||
         !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, SC_TAG_LEN, (void *)tag))
         return SC_ERR_CRYPTO;
     /* The tag check happens in Final; failure means forged, replayed or reordered. */
-    if (EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) <= 0) {
-        OPENSSL_cleanse(buf, len);
+    if (EVP_CipherFinal_ex(a->ctx, out + outl, &outl) <= 0) {
+        OPENSSL_cleanse(out, len);
         return SC_ERR_BAD_RECORD_MAC;
     }
     a->seq++;

@@ -71,9 +71,12 @@ int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
 /* Encrypts buf[0..len) in place and writes the tag; seq advances. */
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                  uint8_t tag[SC_TAG_LEN]);
-/* Decrypts in place; SC_ERR_BAD_RECORD_MAC if the tag does not verify. seq advances on success. */
-int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                 const uint8_t tag[SC_TAG_LEN]);
+/*
+ * Decrypts in[0..len) into out (which may equal in); SC_ERR_BAD_RECORD_MAC
+ * if the tag does not verify, and then out is wiped. seq advances on success.
+ */
+int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,
+                 size_t len, const uint8_t tag[SC_TAG_LEN]);
 void sc_aead_clear(sc_aead *a);
 
 /* Ephemeral key exchange. Public value: 32 bytes (X25519) or 65 (P-256 uncompressed). */

@@ -37,6 +37,33 @@ int sc_stanza_valid_id(const char *s, size_t n)
     return 1;
 }
 
+/*
+ * 1 if s[0..n) is UTF-8 of XML 1.0 Chars only: anything else the peer's
+ * parser must refuse, so a caller's text would end the session there.
+ */
+static int valid_text(const char *s, size_t n)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000}; /* no overlong forms */
+    for (size_t i = 0, len; i < n; i += len) {
+        uint32_t c = (unsigned char)s[i];
+        len = c < 0x80                 ? 1
+              : c >= 0xc2 && c <= 0xdf ? 2
+              : c >= 0xe0 && c <= 0xef ? 3
+              : c >= 0xf0 && c <= 0xf4 ? 4
+                                       : 0;
+        if (len == 0 || n - i < len) return 0;
+        if (len > 1) c &= 0x3fu >> (len - 1);
+        for (size_t k = 1; k < len; k++) {
+            if (((unsigned char)s[i + k] & 0xc0) != 0x80) return 0;
+            c = c << 6 | ((unsigned char)s[i + k] & 0x3f);
+        }
+        if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
+            c == 0xffff || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+            return 0;
+    }
+    return 1;
+}
+
 /* A file name is one path component: no '/', '\\' or control bytes, not "." or "..". */
 static int valid_name(const char *s, size_t n)
 {
@@ -101,7 +128,8 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
     sc_xml_w_attr(b, "id", st->id);
     switch (st->type) {
     case SC_STANZA_MSG:
-        if (st->text_len > SC_STANZA_TEXT_MAX || (st->text == NULL && st->text_len))
+        if (st->text_len > SC_STANZA_TEXT_MAX || (st->text == NULL && st->text_len) ||
+            !valid_text(st->text, st->text_len))
             return SC_ERR_ARG;
         sc_xml_w_attr_u64(b, "ts", st->ts);
         sc_xml_w_end_open(b);
@@ -112,7 +140,9 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
         sc_xml_w_attr_u64(b, "ts", st->ts);
         break;
     case SC_STANZA_FILE_OFFER:
-        if (st->name == NULL || !valid_name(st->name, strlen(st->name))) return SC_ERR_ARG;
+        if (st->name == NULL || !valid_name(st->name, strlen(st->name)) ||
+            !valid_text(st->name, strlen(st->name)))
+            return SC_ERR_ARG;
         sc_xml_w_attr(b, "name", st->name);
         sc_xml_w_attr_u64(b, "size", st->size);
         put_sha256(b, st->sha256);

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs the benchmarks of an already built tree: sh bench/run.sh BUILD_DIR
+# Writes BUILD_DIR/bench/results.json (one JSON array of all figures).
+# BENCH_REPS (default 5) and BENCH_TIME (CPU seconds per measurement,
+# default 0.5) trade precision for time; the defaults take about a minute
+# on two cores while ours is a stub, about two once it is implemented.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh bench/run.sh BUILD_DIR" >&2
+    exit 2
+fi
+build=$1
+bin=$build/bench
+reps=${BENCH_REPS:-5}
+secs=${BENCH_TIME:-0.5}
+
+for prog in bench_handshake bench_record; do
+    if [ ! -x "$bin/$prog" ]; then
+        echo "bench/run.sh: $bin/$prog not built (cmake --build $build --target $prog)" >&2
+        exit 1
+    fi
+done
+
+mkdir -p "$bin"
+out=$bin/results.json
+rm -f "$out"
+
+if [ -r /proc/loadavg ]; then
+    # Both ends share one thread; other work on the cores still slows it.
+    echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc 2>/dev/null || echo '?') cores"
+fi
+
+start=$(date +%s)
+"$bin/bench_handshake" --reps "$reps" --time "$secs" --json "$out"
+"$bin/bench_handshake" --memory --reps 3 --json "$out"
+"$bin/bench_record" --reps "$reps" --time "$secs" --json "$out"
+end=$(date +%s)
+
+echo
+echo "results: $out ($((end - start)) s)"
