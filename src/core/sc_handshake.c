@@ -229,6 +229,8 @@ static int on_rhello(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
 
 /* ---- responder --------------------------------------------------------- */
 
+static int derive_application_secrets(sc_session *s);
+
 static int choose_suite(const sc_config *cfg, const sc_ihello *m)
 {
     for (size_t i = 0; i < cfg->n_suites; i++)
@@ -286,7 +288,9 @@ static int on_ihello(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
         (ret = responder_kex(s, m, &r, ds)) != SC_OK || (ret = sc_rhello_write(&b, &r)) != SC_OK ||
         (ret = send_hello(s, &b)) != SC_OK || (ret = enter_handshake_keys(s, ds)) != SC_OK)
         goto out;
-    ret = send_auth(s);
+    /* Flight 2 is complete: from here on we send under r_ap (alerts only, until flight 3). */
+    if ((ret = send_auth(s)) == SC_OK && (ret = derive_application_secrets(s)) == SC_OK)
+        ret = sc_dir_install(&s->tx, s->suite, s->hs->r_ap, 1);
 out:
     OPENSSL_cleanse(ds, sizeof ds);
     OPENSSL_cleanse(m, sizeof *m);
@@ -344,20 +348,25 @@ static int check_finished(sc_session *s, const sc_xml_node *root, const uint8_t 
     return ret;
 }
 
-/* TH2 -> application secrets, exporter; the peer's identity is kept, the rest wiped later. */
-static int enter_application_keys(sc_session *s)
+/*
+ * Application secrets and the exporter from TH2, the transcript through the
+ * responder's finished (PROTOCOL.md 6): as in TLS 1.3, the responder can
+ * then protect what it sends after flight 2, alerts about flight 3
+ * included, with a key the initiator already holds.
+ */
+static int derive_application_secrets(sc_session *s)
+{
+    uint8_t th2[SC_HASH_LEN];
+    int ret = sc_transcript_hash(&s->hs->th, th2);
+    if (ret == SC_OK) ret = sc_ks_application(s->hs->ms, th2, s->hs->i_ap, s->hs->r_ap, s->exporter);
+    return ret;
+}
+
+/* The authenticated peer, kept after the handshake state is wiped. */
+static int keep_peer(sc_session *s)
 {
     sc_hs *hs = s->hs;
-    uint8_t th2[SC_HASH_LEN], i_ap[SC_HASH_LEN], r_ap[SC_HASH_LEN];
-    int init = s->role == SC_ROLE_INITIATOR, ret;
     unsigned char *der = NULL;
-    if ((ret = sc_transcript_hash(&hs->th, th2)) == SC_OK &&
-        (ret = sc_ks_application(hs->ms, th2, i_ap, r_ap, s->exporter)) == SC_OK &&
-        (ret = sc_dir_install(&s->tx, s->suite, init ? i_ap : r_ap, 1)) == SC_OK)
-        ret = sc_dir_install(&s->rx, s->suite, init ? r_ap : i_ap, 0);
-    OPENSSL_cleanse(i_ap, sizeof i_ap);
-    OPENSSL_cleanse(r_ap, sizeof r_ap);
-    if (ret != SC_OK) return ret;
     int len = i2d_X509(hs->peer.leaf, &der);
     if (len <= 0) return SC_ERR_NOMEM;
     s->peer_cert = der; /* OPENSSL_malloc'd: freed with OPENSSL_free */
@@ -371,15 +380,19 @@ static int enter_application_keys(sc_session *s)
 static int on_i_finished(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
 {
     int ret = check_finished(s, root, th_before);
-    if (ret == SC_OK) ret = send_auth(s);
-    if (ret == SC_OK) ret = enter_application_keys(s);
+    if (ret == SC_OK) ret = derive_application_secrets(s);
+    if (ret == SC_OK) ret = send_auth(s); /* still under i_hs */
+    if (ret == SC_OK) ret = sc_dir_install(&s->tx, s->suite, s->hs->i_ap, 1);
+    if (ret == SC_OK) ret = sc_dir_install(&s->rx, s->suite, s->hs->r_ap, 0);
+    if (ret == SC_OK) ret = keep_peer(s);
     return ret;
 }
 
 static int on_r_finished(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
 {
     int ret = check_finished(s, root, th_before);
-    if (ret == SC_OK) ret = enter_application_keys(s);
+    if (ret == SC_OK) ret = sc_dir_install(&s->rx, s->suite, s->hs->i_ap, 0);
+    if (ret == SC_OK) ret = keep_peer(s);
     return ret;
 }
 

@@ -181,8 +181,11 @@ static int can_send(const sc_session *s)
 static int send_stanza(sc_session *s, const sc_stanza *st)
 {
     sc_buf b;
-    sc_buf_init(&b, SC_MAX_PLAINTEXT);
+    /* No buffer limit: escaping can grow valid text past a record, which is the caller's
+     * SC_ERR_TOO_LARGE, not an allocation failure that would end the session. */
+    sc_buf_init(&b, 0);
     int ret = sc_stanza_write(&b, st);
+    if (ret == SC_OK && b.len > SC_MAX_PLAINTEXT) ret = SC_ERR_TOO_LARGE;
     if (ret == SC_OK) ret = seal(s, SC_INNER_STANZA, b.data, b.len, NULL, 0);
     sc_buf_dispose(&b);
     return ret;
@@ -204,7 +207,10 @@ int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset,
     uint8_t hdr[1 + SC_STANZA_ID_MAX + 8];
     size_t idlen = id ? strlen(id) : 0, hlen = 1 + idlen + 8;
     int ret;
-    if (s == NULL || !sc_stanza_valid_id(id, idlen) || (data == NULL && len)) return SC_ERR_ARG;
+    /* A range past 2^64 would wrap the offset; the peer refuses it (decode_error). */
+    if (s == NULL || !sc_stanza_valid_id(id, idlen) || (data == NULL && len) ||
+        len > UINT64_MAX - offset)
+        return SC_ERR_ARG;
     if ((ret = can_send(s)) != SC_OK) return ret;
     hdr[0] = (uint8_t)idlen;
     memcpy(hdr + 1, id, idlen);
