@@ -41,7 +41,10 @@ bench: deps
 	cmake --build $(BUILD) -j $(JOBS)
 	sh bench/run.sh $(BUILD)
 
-install: build
+# Reconfigure with PREFIX so that sixchat.pc names where the files go.
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:

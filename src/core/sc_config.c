@@ -103,6 +103,8 @@ static int load_chain(sc_config *cfg, const char *pem, size_t len)
     if (ret == SC_OK && n == 0) ret = SC_ERR_PARSE;
     sc_xml_w_close(&cfg->cert_msg, "cert");
     if (ret == SC_OK && !sc_buf_ok(&cfg->cert_msg)) ret = SC_ERR_NOMEM;
+    /* The message must fit one record and the XML profile, or every handshake would fail. */
+    if (ret == SC_OK && cfg->cert_msg.len > SC_XML_MAX_DOC) ret = SC_ERR_CONFIG;
     return ret;
 }
 

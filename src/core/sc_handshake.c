@@ -122,10 +122,19 @@ static EVP_PKEY *known_cert_key(const sc_hs *hs)
     return k;
 }
 
-/* Key transport only when both enabled and the responder's RSA certificate is known ahead. */
-static int use_kt(const sc_session *s)
+/*
+ * Key transport only when enabled and the responder's RSA certificate is
+ * known ahead; otherwise ECDHE, which every responder accepts.
+ */
+static EVP_PKEY *kt_target(const sc_session *s)
 {
-    return s->cfg->allow_kt && s->hs->known_cert != NULL;
+    EVP_PKEY *pk;
+    if (!s->cfg->allow_kt || s->hs->known_cert == NULL) return NULL;
+    if ((pk = known_cert_key(s->hs)) != NULL && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(pk);
+        pk = NULL;
+    }
+    return pk;
 }
 
 static int build_ihello(sc_session *s, sc_ihello *m)
@@ -139,10 +148,9 @@ static int build_ihello(sc_session *s, sc_ihello *m)
     memcpy(m->suites.v, cfg->suites, cfg->n_suites * sizeof(int));
     m->suites.n = cfg->n_suites;
     all_sigalgs(&m->sigs);
-    if (use_kt(s)) {
-        EVP_PKEY *pk = known_cert_key(hs);
+    EVP_PKEY *pk = kt_target(s);
+    if (pk != NULL) {
         sc_buf ct;
-        if (pk == NULL) return SC_ERR_ARG;
         sc_buf_init(&ct, SC_KT_MAX);
         ret = sc__config_random(cfg, hs->kt_secret, SC_HASH_LEN);
         if (ret == SC_OK) ret = sc_oaep_encrypt(pk, hs->kt_secret, SC_HASH_LEN, &ct);

@@ -121,6 +121,7 @@ static int parse_share(const sc_xml_node *c, sc_share *sh)
 {
     size_t glen = 0;
     const char *g = sc_xml_attr_get(c, "g", &glen);
+    memset(sh, 0, sizeof *sh);
     if (g == NULL || c->first_child != NULL) return SC_ERR_DECODE_ERROR;
     sh->group = sc_group_by_name(g, glen);
     if (sh->group == 0) return SC_OK; /* unknown group: skipped by the caller */

@@ -85,8 +85,15 @@ int sc_session_set_expected_peer(sc_session *s, const char *user_id)
 
 int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
 {
+    const unsigned char *p = der;
+    X509 *x;
     if (s == NULL || der == NULL || len == 0 || len > SC_CERT_MAX_DER) return SC_ERR_ARG;
     if (!before_start(s) || s->hs == NULL) return SC_ERR_STATE;
+    if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+        X509_free(x);
+        return SC_ERR_ARG;
+    }
+    X509_free(x);
     free(s->hs->known_cert);
     if ((s->hs->known_cert = malloc(len)) == NULL) return SC_ERR_NOMEM;
     memcpy(s->hs->known_cert, der, len);
@@ -120,7 +127,10 @@ static int fail(sc_session *s, int err)
 {
     if (s->err) return s->err;
     s->err = err;
-    if (SC_ERR_IS_ALERT(err)) send_alert(s, (uint8_t)SC_ERR_ALERT_CODE(err));
+    if (SC_ERR_IS_ALERT(err))
+        send_alert(s, (uint8_t)SC_ERR_ALERT_CODE(err));
+    else if (err < 0 && err != SC_ERR_TRUNCATED)
+        send_alert(s, SC_ALERT_INTERNAL_ERROR); /* a local failure: do not leave the peer waiting */
     s->state = SC_ST_FAILED;
     s->deadline = UINT64_MAX;
     sc__hs_free(s);
