@@ -32,6 +32,12 @@ static int run_ours(void *p, int n, double *s)
     return bench_ours_handshakes(h->certs, h->keytype, n, s);
 }
 
+static int run_ours_new_ca(void *p, int n, double *s)
+{
+    hs_ctx *h = p;
+    return bench_ours_handshakes_new_ca(h->certs, h->keytype, n, s);
+}
+
 static int run_ours_known(void *p, int n, double *s)
 {
     hs_ctx *h = p;
@@ -92,17 +98,21 @@ static int handshakes(const bench_certs *certs, int k, const bench_opts *o, benc
     bench_figure *f_tuned = bench_results_add(res, name, "hs/s", 1);
     snprintf(name, sizeof(name), "handshake %s, first contact vs TLS default", bench_key_name(k));
     bench_figure *f_deflt = bench_results_add(res, name, "hs/s", 1);
+    snprintf(name, sizeof(name), "handshake %s, first contact, new CA vs TLS tuned",
+             bench_key_name(k));
+    bench_figure *f_newca = bench_results_add(res, name, "hs/s", 1);
     snprintf(name, sizeof(name), "handshake %s, known peer vs TLS tuned", bench_key_name(k));
     bench_figure *f_known = bench_results_add(res, name, "hs/s", 1);
-    if (f_tuned == NULL || f_deflt == NULL || f_known == NULL) {
+    if (f_tuned == NULL || f_deflt == NULL || f_newca == NULL || f_known == NULL) {
         bench_tls_free(tuned);
         bench_tls_free(deflt);
         return -1;
     }
 
     hs_ctx ct = {certs, k, tuned}, cd = {certs, k, deflt}, co = {certs, k, NULL};
-    side s_ours, s_known, s_tuned, s_deflt;
+    side s_ours, s_newca, s_known, s_tuned, s_deflt;
     side_init(&s_ours, run_ours, &co, o->seconds);
+    side_init(&s_newca, run_ours_new_ca, &co, o->seconds);
     side_init(&s_known, run_ours_known, &co, o->seconds);
     side_init(&s_tuned, run_tls, &ct, o->seconds);
     side_init(&s_deflt, run_tls, &cd, o->seconds);
@@ -115,7 +125,10 @@ static int handshakes(const bench_certs *certs, int k, const bench_opts *o, benc
         bench_figure_ours(f_deflt, rc, v);
         rc = side_rate(&s_tuned, &v);
         bench_figure_tls(f_tuned, rc, v);
+        bench_figure_tls(f_newca, rc, v);
         bench_figure_tls(f_known, rc, v);
+        rc = side_rate(&s_newca, &v);
+        bench_figure_ours(f_newca, rc, v);
         rc = side_rate(&s_known, &v);
         bench_figure_ours(f_known, rc, v);
         rc = side_rate(&s_deflt, &v);
