@@ -114,7 +114,8 @@ static int handshake(ours *o)
 
 enum { FIRST_CONTACT, FIRST_CONTACT_NEW_CA, KNOWN_PEER };
 
-/* Puts the intermediate CA certificate in one side's decode cache, as another peer of that CA would. */
+/* Puts the intermediate CA certificate in one side's decode cache, as another peer of that CA
+ * would. */
 static int seen_ca(sc_config *cfg, const bench_certs *c)
 {
     BIO *bio = BIO_new_mem_buf(c->intermediate_pem, (int)c->intermediate_pem_len);
@@ -122,7 +123,8 @@ static int seen_ca(sc_config *cfg, const bench_certs *c)
     unsigned char *der = NULL;
     int len = x ? i2d_X509(x, &der) : -1;
     uint8_t hash[32];
-    if (len > 0 && SHA256(der, (size_t)len, hash) != NULL) sc_certcache_put(cfg->policy.cache, hash, x);
+    if (len > 0 && SHA256(der, (size_t)len, hash) != NULL)
+        sc_certcache_put(cfg->policy.cache, hash, x);
     OPENSSL_free(der);
     X509_free(x);
     BIO_free(bio);
@@ -181,8 +183,8 @@ int bench_ours_handshakes_known(const bench_certs *c, int keytype, int n, double
 static int send_one(sc_session *s, const uint8_t *buf, size_t len, uint64_t k)
 {
     if (len > 1000) return sc_session_send_file_data(s, "bench", k * len, buf, len);
-    sc_stanza st = {.type = SC_STANZA_MSG, .id = "m", .ts = 0, .text = (const char *)buf,
-                    .text_len = len};
+    sc_stanza st = {
+        .type = SC_STANZA_MSG, .id = "m", .ts = 0, .text = (const char *)buf, .text_len = len};
     return sc_session_send_stanza(s, &st);
 }
 
@@ -236,13 +238,15 @@ int bench_ours_idle_memory(const bench_certs *c, int keytype, long long *initiat
         o.i.done = o.r.done = 0;
     }
     long long h1 = (long long)bench_mem_heap_in_use();
-    for (int k = 0; k < K; k++) sc_session_free(rs[k]), rs[k] = NULL;
+    for (int k = 0; k < K; k++)
+        sc_session_free(rs[k]), rs[k] = NULL;
     long long h2 = (long long)bench_mem_heap_in_use();
     *initiator_bytes = (h2 - h0) / K;
     *responder_bytes = (h1 - h2) / K;
     ret = BENCH_OK;
 out:
-    for (int k = 0; k < K; k++) sc_session_free(is[k]), sc_session_free(rs[k]);
+    for (int k = 0; k < K; k++)
+        sc_session_free(is[k]), sc_session_free(rs[k]);
     ours_free(&o);
     return ret;
 }

@@ -815,10 +815,10 @@ static void test_decode_cache(void **state)
     size_t n = sc_testcert_pem_to_der(chain, der, len, MAX_PEM_CERTS);
     sc_peer_chain a, b;
 
-    assert_int_equal(sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &a),
-                     SC_OK);
-    assert_int_equal(sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &b),
-                     SC_OK);
+    assert_int_equal(
+        sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &a), SC_OK);
+    assert_int_equal(
+        sc_cert_decode_chain_cached(&k->policy, (const uint8_t *const *)der, len, n, &b), SC_OK);
     assert_ptr_equal(a.leaf, b.leaf);
     assert_memory_equal(a.chain_key, b.chain_key, 32);
     /* One byte of trailing garbage is a different key and still refused. */
@@ -833,7 +833,8 @@ static void test_decode_cache(void **state)
     free(longer);
     sc_peer_chain_clear(&a);
     sc_peer_chain_clear(&b);
-    for (size_t i = 0; i < n; i++) free(der[i]);
+    for (size_t i = 0; i < n; i++)
+        free(der[i]);
     free(chain);
 }
 

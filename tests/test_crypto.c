@@ -17,7 +17,8 @@
 
 static void unhex(const char *h, uint8_t *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) sscanf(h + 2 * i, "%2hhx", &out[i]);
+    for (size_t i = 0; i < n; i++)
+        sscanf(h + 2 * i, "%2hhx", &out[i]);
 }
 
 /* RFC 5869 A.1: the PRK. */
@@ -25,7 +26,8 @@ static void test_hkdf_extract_rfc5869(void **st)
 {
     uint8_t ikm[22], salt[13], prk[32], want[32];
     memset(ikm, 0x0b, sizeof ikm);
-    for (int i = 0; i < 13; i++) salt[i] = (uint8_t)i;
+    for (int i = 0; i < 13; i++)
+        salt[i] = (uint8_t)i;
     unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", want, 32);
     assert_int_equal(sc_hkdf_extract(salt, sizeof salt, ikm, sizeof ikm, prk), SC_OK);
     assert_memory_equal(prk, want, 32);
@@ -35,7 +37,8 @@ static void test_hkdf_extract_rfc5869(void **st)
 static void test_expand_label_matches_openssl(void **st)
 {
     uint8_t secret[32], ctx[32], ours[32], theirs[32];
-    for (int i = 0; i < 32; i++) secret[i] = (uint8_t)(i * 7), ctx[i] = (uint8_t)(255 - i);
+    for (int i = 0; i < 32; i++)
+        secret[i] = (uint8_t)(i * 7), ctx[i] = (uint8_t)(255 - i);
     for (size_t len = 12; len <= 32; len += 20) {
         uint8_t info[64];
         size_t n = 0;
@@ -80,19 +83,27 @@ static void aead_roundtrip(int suite)
             tag[0] ^= 1;
             uint8_t copy[64];
             memcpy(copy, buf, 64);
-            assert_int_equal(sc_aead_open(&dec, aad, 4, copy, copy, 64, tag), SC_ERR_BAD_RECORD_MAC);
+            assert_int_equal(sc_aead_open(&dec, aad, 4, copy, copy, 64, tag),
+                             SC_ERR_BAD_RECORD_MAC);
             tag[0] ^= 1;
         }
         assert_int_equal(sc_aead_open(&dec, aad, 4, buf, buf, sizeof buf, tag), SC_OK);
-        for (size_t i = 0; i < sizeof buf; i++) assert_int_equal(buf[i], 'a' + round);
+        for (size_t i = 0; i < sizeof buf; i++)
+            assert_int_equal(buf[i], 'a' + round);
     }
     assert_int_equal(enc.seq, 3);
     sc_aead_clear(&enc);
     sc_aead_clear(&dec);
 }
 
-static void test_aead_aes(void **st) { aead_roundtrip(SC_SUITE_AES_256_GCM); }
-static void test_aead_chacha(void **st) { aead_roundtrip(SC_SUITE_CHACHA20_POLY1305); }
+static void test_aead_aes(void **st)
+{
+    aead_roundtrip(SC_SUITE_AES_256_GCM);
+}
+static void test_aead_chacha(void **st)
+{
+    aead_roundtrip(SC_SUITE_CHACHA20_POLY1305);
+}
 
 static void kex_agree(int group)
 {
@@ -114,8 +125,14 @@ static void kex_agree(int group)
     sc_kex_clear(&b);
 }
 
-static void test_kex_x25519(void **st) { kex_agree(SC_GROUP_X25519); }
-static void test_kex_p256(void **st) { kex_agree(SC_GROUP_P256); }
+static void test_kex_x25519(void **st)
+{
+    kex_agree(SC_GROUP_X25519);
+}
+static void test_kex_p256(void **st)
+{
+    kex_agree(SC_GROUP_P256);
+}
 
 static void sign_verify(sc_testkey_type t, int alg)
 {
@@ -124,7 +141,8 @@ static void sign_verify(sc_testkey_type t, int alg)
     sc_buf_init(&sig, 0);
     assert_int_equal(sc_sigalg_for_key(k), alg);
     assert_int_equal(sc_sign(k, alg, (const uint8_t *)"transcript", 10, &sig), SC_OK);
-    assert_int_equal(sc_verify(k, alg, (const uint8_t *)"transcript", 10, sig.data, sig.len), SC_OK);
+    assert_int_equal(sc_verify(k, alg, (const uint8_t *)"transcript", 10, sig.data, sig.len),
+                     SC_OK);
     assert_int_equal(sc_verify(k, alg, (const uint8_t *)"transcripT", 10, sig.data, sig.len),
                      SC_ERR_DECRYPT_ERROR);
     sc_buf_dispose(&sig);
@@ -174,10 +192,14 @@ static void test_key_update_chain(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hkdf_extract_rfc5869), cmocka_unit_test(test_expand_label_matches_openssl),
-        cmocka_unit_test(test_aead_aes),             cmocka_unit_test(test_aead_chacha),
-        cmocka_unit_test(test_kex_x25519),           cmocka_unit_test(test_kex_p256),
-        cmocka_unit_test(test_signatures),           cmocka_unit_test(test_oaep),
+        cmocka_unit_test(test_hkdf_extract_rfc5869),
+        cmocka_unit_test(test_expand_label_matches_openssl),
+        cmocka_unit_test(test_aead_aes),
+        cmocka_unit_test(test_aead_chacha),
+        cmocka_unit_test(test_kex_x25519),
+        cmocka_unit_test(test_kex_p256),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_oaep),
         cmocka_unit_test(test_key_update_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

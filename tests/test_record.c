@@ -36,8 +36,8 @@ static void test_frame_check_limits(void **st)
         {SC_FRAME_RECORD, 0, SC_ERR_DECODE_ERROR},
         {SC_FRAME_RECORD, 16, SC_ERR_DECODE_ERROR},
         {SC_FRAME_RECORD, 17, SC_OK},
-        {SC_FRAME_RECORD, 16401, SC_OK},
-        {SC_FRAME_RECORD, 16402, SC_ERR_RECORD_OVERFLOW},
+        {SC_FRAME_RECORD, 65553, SC_OK},
+        {SC_FRAME_RECORD, 65554, SC_ERR_RECORD_OVERFLOW},
         {SC_FRAME_RECORD, 0xffffff, SC_ERR_RECORD_OVERFLOW},
         {SC_FRAME_ALERT, 0, SC_ERR_DECODE_ERROR},
         {SC_FRAME_ALERT, 1, SC_OK},
@@ -53,7 +53,8 @@ static void test_frame_check_limits(void **st)
         assert_int_equal(sc_frame_check(hdr, &body), cases[i].want);
         assert_int_equal(body, cases[i].want == SC_OK ? cases[i].len : 12345u);
     }
-    assert_int_equal(SC_MAX_RECORD, 16401);
+    assert_int_equal(SC_MAX_RECORD, 65553);
+    assert_int_equal(SC_MAX_HS_RECORD, 16401);
 }
 
 static void test_frame_put(void **st)
@@ -722,6 +723,26 @@ static int inject(sc_pair *p, uint8_t inner, const void *body, size_t len)
     return ret;
 }
 
+/* After the handshake records may be full size; one byte more is refused from the header. */
+static void test_established_record_limit(void **st)
+{
+    sc_pair p;
+    uint8_t hdr[4] = {SC_FRAME_RECORD};
+    established(&p);
+    size_t n;
+    uint8_t *big = calloc(1, SC_MAX_PLAINTEXT);
+    assert_int_equal(sc_session_send_file_data(p.i.s, "big", 0, big, SC_MAX_PLAINTEXT - 12), SC_OK);
+    uint8_t *rec = take(p.i.s, &n);
+    assert_int_equal(n, SC_FRAME_HDR + SC_MAX_RECORD); /* exactly one full record */
+    assert_int_equal(sc_session_recv(p.r.s, rec, n, p.now_ms), SC_OK);
+    assert_int_equal(p.r.file_len, SC_MAX_PLAINTEXT - 12);
+    sc_store_u24(hdr + 1, SC_MAX_RECORD + 1);
+    deliver_expect(&p, hdr, 4, SC_ERR_RECORD_OVERFLOW, SC_ERR_PEER_ALERT(SC_ALERT_RECORD_OVERFLOW));
+    free(rec);
+    free(big);
+    sc_pair_free(&p);
+}
+
 static void test_malformed_record_contents(void **st)
 {
     static const struct {
@@ -782,6 +803,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_check_limits),
+        cmocka_unit_test(test_established_record_limit),
         cmocka_unit_test(test_frame_put),
         cmocka_unit_test(test_seal_open_aes),
         cmocka_unit_test(test_seal_open_chacha),

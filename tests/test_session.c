@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 #include "sc_pair.h"
+#include "sc_record.h"
 #include "sc_testcert.h"
 
 #define NOW_MS ((uint64_t)SC_TESTCERT_NOW * 1000)
@@ -435,8 +436,9 @@ static void test_file_transfer(void **st)
     assert_int_equal(p.i.stanza_type[0], SC_STANZA_FILE_ACCEPT);
 
     assert_int_equal(sc_session_send_file_data(p.i.s, "f1", 0, data, FILE_LEN), SC_OK);
-    /* 16384 - (1 + 2 + 8) content bytes per record: 7 records for 100 KiB. */
-    assert_int_equal(output_frames(p.i.s, 2), (FILE_LEN + 16373 - 1) / 16373);
+    /* SC_MAX_PLAINTEXT - (1 + 2 + 8) content bytes per record. */
+    size_t per = SC_MAX_PLAINTEXT - 11;
+    assert_int_equal(output_frames(p.i.s, 2), (FILE_LEN + per - 1) / per);
     sc_stanza done = {.type = SC_STANZA_FILE_DONE, .id = "f1"};
     memcpy(done.sha256, digest, 32);
     assert_int_equal(sc_session_send_stanza(p.i.s, &done), SC_OK);
@@ -701,19 +703,19 @@ static void test_automatic_key_update_by_bytes_during_file(void **st)
 {
     pki k;
     sc_pair p;
-    enum { LEN = 60000 };
+    /* Four full records (id "f": 10 header bytes each), an update every two. */
+    enum { LEN = 4 * (SC_MAX_PLAINTEXT - 10) };
     uint8_t *data = malloc(LEN);
     assert_non_null(data);
     for (size_t i = 0; i < LEN; i++)
         data[i] = (uint8_t)(i ^ (i >> 8));
     pki_make(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
-    sc_config_set_key_update_limits(ci, 0, 20000);
+    sc_config_set_key_update_limits(ci, 0, 2 * (SC_MAX_PLAINTEXT + 1));
     sc_pair_init(&p, ci, cr, NOW_MS);
     assert_true(sc_pair_handshake(&p));
     assert_int_equal(sc_session_send_file_data(p.i.s, "f", 0, data, LEN), SC_OK);
     sc_pair_pump(&p);
-    /* 4 records of ~16 KB: an update after the 2nd and after the 4th. */
     assert_int_equal(p.i.key_updates_out, 2);
     assert_int_equal(p.r.key_updates_in, 2);
     assert_int_equal(p.r.key_updates_out, 0);

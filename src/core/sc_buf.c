@@ -11,6 +11,7 @@
  * [0, len) on free or growth is enough; wiping the whole capacity cost a
  * 32 KiB memset per bulk record.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "sc_buf.h"
 
 #include <stdlib.h>
@@ -19,6 +20,23 @@
 
 /* Smallest block we allocate, so that a run of small appends does not realloc per byte. */
 #define SC_BUF_MIN_CAP 64
+
+/*
+ * Wipes what a buffer dropped. explicit_bzero is a plain memset the compiler
+ * may not remove, as OPENSSL_cleanse is, but runs at memset speed: a 16 KiB
+ * record of plaintext is wiped per record on the bulk path, where
+ * OPENSSL_cleanse's byte loop cost an eighth of the time.
+ */
+static void wipe(const sc_buf *b, uint8_t *p, size_t n)
+{
+    if (!b->is_public && n > 0) explicit_bzero(p, n);
+}
+
+void sc_buf_init_public(sc_buf *b, size_t limit)
+{
+    sc_buf_init(b, limit);
+    b->is_public = 1;
+}
 
 void sc_buf_init(sc_buf *b, size_t limit)
 {
@@ -29,10 +47,12 @@ void sc_buf_init(sc_buf *b, size_t limit)
 void sc_buf_dispose(sc_buf *b)
 {
     if (b->data != NULL) {
-        OPENSSL_cleanse(b->data, b->len);
+        wipe(b, b->data, b->len);
         free(b->data);
     }
+    int pub = b->is_public;
     sc_buf_init(b, b->limit);
+    b->is_public = pub;
 }
 
 int sc_buf_reserve(sc_buf *b, size_t n)
@@ -52,7 +72,7 @@ int sc_buf_reserve(sc_buf *b, size_t n)
     if (p == NULL) goto fail;
     if (b->data != NULL) {
         memcpy(p, b->data, b->len);
-        OPENSSL_cleanse(b->data, b->len);
+        wipe(b, b->data, b->len);
         free(b->data);
     }
     b->data = p;
@@ -121,12 +141,12 @@ void sc_buf_consume(sc_buf *b, size_t n)
     }
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
-    OPENSSL_cleanse(b->data + b->len, n);
+    wipe(b, b->data + b->len, n);
 }
 
 void sc_buf_reset(sc_buf *b)
 {
-    if (b->data != NULL) OPENSSL_cleanse(b->data, b->len);
+    if (b->data != NULL) wipe(b, b->data, b->len);
     b->len = 0;
     /* A reset buffer starts a new message, so an earlier failure no longer applies. */
     b->failed = 0;

@@ -21,9 +21,16 @@ typedef struct sc_buf {
     size_t cap;
     size_t limit; /* 0: no limit; else appends past it fail */
     int failed;
+    int is_public; /* holds only public bytes (ciphertext): never wiped */
 } sc_buf;
 
 void sc_buf_init(sc_buf *b, size_t limit);
+/*
+ * For buffers that only ever hold what goes on the wire (a session's output
+ * after sealing, a partial received frame): no wiping, which would only
+ * cost time.
+ */
+void sc_buf_init_public(sc_buf *b, size_t limit);
 /* Wipes and frees the storage; the buffer is empty and reusable after. */
 void sc_buf_dispose(sc_buf *b);
 /* Ensures room for n more bytes. Returns 0 on success, -1 on failure. */

@@ -277,8 +277,8 @@ int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n,
     return sc_cert_decode_chain_cached(NULL, der, len, n, out);
 }
 
-int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der,
-                                const size_t *len, size_t n, sc_peer_chain *out)
+int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der, const size_t *len,
+                                size_t n, sc_peer_chain *out)
 {
     int ret;
     X509 *x = NULL;

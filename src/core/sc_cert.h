@@ -15,9 +15,9 @@
 #include <openssl/x509.h>
 #include "sc_certcache.h"
 
-#define SC_CERT_MAX_CHAIN 4     /* leaf + up to 3 intermediates */
-#define SC_CERT_MAX_DER 8192    /* bytes per certificate */
-#define SC_USER_ID_MAX 254      /* bytes of a user ID (an rfc822Name) */
+#define SC_CERT_MAX_CHAIN 4  /* leaf + up to 3 intermediates */
+#define SC_CERT_MAX_DER 8192 /* bytes per certificate */
+#define SC_USER_ID_MAX 254   /* bytes of a user ID (an rfc822Name) */
 
 /* The peer policy and trust anchors; owned by sc_config. */
 typedef struct sc_policy {
@@ -45,7 +45,8 @@ int sc_policy_block_id(sc_policy *p, const char *user_id);
 int sc_policy_allow_issuer(sc_policy *p, const uint8_t fp[32]);
 int sc_policy_block_issuer(sc_policy *p, const uint8_t fp[32]);
 
-/* 1 if s is a syntactically acceptable user ID (local@domain, printable ASCII, <= SC_USER_ID_MAX). */
+/* 1 if s is a syntactically acceptable user ID (local@domain, printable ASCII, <= SC_USER_ID_MAX).
+ */
 int sc_cert_valid_user_id(const char *s);
 
 /*
@@ -58,7 +59,7 @@ int sc_cert_user_id(X509 *x, char *out, size_t cap);
 /* A decoded peer chain. */
 typedef struct sc_peer_chain {
     X509 *leaf;
-    STACK_OF(X509) *untrusted; /* the intermediates as sent, may be empty */
+    STACK_OF(X509) * untrusted; /* the intermediates as sent, may be empty */
     char user_id[SC_USER_ID_MAX + 1];
     uint8_t fingerprint[32]; /* SHA-256 of the leaf DER */
     uint8_t chain_key[32];   /* SHA-256 over the SHA-256 of each certificate as sent */
@@ -73,8 +74,8 @@ typedef struct sc_peer_chain {
 int sc_cert_decode_chain(const uint8_t *const *der, const size_t *len, size_t n,
                          sc_peer_chain *out);
 /* The same, decoding through the policy's certificate cache (sc_certcache.h). */
-int sc_cert_decode_chain_cached(const sc_policy *p, const uint8_t *const *der,
-                                const size_t *len, size_t n, sc_peer_chain *out);
+int sc_cert_decode_chain_cached(const sc_policy *p, const uint8_t *const *der, const size_t *len,
+                                size_t n, sc_peer_chain *out);
 void sc_peer_chain_clear(sc_peer_chain *c);
 
 /*

@@ -31,7 +31,8 @@ sc_certcache *sc_certcache_new(void)
 void sc_certcache_free(sc_certcache *c)
 {
     if (c == NULL) return;
-    for (size_t i = 0; i < SC_CERTCACHE_SIZE; i++) X509_free(c->e[i].x);
+    for (size_t i = 0; i < SC_CERTCACHE_SIZE; i++)
+        X509_free(c->e[i].x);
     CRYPTO_THREAD_lock_free(c->lock);
     free(c);
 }
@@ -73,8 +74,7 @@ void sc_certcache_put(sc_certcache *c, const uint8_t hash[32], X509 *x)
     CRYPTO_THREAD_unlock(c->lock);
 }
 
-int sc_certcache_get_verified(sc_certcache *c, const uint8_t key[32], int64_t now,
-                              sc_verified *out)
+int sc_certcache_get_verified(sc_certcache *c, const uint8_t key[32], int64_t now, sc_verified *out)
 {
     int found = 0;
     if (c == NULL || !CRYPTO_THREAD_read_lock(c->lock)) return 0;

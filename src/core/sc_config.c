@@ -160,16 +160,18 @@ int sc_config_block_issuer(sc_config *cfg, const uint8_t fp[32])
 }
 
 /* Parses a space-separated list of names; each must be known and appear once. */
-static int parse_list(const char *list, int (*lookup)(const char *, size_t), int *out,
-                      size_t max, size_t *n_out)
+static int parse_list(const char *list, int (*lookup)(const char *, size_t), int *out, size_t max,
+                      size_t *n_out)
 {
     size_t n = 0;
     const char *p = list;
     if (list == NULL) return SC_ERR_ARG;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         const char *start = p;
-        while (*p && *p != ' ') p++;
+        while (*p && *p != ' ')
+            p++;
         if (p == start) break;
         int v = lookup(start, (size_t)(p - start));
         if (v == 0 || n == max) return SC_ERR_PARSE;

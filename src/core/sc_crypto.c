@@ -14,8 +14,8 @@
 
 static const char *const suite_names[] = {NULL, "aes-256-gcm", "chacha20-poly1305"};
 static const char *const group_names[] = {NULL, "x25519", "p256"};
-static const char *const sig_names[] = {NULL, "ed25519", "ecdsa-p256-sha256",
-                                        "ecdsa-p384-sha384", "rsa-pss-sha256"};
+static const char *const sig_names[] = {NULL, "ed25519", "ecdsa-p256-sha256", "ecdsa-p384-sha384",
+                                        "rsa-pss-sha256"};
 
 static const char *name_at(const char *const *t, size_t n, int i)
 {
@@ -30,12 +30,30 @@ static int index_of(const char *const *t, size_t n, const char *s, size_t len)
 }
 
 #define COUNT(t) (sizeof(t) / sizeof((t)[0]))
-const char *sc_suite_name(int s) { return name_at(suite_names, COUNT(suite_names), s); }
-const char *sc_group_name(int g) { return name_at(group_names, COUNT(group_names), g); }
-const char *sc_sigalg_name(int a) { return name_at(sig_names, COUNT(sig_names), a); }
-int sc_suite_by_name(const char *s, size_t n) { return index_of(suite_names, COUNT(suite_names), s, n); }
-int sc_group_by_name(const char *s, size_t n) { return index_of(group_names, COUNT(group_names), s, n); }
-int sc_sigalg_by_name(const char *s, size_t n) { return index_of(sig_names, COUNT(sig_names), s, n); }
+const char *sc_suite_name(int s)
+{
+    return name_at(suite_names, COUNT(suite_names), s);
+}
+const char *sc_group_name(int g)
+{
+    return name_at(group_names, COUNT(group_names), g);
+}
+const char *sc_sigalg_name(int a)
+{
+    return name_at(sig_names, COUNT(sig_names), a);
+}
+int sc_suite_by_name(const char *s, size_t n)
+{
+    return index_of(suite_names, COUNT(suite_names), s, n);
+}
+int sc_group_by_name(const char *s, size_t n)
+{
+    return index_of(group_names, COUNT(group_names), s, n);
+}
+int sc_sigalg_by_name(const char *s, size_t n)
+{
+    return index_of(sig_names, COUNT(sig_names), s, n);
+}
 
 /* ---- algorithms fetched once ------------------------------------------- */
 
@@ -55,8 +73,9 @@ static struct {
 
 static void algs_init(void)
 {
-    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0),
-                      OSSL_PARAM_construct_end()};
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0),
+        OSSL_PARAM_construct_end()};
     algs.sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
     algs.aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
     algs.chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
@@ -86,8 +105,8 @@ static int hmac2(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_
     if (!algs_ready()) return SC_ERR_CRYPTO;
     if ((c = EVP_MAC_CTX_dup(algs.hmac_tmpl)) == NULL) return SC_ERR_NOMEM;
     ok = EVP_MAC_init(c, key, key_len, NULL) && EVP_MAC_update(c, a, a_len) &&
-         (b_len == 0 || EVP_MAC_update(c, b, b_len)) &&
-         EVP_MAC_final(c, out, &olen, SC_HASH_LEN) && olen == SC_HASH_LEN;
+         (b_len == 0 || EVP_MAC_update(c, b, b_len)) && EVP_MAC_final(c, out, &olen, SC_HASH_LEN) &&
+         olen == SC_HASH_LEN;
     EVP_MAC_CTX_free(c);
     return ok ? SC_OK : SC_ERR_CRYPTO;
 }
@@ -109,8 +128,8 @@ int sc_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, si
  * u16 length || u8 len || "e2ed1 " label || u8 len || context.
  * Our outputs are at most one hash long, so Expand is T(1) = HMAC(PRK, info || 0x01).
  */
-int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label,
-                         const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
+int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label, const uint8_t *ctx,
+                         size_t ctx_len, uint8_t *out, size_t out_len)
 {
     static const char prefix[] = "e2ed1 ";
     uint8_t info[2 + 1 + 255 + 1 + 255 + 1], t[SC_HASH_LEN];
@@ -160,7 +179,7 @@ int sc_transcript_add(sc_transcript *t, const uint8_t *msg, size_t len)
                       (uint8_t)len};
     if (len > UINT32_MAX) return SC_ERR_ARG;
     return EVP_DigestUpdate(t->md, hdr, 4) && EVP_DigestUpdate(t->md, msg, len) ? SC_OK
-                                                                                  : SC_ERR_CRYPTO;
+                                                                                : SC_ERR_CRYPTO;
 }
 
 int sc_transcript_hash(const sc_transcript *t, uint8_t out[SC_HASH_LEN])
@@ -179,11 +198,11 @@ void sc_transcript_clear(sc_transcript *t)
 
 /* ---- AEAD ------------------------------------------------------------ */
 
-int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
-                 const uint8_t iv[SC_IV_LEN], int enc)
+int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uint8_t iv[SC_IV_LEN],
+                 int enc)
 {
     if (!algs_ready()) return SC_ERR_CRYPTO;
-    const EVP_CIPHER *c = suite == SC_SUITE_AES_256_GCM          ? algs.aes_gcm
+    const EVP_CIPHER *c = suite == SC_SUITE_AES_256_GCM         ? algs.aes_gcm
                           : suite == SC_SUITE_CHACHA20_POLY1305 ? algs.chacha
                                                                 : NULL;
     if (c == NULL) return SC_ERR_ARG;
@@ -199,7 +218,8 @@ int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
 static void aead_nonce(const sc_aead *a, uint8_t nonce[SC_IV_LEN])
 {
     memcpy(nonce, a->iv, SC_IV_LEN);
-    for (int i = 0; i < 8; i++) nonce[SC_IV_LEN - 1 - i] ^= (uint8_t)(a->seq >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        nonce[SC_IV_LEN - 1 - i] ^= (uint8_t)(a->seq >> (8 * i));
 }
 
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,

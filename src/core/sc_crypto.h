@@ -43,8 +43,8 @@ int sc_sigalg_by_name(const char *s, size_t n);
 /* HKDF with SHA-256 (RFC 5869) and our label format (PROTOCOL.md 6.1). */
 int sc_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
                     uint8_t out[SC_HASH_LEN]);
-int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label,
-                         const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
+int sc_hkdf_expand_label(const uint8_t secret[SC_HASH_LEN], const char *label, const uint8_t *ctx,
+                         size_t ctx_len, uint8_t *out, size_t out_len);
 int sc_hmac_sha256(const uint8_t key[SC_HASH_LEN], const uint8_t *data, size_t len,
                    uint8_t out[SC_HASH_LEN]);
 int sc_sha256(const uint8_t *data, size_t len, uint8_t out[SC_HASH_LEN]);
@@ -66,8 +66,8 @@ typedef struct sc_aead {
     uint64_t seq;
     int enc;
 } sc_aead;
-int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN],
-                 const uint8_t iv[SC_IV_LEN], int enc);
+int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uint8_t iv[SC_IV_LEN],
+                 int enc);
 /* Encrypts buf[0..len) in place and writes the tag; seq advances. */
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                  uint8_t tag[SC_TAG_LEN]);

@@ -5,7 +5,10 @@
 #include "sixchat/error.h"
 
 /* Each alert reads as a sentence that says who refused whom. */
-#define A(code, name, text) {code, name, "we rejected the peer: " text, "the peer rejected us: " text}
+#define A(code, name, text)                                                                        \
+    {                                                                                              \
+        code, name, "we rejected the peer: " text, "the peer rejected us: " text                   \
+    }
 
 static const struct {
     int code;
@@ -16,27 +19,26 @@ static const struct {
     A(SC_ALERT_CLOSE_NOTIFY, "close_notify", "the connection was closed in order"),
     A(SC_ALERT_UNEXPECTED_MESSAGE, "unexpected_message", "a message arrived out of order"),
     A(SC_ALERT_BAD_RECORD_MAC, "bad_record_mac",
-     "a record failed authentication (tampered, replayed or reordered)"),
+      "a record failed authentication (tampered, replayed or reordered)"),
     A(SC_ALERT_RECORD_OVERFLOW, "record_overflow", "a frame was larger than the protocol allows"),
     A(SC_ALERT_HANDSHAKE_FAILURE, "handshake_failure",
-     "no common cipher suite, group, signature algorithm or key exchange mode"),
+      "no common cipher suite, group, signature algorithm or key exchange mode"),
     A(SC_ALERT_BAD_CERTIFICATE, "bad_certificate", "the certificate is malformed or unusable"),
     A(SC_ALERT_UNSUPPORTED_CERTIFICATE, "unsupported_certificate",
-     "the certificate is not for client authentication or its key type is not supported"),
+      "the certificate is not for client authentication or its key type is not supported"),
     A(SC_ALERT_CERTIFICATE_REVOKED, "certificate_revoked", "the certificate was revoked"),
     A(SC_ALERT_CERTIFICATE_EXPIRED, "certificate_expired", "a certificate in the chain expired"),
     A(SC_ALERT_CERTIFICATE_NOT_YET_VALID, "certificate_not_yet_valid",
-     "a certificate in the chain is not valid yet (check the clocks)"),
+      "a certificate in the chain is not valid yet (check the clocks)"),
     A(SC_ALERT_ILLEGAL_PARAMETER, "illegal_parameter", "a message carried a contradictory value"),
     A(SC_ALERT_UNKNOWN_CA, "unknown_ca", "the certificate does not chain to a trusted CA"),
     A(SC_ALERT_ACCESS_DENIED, "access_denied", "the identity is blocked or not on the allow list"),
-    A(SC_ALERT_DECODE_ERROR, "decode_error",
-     "a message was malformed (bad XML, base64 or field)"),
+    A(SC_ALERT_DECODE_ERROR, "decode_error", "a message was malformed (bad XML, base64 or field)"),
     A(SC_ALERT_DECRYPT_ERROR, "decrypt_error",
-     "a signature, Finished MAC or key transport did not verify"),
+      "a signature, Finished MAC or key transport did not verify"),
     A(SC_ALERT_ISSUER_BLOCKED, "issuer_blocked", "the certificate's issuer is blocked"),
     A(SC_ALERT_IDENTITY_MISMATCH, "identity_mismatch",
-     "the certificate names a different user than expected"),
+      "the certificate names a different user than expected"),
     A(SC_ALERT_PROTOCOL_VERSION, "protocol_version", "unsupported protocol version"),
     A(SC_ALERT_INTERNAL_ERROR, "internal_error", "an internal error occurred"),
     A(SC_ALERT_HANDSHAKE_TIMEOUT, "handshake_timeout", "the handshake did not finish in time"),

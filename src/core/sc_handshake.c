@@ -23,7 +23,8 @@ static const char ctx_responder[] = "e2ed1 responder verify";
 static void all_sigalgs(sc_alglist *l)
 {
     l->n = 0;
-    for (int a = 1; a <= SC_SIG_COUNT; a++) l->v[l->n++] = a;
+    for (int a = 1; a <= SC_SIG_COUNT; a++)
+        l->v[l->n++] = a;
 }
 
 int sc__hs_new(sc_session *s)
@@ -37,7 +38,8 @@ void sc__hs_free(sc_session *s)
     sc_hs *hs = s->hs;
     if (hs == NULL) return;
     sc_transcript_clear(&hs->th);
-    for (size_t i = 0; i < SC_GROUP_COUNT; i++) sc_kex_clear(&hs->kex[i]);
+    for (size_t i = 0; i < SC_GROUP_COUNT; i++)
+        sc_kex_clear(&hs->kex[i]);
     sc_peer_chain_clear(&hs->peer);
     free(hs->known_cert);
     OPENSSL_cleanse(hs, sizeof *hs);
@@ -214,7 +216,8 @@ static int on_rhello(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
     int ret = sc_rhello_parse(root, &m);
     if (ret != SC_OK) return ret;
     int offered = 0;
-    for (size_t i = 0; i < s->cfg->n_suites; i++) offered |= s->cfg->suites[i] == m.suite;
+    for (size_t i = 0; i < s->cfg->n_suites; i++)
+        offered |= s->cfg->suites[i] == m.suite;
     if (!offered) return SC_ERR_ILLEGAL_PARAMETER;
     if (!sc_alglist_has(&m.sigs, s->cfg->sigalg)) return SC_ERR_HANDSHAKE_FAILURE;
     if (m.kt != hs->kt) return SC_ERR_ILLEGAL_PARAMETER;
@@ -366,7 +369,8 @@ static int derive_application_secrets(sc_session *s)
 {
     uint8_t th2[SC_HASH_LEN];
     int ret = sc_transcript_hash(&s->hs->th, th2);
-    if (ret == SC_OK) ret = sc_ks_application(s->hs->ms, th2, s->hs->i_ap, s->hs->r_ap, s->exporter);
+    if (ret == SC_OK)
+        ret = sc_ks_application(s->hs->ms, th2, s->hs->i_ap, s->hs->r_ap, s->exporter);
     return ret;
 }
 

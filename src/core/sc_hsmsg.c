@@ -12,8 +12,11 @@ sc_msg_kind sc_hsmsg_kind(const sc_xml_node *root)
     static const struct {
         const char *name;
         sc_msg_kind kind;
-    } kinds[] = {{"ihello", SC_MSG_IHELLO}, {"rhello", SC_MSG_RHELLO}, {"cert", SC_MSG_CERT},
-                 {"verify", SC_MSG_VERIFY}, {"finished", SC_MSG_FINISHED}};
+    } kinds[] = {{"ihello", SC_MSG_IHELLO},
+                 {"rhello", SC_MSG_RHELLO},
+                 {"cert", SC_MSG_CERT},
+                 {"verify", SC_MSG_VERIFY},
+                 {"finished", SC_MSG_FINISHED}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(root->name, kinds[i].name) == 0) return kinds[i].kind;
     return SC_MSG_NONE;
@@ -65,7 +68,8 @@ static int parse_alglist(const sc_xml_node *n, const char *attr,
     end = p + len;
     while (p < end) {
         const char *start = p;
-        while (p < end && *p != ' ') p++;
+        while (p < end && *p != ' ')
+            p++;
         if (p == start || ++names > SC_MAX_LIST) return SC_ERR_DECODE_ERROR;
         int v = lookup(start, (size_t)(p - start));
         if (v && !sc_alglist_has(out, v)) out->v[out->n++] = v;
@@ -99,8 +103,8 @@ static void write_b64_attr(sc_buf *b, const char *attr, const uint8_t *p, size_t
     sc_buf_dispose(&tmp);
 }
 
-static void write_b64_element(sc_buf *b, const char *name, const char *attr,
-                              const char *attr_value, const uint8_t *p, size_t n)
+static void write_b64_element(sc_buf *b, const char *name, const char *attr, const char *attr_value,
+                              const uint8_t *p, size_t n)
 {
     sc_xml_w_open(b, name);
     if (attr) sc_xml_w_attr(b, attr, attr_value);
@@ -203,8 +207,7 @@ int sc_rhello_parse(const sc_xml_node *root, sc_rhello *m)
         return root->first_child == NULL ? SC_OK : SC_ERR_DECODE_ERROR;
     }
     const sc_xml_node *c = root->first_child;
-    if (c == NULL || c->next != NULL || strcmp(c->name, "share") != 0)
-        return SC_ERR_DECODE_ERROR;
+    if (c == NULL || c->next != NULL || strcmp(c->name, "share") != 0) return SC_ERR_DECODE_ERROR;
     if ((ret = parse_share(c, &m->share)) != SC_OK) return ret;
     return m->share.group ? SC_OK : SC_ERR_ILLEGAL_PARAMETER;
 }

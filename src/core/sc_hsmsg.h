@@ -19,9 +19,9 @@
 
 #define SC_RANDOM_LEN 32
 #define SC_MAX_SHARES 4
-#define SC_MAX_LIST 8    /* names per list attribute */
-#define SC_KT_MAX 1024   /* RSA-OAEP ciphertext bytes (RSA up to 8192 bits) */
-#define SC_SIG_MAX 1024  /* signature bytes */
+#define SC_MAX_LIST 8   /* names per list attribute */
+#define SC_KT_MAX 1024  /* RSA-OAEP ciphertext bytes (RSA up to 8192 bits) */
+#define SC_SIG_MAX 1024 /* signature bytes */
 
 /* Message kinds, by root element name. */
 typedef enum {

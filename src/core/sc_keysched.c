@@ -9,8 +9,7 @@
 static const uint8_t zeros[SC_HASH_LEN];
 
 int sc_ks_handshake(const uint8_t ds[SC_HASH_LEN], const uint8_t th1[SC_HASH_LEN],
-                    uint8_t i_hs[SC_HASH_LEN], uint8_t r_hs[SC_HASH_LEN],
-                    uint8_t ms[SC_HASH_LEN])
+                    uint8_t i_hs[SC_HASH_LEN], uint8_t r_hs[SC_HASH_LEN], uint8_t ms[SC_HASH_LEN])
 {
     uint8_t hs[SC_HASH_LEN], derived[SC_HASH_LEN];
     int ret;
@@ -45,8 +44,7 @@ int sc_ks_finished(const uint8_t hs_secret[SC_HASH_LEN], const uint8_t th[SC_HAS
     return ret;
 }
 
-int sc_ks_traffic(const uint8_t secret[SC_HASH_LEN], uint8_t key[SC_KEY_LEN],
-                  uint8_t iv[SC_IV_LEN])
+int sc_ks_traffic(const uint8_t secret[SC_HASH_LEN], uint8_t key[SC_KEY_LEN], uint8_t iv[SC_IV_LEN])
 {
     int ret = sc_hkdf_expand_label(secret, "key", NULL, 0, key, SC_KEY_LEN);
     if (ret == SC_OK) ret = sc_hkdf_expand_label(secret, "iv", NULL, 0, iv, SC_IV_LEN);

@@ -10,8 +10,7 @@
 
 /* HS = Extract(0, DS); i_hs, r_hs from TH1; MS = Extract(derived, 0). */
 int sc_ks_handshake(const uint8_t ds[SC_HASH_LEN], const uint8_t th1[SC_HASH_LEN],
-                    uint8_t i_hs[SC_HASH_LEN], uint8_t r_hs[SC_HASH_LEN],
-                    uint8_t ms[SC_HASH_LEN]);
+                    uint8_t i_hs[SC_HASH_LEN], uint8_t r_hs[SC_HASH_LEN], uint8_t ms[SC_HASH_LEN]);
 /* i_ap, r_ap and the exporter secret from MS and TH2. */
 int sc_ks_application(const uint8_t ms[SC_HASH_LEN], const uint8_t th2[SC_HASH_LEN],
                       uint8_t i_ap[SC_HASH_LEN], uint8_t r_ap[SC_HASH_LEN],

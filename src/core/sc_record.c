@@ -84,8 +84,8 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
     if (b_len) sc_buf_put(out, b, b_len);
     p = out->data + start;
     /* Encrypt in place in the output buffer: the only copy of the plaintext. */
-    int ret = sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen,
-                           p + SC_FRAME_HDR + plen);
+    int ret =
+        sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen, p + SC_FRAME_HDR + plen);
     if (ret != SC_OK) {
         OPENSSL_cleanse(p, out->len - start);
         out->len = start;
@@ -97,8 +97,8 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
     return SC_OK;
 }
 
-int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain,
-                   uint8_t *inner, const uint8_t **content, size_t *content_len)
+int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain, uint8_t *inner,
+                   const uint8_t **content, size_t *content_len)
 {
     size_t clen = frame_len - SC_FRAME_HDR - SC_TAG_LEN;
     int ret;

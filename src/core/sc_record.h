@@ -25,7 +25,14 @@ enum {
 
 #define SC_FRAME_HDR 4
 #define SC_MAX_HELLO 4096
-#define SC_MAX_PLAINTEXT 16384
+#ifdef SC_MAX_PLAINTEXT_OVERRIDE /* measurement builds only (bench/README.md) */
+#define SC_MAX_PLAINTEXT SC_MAX_PLAINTEXT_OVERRIDE
+#else
+#define SC_MAX_PLAINTEXT 65536 /* chosen by measurement: bench/README.md, PROTOCOL.md 12.4 */
+#endif
+/* Before the handshake completes a record carries one handshake document at most. */
+#define SC_MAX_HS_CONTENT 16384
+#define SC_MAX_HS_RECORD (1 + SC_MAX_HS_CONTENT + SC_TAG_LEN)
 #define SC_MIN_RECORD (1 + SC_TAG_LEN)
 #define SC_MAX_RECORD (1 + SC_MAX_PLAINTEXT + SC_TAG_LEN)
 #define SC_MAX_FRAME (SC_FRAME_HDR + SC_MAX_RECORD)
@@ -70,7 +77,7 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
  * is reset first. On success *inner and *content point into plain.
  * SC_ERR_BAD_RECORD_MAC for any forgery, replay or reordering.
  */
-int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain,
-                   uint8_t *inner, const uint8_t **content, size_t *content_len);
+int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain, uint8_t *inner,
+                   const uint8_t **content, size_t *content_len);
 
 #endif

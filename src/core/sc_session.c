@@ -36,8 +36,8 @@ int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_sessi
     s->cfg = cfg;
     s->role = role;
     s->now_ms = now_ms;
-    sc_buf_init(&s->out, 0);
-    sc_buf_init(&s->in, SC_MAX_FRAME);
+    sc_buf_init_public(&s->out, 0);           /* ciphertext and public handshake bytes */
+    sc_buf_init_public(&s->in, SC_MAX_FRAME); /* a received frame, still encrypted */
     sc_buf_init(&s->plain, 0);
     if ((ret = sc__hs_new(s)) != SC_OK) {
         sc_session_free(s);
@@ -175,8 +175,7 @@ static int seal(sc_session *s, uint8_t inner, const uint8_t *a, size_t a_len, co
                 size_t b_len)
 {
     int ret = sc_record_seal(&s->tx, &s->out, inner, a, a_len, b, b_len);
-    if (ret == SC_OK &&
-        (s->tx.records >= s->cfg->ku_records || s->tx.bytes >= s->cfg->ku_bytes))
+    if (ret == SC_OK && (s->tx.records >= s->cfg->ku_records || s->tx.bytes >= s->cfg->ku_bytes))
         ret = send_key_update(s, 0);
     return ret;
 }
@@ -195,7 +194,8 @@ static int send_stanza(sc_session *s, const sc_stanza *st)
      * SC_ERR_TOO_LARGE, not an allocation failure that would end the session. */
     sc_buf_init(&b, 0);
     int ret = sc_stanza_write(&b, st);
-    if (ret == SC_OK && b.len > SC_MAX_PLAINTEXT) ret = SC_ERR_TOO_LARGE;
+    if (ret == SC_OK && b.len > SC_XML_MAX_DOC)
+        ret = SC_ERR_TOO_LARGE; /* the peer's parser limit */
     if (ret == SC_OK) ret = seal(s, SC_INNER_STANZA, b.data, b.len, NULL, 0);
     sc_buf_dispose(&b);
     return ret;
@@ -211,8 +211,8 @@ int sc_session_send_stanza(sc_session *s, const sc_stanza *st)
     return ret == SC_OK || ret == SC_ERR_ARG || ret == SC_ERR_TOO_LARGE ? ret : fail(s, ret);
 }
 
-int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset,
-                              const uint8_t *data, size_t len)
+int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset, const uint8_t *data,
+                              size_t len)
 {
     uint8_t hdr[1 + SC_STANZA_ID_MAX + 8];
     size_t idlen = id ? strlen(id) : 0, hlen = 1 + idlen + 8;
@@ -226,7 +226,8 @@ int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset,
     memcpy(hdr + 1, id, idlen);
     do {
         size_t n = len < SC_MAX_PLAINTEXT - hlen ? len : SC_MAX_PLAINTEXT - hlen;
-        for (int i = 0; i < 8; i++) hdr[1 + idlen + i] = (uint8_t)(offset >> (56 - 8 * i));
+        for (int i = 0; i < 8; i++)
+            hdr[1 + idlen + i] = (uint8_t)(offset >> (56 - 8 * i));
         if ((ret = seal(s, SC_INNER_FILE_DATA, hdr, hlen, data, n)) != SC_OK) return fail(s, ret);
         data += n;
         len -= n;
@@ -309,8 +310,7 @@ static int on_key_update(sc_session *s, const uint8_t *p, size_t len)
     ev.u.key_update.generation = s->rx.generation;
     sc__emit(s, &ev);
     /* Answer a request once; the answer does not request, so this cannot loop. */
-    if (p[0] == 1 && !s->sent_close && s->state == SC_ST_ESTABLISHED)
-        return send_key_update(s, 0);
+    if (p[0] == 1 && !s->sent_close && s->state == SC_ST_ESTABLISHED) return send_key_update(s, 0);
     return SC_OK;
 }
 
@@ -356,6 +356,20 @@ static int on_frame(sc_session *s, const uint8_t *frame, size_t len)
 }
 
 /*
+ * The frame header, checked before any room is reserved: the type's limits,
+ * and before the handshake is done no record longer than a handshake
+ * message, so an unauthenticated peer can make us hold 16 KiB at most.
+ */
+static int check_header(const sc_session *s, const uint8_t *hdr, uint32_t *body_len)
+{
+    int ret = sc_frame_check(hdr, body_len);
+    if (ret == SC_OK && hdr[0] == SC_FRAME_RECORD &&
+        s->state<SC_ST_ESTABLISHED && * body_len> SC_MAX_HS_RECORD)
+        ret = SC_ERR_RECORD_OVERFLOW;
+    return ret;
+}
+
+/*
  * Buffers at most one partial frame; whole frames in `data` are processed in
  * place. The header is checked before any room is reserved for the body.
  */
@@ -376,7 +390,7 @@ int sc_session_recv(sc_session *s, const uint8_t *data, size_t len, uint64_t now
             data += take;
             len -= take;
             if (s->in.len == SC_FRAME_HDR) {
-                if ((ret = sc_frame_check(s->in.data, &body_len)) != SC_OK) break;
+                if ((ret = check_header(s, s->in.data, &body_len)) != SC_OK) break;
                 if (body_len && sc_buf_reserve(&s->in, body_len) != 0) return fail(s, SC_ERR_NOMEM);
                 continue;
             }
@@ -385,7 +399,7 @@ int sc_session_recv(sc_session *s, const uint8_t *data, size_t len, uint64_t now
             sc_buf_dispose(&s->in); /* an idle session holds no receive buffer */
             continue;
         }
-        if ((ret = sc_frame_check(data, &body_len)) != SC_OK) break;
+        if ((ret = check_header(s, data, &body_len)) != SC_OK) break;
         if (len < SC_FRAME_HDR + body_len) {
             if (sc_buf_reserve(&s->in, SC_FRAME_HDR + body_len) != 0) return fail(s, SC_ERR_NOMEM);
             sc_buf_put(&s->in, data, len);

@@ -38,7 +38,7 @@ typedef struct sc_hs {
     int kt;
     uint8_t i_hs[SC_HASH_LEN], r_hs[SC_HASH_LEN], ms[SC_HASH_LEN];
     uint8_t i_ap[SC_HASH_LEN], r_ap[SC_HASH_LEN]; /* from TH through the responder's finished */
-    sc_alglist peer_sigs; /* what the peer accepts from us */
+    sc_alglist peer_sigs;                         /* what the peer accepts from us */
     sc_peer_chain peer;
     int peer_sigalg;
     int group;

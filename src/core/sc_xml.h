@@ -19,13 +19,13 @@
 #include <stdint.h>
 #include "sc_buf.h"
 
-#define SC_XML_MAX_DEPTH 4        /* root is depth 1 */
-#define SC_XML_MAX_ELEMENTS 32    /* per document */
-#define SC_XML_MAX_ATTRS 8        /* per element */
-#define SC_XML_MAX_NAME 32        /* element and attribute names, bytes */
+#define SC_XML_MAX_DEPTH 4     /* root is depth 1 */
+#define SC_XML_MAX_ELEMENTS 32 /* per document */
+#define SC_XML_MAX_ATTRS 8     /* per element */
+#define SC_XML_MAX_NAME 32     /* element and attribute names, bytes */
 #define SC_XML_MAX_ATTR_VALUE 1024
-#define SC_XML_MAX_TEXT 16384     /* text of one element, bytes after unescaping */
-#define SC_XML_MAX_DOC 16384      /* whole document, bytes */
+#define SC_XML_MAX_TEXT 16384 /* text of one element, bytes after unescaping */
+#define SC_XML_MAX_DOC 16384  /* whole document, bytes */
 
 typedef struct sc_xml_attr {
     const char *name;
@@ -62,13 +62,13 @@ const sc_xml_node *sc_xml_child(const sc_xml_node *n, const char *name);
 size_t sc_xml_nchildren(const sc_xml_node *n);
 
 /* Writer: <name, then attributes, then either '/>' (empty) or '>' text/children '</name>'. */
-void sc_xml_w_open(sc_buf *b, const char *name);                  /* "<name" */
+void sc_xml_w_open(sc_buf *b, const char *name);                    /* "<name" */
 void sc_xml_w_attr(sc_buf *b, const char *name, const char *value); /* ' name="v"' escaped */
 void sc_xml_w_attr_n(sc_buf *b, const char *name, const char *value, size_t len);
 void sc_xml_w_attr_u64(sc_buf *b, const char *name, uint64_t v);
-void sc_xml_w_end_empty(sc_buf *b);                                 /* "/>" */
-void sc_xml_w_end_open(sc_buf *b);                                  /* ">" */
-void sc_xml_w_text(sc_buf *b, const char *text, size_t len);        /* escaped */
-void sc_xml_w_close(sc_buf *b, const char *name);                   /* "</name>" */
+void sc_xml_w_end_empty(sc_buf *b);                          /* "/>" */
+void sc_xml_w_end_open(sc_buf *b);                           /* ">" */
+void sc_xml_w_text(sc_buf *b, const char *text, size_t len); /* escaped */
+void sc_xml_w_close(sc_buf *b, const char *name);            /* "</name>" */
 
 #endif

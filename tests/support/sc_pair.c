@@ -36,9 +36,9 @@ sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const cha
     static sc_test_rng default_rng = {.seed = 42};
     sc_config *cfg = sc_config_new();
     assert_non_null(cfg);
-    assert_int_equal(sc_config_set_identity_pem(cfg, chain_pem, strlen(chain_pem), key_pem,
-                                                strlen(key_pem)),
-                     SC_OK);
+    assert_int_equal(
+        sc_config_set_identity_pem(cfg, chain_pem, strlen(chain_pem), key_pem, strlen(key_pem)),
+        SC_OK);
     assert_int_equal(sc_config_add_trust_pem(cfg, trust_pem, strlen(trust_pem)), SC_OK);
     sc_config_set_random(cfg, sc_test_rng_fn, rng ? rng : &default_rng);
     return cfg;
@@ -118,7 +118,8 @@ static void party_free(sc_party *pa)
 {
     sc_session_free(pa->s);
     sc_config_free(pa->cfg);
-    for (int i = 0; i < pa->n_stanzas; i++) free(pa->stanza_text[i]);
+    for (int i = 0; i < pa->n_stanzas; i++)
+        free(pa->stanza_text[i]);
     free(pa->file);
 }
 

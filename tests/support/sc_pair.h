@@ -43,7 +43,8 @@ typedef struct sc_party {
     int errors;
 } sc_party;
 
-/* Called on bytes in flight; may change them (len may shrink). from_initiator tells the direction. */
+/* Called on bytes in flight; may change them (len may shrink). from_initiator tells the direction.
+ */
 typedef void (*sc_tamper_fn)(void *ctx, int from_initiator, uint8_t *data, size_t *len);
 
 typedef struct sc_pair {
