@@ -93,6 +93,9 @@ SC_API void sc_config_set_handshake_timeout(sc_config *cfg, uint64_t ms);
  */
 SC_API void sc_config_set_key_update_limits(sc_config *cfg, uint64_t records, uint64_t bytes);
 
+/* The local user ID (the leaf's rfc822Name), or NULL before an identity is set. */
+SC_API const char *sc_config_user_id(const sc_config *cfg);
+
 /* The SHA-256 fingerprint of the local leaf certificate. SC_ERR_CONFIG if none. */
 SC_API SC_MUST_CHECK int sc_config_fingerprint(const sc_config *cfg, uint8_t out[32]);
 

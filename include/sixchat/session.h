@@ -49,13 +49,13 @@ typedef struct sc_event {
     sc_event_type type;
     union {
         struct {
-            const char *peer_id;         /* user ID from the peer's certificate */
-            const uint8_t *peer_cert;    /* DER of the peer's leaf certificate */
+            const char *peer_id;      /* user ID from the peer's certificate */
+            const uint8_t *peer_cert; /* DER of the peer's leaf certificate */
             size_t peer_cert_len;
             const uint8_t *peer_fingerprint; /* SHA-256 of peer_cert, 32 bytes */
-            const char *suite;           /* "aes-256-gcm" ... */
-            const char *group;           /* "x25519", "p256", or "kt" */
-            const char *sigalg;          /* the peer's signature algorithm */
+            const char *suite;               /* "aes-256-gcm" ... */
+            const char *group;               /* "x25519", "p256", or "kt" */
+            const char *sigalg;              /* the peer's signature algorithm */
             sc_kex kex;
         } handshake;
         const sc_stanza *stanza;
@@ -73,7 +73,11 @@ typedef struct sc_event {
     } u;
 } sc_event;
 
-/* Called for each event. Do not free the session from inside it. */
+/*
+ * Called for each event. It may call the sending functions, key update and
+ * close on the same session (their output is queued behind what the current
+ * call produces); it must not free the session.
+ */
 typedef void (*sc_event_fn)(void *ctx, sc_session *s, const sc_event *ev);
 
 /*
@@ -146,9 +150,8 @@ SC_API SC_MUST_CHECK int sc_session_send_stanza(sc_session *s, const sc_stanza *
  * Seals file bytes for transfer `id` starting at `offset`, split into
  * records as needed; no base64 on this path.
  */
-SC_API SC_MUST_CHECK int sc_session_send_file_data(sc_session *s, const char *id,
-                                                   uint64_t offset, const uint8_t *data,
-                                                   size_t len);
+SC_API SC_MUST_CHECK int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset,
+                                                   const uint8_t *data, size_t len);
 
 /* Replaces our sending key now; with request_peer, asks the peer to do the same. */
 SC_API SC_MUST_CHECK int sc_session_key_update(sc_session *s, int request_peer);
@@ -170,8 +173,7 @@ SC_API const char *sc_session_peer_id(const sc_session *s);
  * same), for channel binding by applications. SC_ERR_STATE before the
  * handshake is done.
  */
-SC_API SC_MUST_CHECK int sc_session_export(const sc_session *s, const char *label,
-                                           uint8_t out[32]);
+SC_API SC_MUST_CHECK int sc_session_export(const sc_session *s, const char *label, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

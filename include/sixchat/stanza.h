@@ -24,9 +24,9 @@ typedef enum sc_stanza_type {
 } sc_stanza_type;
 
 /* Limits (docs/PROTOCOL.md 10.1). */
-#define SC_STANZA_ID_MAX 64       /* id: 1..64 of [A-Za-z0-9._-] */
-#define SC_STANZA_NAME_MAX 255    /* file name bytes (UTF-8, no '/', no NUL) */
-#define SC_STANZA_TEXT_MAX 16000  /* message text bytes (UTF-8) */
+#define SC_STANZA_ID_MAX 64      /* id: 1..64 of [A-Za-z0-9._-] */
+#define SC_STANZA_NAME_MAX 255   /* file name bytes (UTF-8, no '/', no NUL) */
+#define SC_STANZA_TEXT_MAX 16000 /* message text bytes (UTF-8) */
 
 /*
  * A parsed or to-be-sent stanza. Pointers borrow memory: in an event they
@@ -38,9 +38,9 @@ typedef struct sc_stanza {
     uint64_t ts;      /* msg, receipt: milliseconds since the Unix epoch */
     const char *text; /* msg: UTF-8, not NUL-terminated on receipt */
     size_t text_len;
-    const char *name; /* file-offer */
-    uint64_t size;    /* file-offer: total bytes */
-    uint64_t offset;  /* file-accept: resume from here */
+    const char *name;   /* file-offer */
+    uint64_t size;      /* file-offer: total bytes */
+    uint64_t offset;    /* file-accept: resume from here */
     uint8_t sha256[32]; /* file-offer, file-done: digest of the whole file */
 } sc_stanza;
 

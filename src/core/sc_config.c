@@ -230,3 +230,8 @@ int sc_config_fingerprint(const sc_config *cfg, uint8_t out[32])
     memcpy(out, cfg->fingerprint, 32);
     return SC_OK;
 }
+
+const char *sc_config_user_id(const sc_config *cfg)
+{
+    return cfg->leaf ? cfg->user_id : NULL;
+}

@@ -16,7 +16,9 @@ static const struct {
     const char *ours;
     const char *theirs;
 } alerts[] = {
-    A(SC_ALERT_CLOSE_NOTIFY, "close_notify", "the connection was closed in order"),
+    /* Neither of these is a refusal, so they read on their own. */
+    {SC_ALERT_CLOSE_NOTIFY, "close_notify", "the connection was closed in order",
+     "the peer closed the connection in order"},
     A(SC_ALERT_UNEXPECTED_MESSAGE, "unexpected_message", "a message arrived out of order"),
     A(SC_ALERT_BAD_RECORD_MAC, "bad_record_mac",
       "a record failed authentication (tampered, replayed or reordered)"),
@@ -41,7 +43,9 @@ static const struct {
       "the certificate names a different user than expected"),
     A(SC_ALERT_PROTOCOL_VERSION, "protocol_version", "unsupported protocol version"),
     A(SC_ALERT_INTERNAL_ERROR, "internal_error", "an internal error occurred"),
-    A(SC_ALERT_HANDSHAKE_TIMEOUT, "handshake_timeout", "the handshake did not finish in time"),
+    {SC_ALERT_HANDSHAKE_TIMEOUT, "handshake_timeout",
+     "the peer did not answer in time: the handshake timed out",
+     "the peer gave up waiting: the handshake timed out"},
     A(SC_ALERT_CERTIFICATE_REQUIRED, "certificate_required", "no certificate was presented"),
 };
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "sixchat/platform.h"
 
@@ -13,6 +14,11 @@ int sc_random_system(void *ctx, uint8_t *out, size_t len)
 {
     (void)ctx;
     return len <= INT32_MAX && RAND_bytes(out, (int)len) == 1 ? 0 : -1;
+}
+
+void sc_wipe(void *p, size_t n)
+{
+    if (p != NULL) OPENSSL_cleanse(p, n);
 }
 
 uint64_t sc_clock_ms(void)
@@ -46,6 +52,8 @@ int sc_read_file(const char *path, size_t max, char **out, size_t *len)
     ret = SC_OK;
 out:
     free(buf);
+    int saved = errno;
     fclose(f);
+    errno = saved; /* callers report why a read failed */
     return ret;
 }
