@@ -229,7 +229,7 @@ int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, s
     int outl;
     if (a->seq == UINT64_MAX) return SC_ERR_STATE; /* a nonce must never repeat */
     aead_nonce(a, nonce);
-    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, 1) ||
+    if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, 1, NULL) ||
         !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
         !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
         !EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) ||
@@ -246,7 +246,7 @@ int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, const uint8_t *
     int outl;
     if (a->seq == UINT64_MAX) return SC_ERR_BAD_RECORD_MAC;
     aead_nonce(a, nonce);
-    if (!EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, 0) ||
+    if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, 0, NULL) ||
         !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
         !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len) ||
         !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, SC_TAG_LEN, (void *)tag))

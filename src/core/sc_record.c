@@ -69,32 +69,55 @@ void sc_dir_clear(sc_dir *d)
     OPENSSL_cleanse(d, sizeof *d);
 }
 
-int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size_t a_len,
-                   const uint8_t *b, size_t b_len)
+size_t sc_record_begin(sc_buf *out, uint8_t inner)
 {
-    size_t plen = 1 + a_len + b_len, start;
-    uint8_t *p;
-    if (a_len + b_len > SC_MAX_PLAINTEXT) return SC_ERR_TOO_LARGE;
-    if (sc_buf_reserve(out, SC_FRAME_HDR + plen + SC_TAG_LEN) != 0) return SC_ERR_NOMEM;
-    start = out->len;
+    size_t start = out->len;
     sc_buf_put_u8(out, SC_FRAME_RECORD);
-    sc_buf_put_u24(out, (uint32_t)(plen + SC_TAG_LEN));
+    sc_buf_put_u24(out, 0); /* the length is known at sc_record_finish */
     sc_buf_put_u8(out, inner);
-    if (a_len) sc_buf_put(out, a, a_len);
-    if (b_len) sc_buf_put(out, b, b_len);
-    p = out->data + start;
+    return start;
+}
+
+void sc_record_abort(sc_buf *out, size_t start)
+{
+    if (out->data != NULL && out->len > start) OPENSSL_cleanse(out->data + start, out->len - start);
+    out->len = start;
+}
+
+int sc_record_finish(sc_dir *d, sc_buf *out, size_t start)
+{
+    size_t plen = out->len - start - SC_FRAME_HDR;
+    int ret = SC_ERR_NOMEM;
+    if (!sc_buf_ok(out)) goto fail;
+    ret = SC_ERR_TOO_LARGE;
+    if (plen - 1 > SC_MAX_PLAINTEXT) goto fail;
+    ret = SC_ERR_NOMEM;
+    if (sc_buf_reserve(out, SC_TAG_LEN) != 0) goto fail;
+    uint8_t *p = out->data + start;
+    sc_store_u24(p + 1, (uint32_t)(plen + SC_TAG_LEN));
     /* Encrypt in place in the output buffer: the only copy of the plaintext. */
-    int ret =
-        sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen, p + SC_FRAME_HDR + plen);
-    if (ret != SC_OK) {
-        OPENSSL_cleanse(p, out->len - start);
-        out->len = start;
-        return ret;
-    }
+    ret = sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen, p + SC_FRAME_HDR + plen);
+    if (ret != SC_OK) goto fail;
     out->len += SC_TAG_LEN;
     d->records++;
     d->bytes += plen;
     return SC_OK;
+fail:
+    sc_record_abort(out, start);
+    return ret;
+}
+
+int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size_t a_len,
+                   const uint8_t *b, size_t b_len)
+{
+    if (a_len + b_len > SC_MAX_PLAINTEXT) return SC_ERR_TOO_LARGE;
+    /* Room for all of it first, so the plaintext is never in a block that gets reallocated. */
+    if (sc_buf_reserve(out, SC_FRAME_HDR + 1 + a_len + b_len + SC_TAG_LEN) != 0)
+        return SC_ERR_NOMEM;
+    size_t start = sc_record_begin(out, inner);
+    if (a_len) sc_buf_put(out, a, a_len);
+    if (b_len) sc_buf_put(out, b, b_len);
+    return sc_record_finish(d, out, start);
 }
 
 int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain, uint8_t *inner,

@@ -73,6 +73,18 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
                    const uint8_t *b, size_t b_len);
 
 /*
+ * Builds a record in place: sc_record_begin appends the header and inner
+ * type and returns where the record starts; the caller appends the content
+ * to out; sc_record_finish sets the length and encrypts in place (on any
+ * failure it wipes and removes the partial record), or sc_record_abort
+ * wipes and removes it. Saves a copy for content that is generated (XML).
+ * The caller must keep out from reallocating without wiping meanwhile.
+ */
+size_t sc_record_begin(sc_buf *out, uint8_t inner);
+int sc_record_finish(sc_dir *d, sc_buf *out, size_t start);
+void sc_record_abort(sc_buf *out, size_t start);
+
+/*
  * Opens one RECORD frame (header + body, already checked) into plain, which
  * is reset first. On success *inner and *content point into plain.
  * SC_ERR_BAD_RECORD_MAC for any forgery, replay or reordering.

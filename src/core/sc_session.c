@@ -57,6 +57,7 @@ void sc_session_free(sc_session *s)
     sc_buf_dispose(&s->out);
     sc_buf_dispose(&s->in);
     sc_buf_dispose(&s->plain);
+    sc_xml_parser_free(s->xml);
     free(s->expected_peer);
     OPENSSL_free(s->peer_cert);
     OPENSSL_cleanse(s, sizeof *s);
@@ -170,14 +171,12 @@ static int send_key_update(sc_session *s, uint8_t request)
     return ret;
 }
 
-/* Seals one record and rolls the key when it has protected enough (PROTOCOL.md 5.4). */
-static int seal(sc_session *s, uint8_t inner, const uint8_t *a, size_t a_len, const uint8_t *b,
-                size_t b_len)
+/* Rolls the sending key when it has protected enough (PROTOCOL.md 5.4). */
+static int after_seal(sc_session *s)
 {
-    int ret = sc_record_seal(&s->tx, &s->out, inner, a, a_len, b, b_len);
-    if (ret == SC_OK && (s->tx.records >= s->cfg->ku_records || s->tx.bytes >= s->cfg->ku_bytes))
-        ret = send_key_update(s, 0);
-    return ret;
+    if (s->tx.records >= s->cfg->ku_records || s->tx.bytes >= s->cfg->ku_bytes)
+        return send_key_update(s, 0);
+    return SC_OK;
 }
 
 static int can_send(const sc_session *s)
@@ -187,18 +186,27 @@ static int can_send(const sc_session *s)
     return SC_OK;
 }
 
+/*
+ * The XML is written straight into the output buffer and encrypted there.
+ * While plaintext sits in it the buffer wipes what it outgrows.
+ */
 static int send_stanza(sc_session *s, const sc_stanza *st)
 {
-    sc_buf b;
-    /* No buffer limit: escaping can grow valid text past a record, which is the caller's
-     * SC_ERR_TOO_LARGE, not an allocation failure that would end the session. */
-    sc_buf_init(&b, 0);
-    int ret = sc_stanza_write(&b, st);
-    if (ret == SC_OK && b.len > SC_XML_MAX_DOC)
-        ret = SC_ERR_TOO_LARGE; /* the peer's parser limit */
-    if (ret == SC_OK) ret = seal(s, SC_INNER_STANZA, b.data, b.len, NULL, 0);
-    sc_buf_dispose(&b);
-    return ret;
+    int ret;
+    if (sc_buf_reserve(&s->out, 256) != 0) return SC_ERR_NOMEM;
+    s->out.is_public = 0;
+    size_t start = sc_record_begin(&s->out, SC_INNER_STANZA);
+    ret = sc_stanza_write(&s->out, st);
+    /* Valid text can still escape past the peer's document limit: the caller's error. */
+    if (ret == SC_OK && s->out.len - start - SC_FRAME_HDR - 1 > SC_XML_MAX_DOC)
+        ret = SC_ERR_TOO_LARGE;
+    if (ret == SC_OK && !sc_buf_ok(&s->out)) ret = SC_ERR_NOMEM;
+    if (ret == SC_OK)
+        ret = sc_record_finish(&s->tx, &s->out, start);
+    else
+        sc_record_abort(&s->out, start);
+    s->out.is_public = 1;
+    return ret == SC_OK ? after_seal(s) : ret;
 }
 
 int sc_session_send_stanza(sc_session *s, const sc_stanza *st)
@@ -228,7 +236,9 @@ int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset, co
         size_t n = len < SC_MAX_PLAINTEXT - hlen ? len : SC_MAX_PLAINTEXT - hlen;
         for (int i = 0; i < 8; i++)
             hdr[1 + idlen + i] = (uint8_t)(offset >> (56 - 8 * i));
-        if ((ret = seal(s, SC_INNER_FILE_DATA, hdr, hlen, data, n)) != SC_OK) return fail(s, ret);
+        ret = sc_record_seal(&s->tx, &s->out, SC_INNER_FILE_DATA, hdr, hlen, data, n);
+        if (ret == SC_OK) ret = after_seal(s);
+        if (ret != SC_OK) return fail(s, ret);
         data += n;
         len -= n;
         offset += n;
@@ -262,8 +272,9 @@ static int on_stanza(sc_session *s, const uint8_t *p, size_t len)
 {
     sc_xml_doc *doc = NULL;
     sc_stanza st;
-    int ret = sc_xml_parse(p, len, &doc);
-    if (ret != SC_OK) return ret;
+    int ret;
+    if (s->xml == NULL && (s->xml = sc_xml_parser_new()) == NULL) return SC_ERR_NOMEM;
+    if ((ret = sc_xml_parse_with(s->xml, p, len, &doc)) != SC_OK) return ret;
     if ((ret = sc_stanza_parse(sc_xml_root(doc), &st)) == SC_OK && st.type != 0) {
         if (st.type == SC_STANZA_PING) {
             sc_stanza pong = {.type = SC_STANZA_PONG, .id = st.id};

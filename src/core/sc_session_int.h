@@ -62,6 +62,7 @@ struct sc_session {
     sc_dir tx, rx;
     int suite;
     sc_hs *hs;
+    sc_xml_parser *xml; /* for stanzas, created at the first one */
 
     char *expected_peer;
     char peer_id[SC_USER_ID_MAX + 1];

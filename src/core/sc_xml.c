@@ -213,7 +213,57 @@ static void XMLCALL on_cdata(void *ud)
     fail(ud, SC_ERR_DECODE_ERROR);
 }
 
+struct sc_xml_parser {
+    XML_Parser p;
+};
+
+sc_xml_parser *sc_xml_parser_new(void)
+{
+    sc_xml_parser *xp = malloc(sizeof *xp);
+    if (xp == NULL) return NULL;
+    if ((xp->p = XML_ParserCreate("UTF-8")) == NULL) {
+        free(xp);
+        return NULL;
+    }
+    return xp;
+}
+
+void sc_xml_parser_free(sc_xml_parser *xp)
+{
+    if (xp == NULL) return;
+    XML_ParserFree(xp->p);
+    free(xp);
+}
+
+/* Every handler and setting of the profile; XML_ParserReset clears them, so this runs per document.
+ */
+static void setup(XML_Parser p, xml_ctx *c)
+{
+    /*
+     * A fixed salt keeps expat from reading the OS random source per parser
+     * (the core is sans-I/O); hash flooding cannot matter within 32 elements
+     * of 8 attributes each.
+     */
+    XML_SetHashSalt(p, 0x5ec2e7u);
+    XML_SetUserData(p, c);
+    XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetCharacterDataHandler(p, on_text);
+    XML_SetStartDoctypeDeclHandler(p, on_doctype);
+    XML_SetEntityDeclHandler(p, on_entity_decl);
+    XML_SetSkippedEntityHandler(p, on_skipped_entity);
+    XML_SetProcessingInstructionHandler(p, on_pi);
+    XML_SetXmlDeclHandler(p, on_xml_decl);
+    XML_SetCommentHandler(p, on_comment);
+    XML_SetStartCdataSectionHandler(p, on_cdata);
+}
+
 int sc_xml_parse(const uint8_t *doc, size_t len, sc_xml_doc **out)
+{
+    return sc_xml_parse_with(NULL, doc, len, out);
+}
+
+int sc_xml_parse_with(sc_xml_parser *xp, const uint8_t *doc, size_t len, sc_xml_doc **out)
 {
     xml_ctx c = {0};
     int ret = SC_ERR_DECODE_ERROR;
@@ -227,31 +277,17 @@ int sc_xml_parse(const uint8_t *doc, size_t len, sc_xml_doc **out)
 
     size_t scap = len + SC_XML_MAX_NULS;
     c.d = malloc(sizeof(*c.d) + scap);
-    c.p = XML_ParserCreate("UTF-8");
+    if (xp != NULL)
+        c.p = XML_ParserReset(xp->p, "UTF-8") ? xp->p : NULL;
+    else
+        c.p = XML_ParserCreate("UTF-8");
     if (c.d == NULL || c.p == NULL) {
         ret = SC_ERR_NOMEM;
         goto out;
     }
     c.d->nnodes = c.d->nattrs = c.d->slen = 0;
     c.d->scap = scap;
-
-    /*
-     * A fixed salt keeps expat from reading the OS random source per parser
-     * (the core is sans-I/O); hash flooding cannot matter within 32 elements
-     * of 8 attributes each.
-     */
-    XML_SetHashSalt(c.p, 0x5ec2e7u);
-    XML_SetUserData(c.p, &c);
-    XML_SetParamEntityParsing(c.p, XML_PARAM_ENTITY_PARSING_NEVER);
-    XML_SetElementHandler(c.p, on_start, on_end);
-    XML_SetCharacterDataHandler(c.p, on_text);
-    XML_SetStartDoctypeDeclHandler(c.p, on_doctype);
-    XML_SetEntityDeclHandler(c.p, on_entity_decl);
-    XML_SetSkippedEntityHandler(c.p, on_skipped_entity);
-    XML_SetProcessingInstructionHandler(c.p, on_pi);
-    XML_SetXmlDeclHandler(c.p, on_xml_decl);
-    XML_SetCommentHandler(c.p, on_comment);
-    XML_SetStartCdataSectionHandler(c.p, on_cdata);
+    setup(c.p, &c);
 
     if (XML_Parse(c.p, (const char *)doc, (int)len, XML_TRUE) != XML_STATUS_OK) {
         if (c.err != 0)
@@ -268,7 +304,7 @@ int sc_xml_parse(const uint8_t *doc, size_t len, sc_xml_doc **out)
     ret = SC_OK;
 
 out:
-    if (c.p != NULL) XML_ParserFree(c.p);
+    if (c.p != NULL && xp == NULL) XML_ParserFree(c.p);
     free(c.d);
     return ret;
 }

@@ -52,6 +52,17 @@ typedef struct sc_xml_doc sc_xml_doc;
  */
 int sc_xml_parse(const uint8_t *doc, size_t len, sc_xml_doc **out);
 void sc_xml_free(sc_xml_doc *d);
+
+/*
+ * A parser kept for reuse: creating and freeing an expat parser per
+ * document costs more than parsing a short stanza. Not thread-safe; one per
+ * session. Documents parsed with it do not refer to it.
+ */
+typedef struct sc_xml_parser sc_xml_parser;
+sc_xml_parser *sc_xml_parser_new(void);
+void sc_xml_parser_free(sc_xml_parser *xp);
+/* sc_xml_parse with a reusable parser (xp may be NULL: a fresh one). */
+int sc_xml_parse_with(sc_xml_parser *xp, const uint8_t *doc, size_t len, sc_xml_doc **out);
 const sc_xml_node *sc_xml_root(const sc_xml_doc *d);
 
 /* The attribute's value, or NULL if absent. Duplicate attributes are rejected at parse. */
