@@ -1,6 +1,6 @@
 /*
  * test_handshake.c - handshakes that must fail, each with its specific
- * error (sc_handshake.c, sc_session.c, docs/wire-notes.md "Handshake").
+ * error (sc_handshake.c, sc_session.c, docs/PROTOCOL.md 7).
  *
  * The side that detects a problem gets SC_ERR_<alert> from sc_session_recv
  * (and SC_EV_ERROR); the other side gets SC_ERR_PEER_ALERT(code) when the
@@ -546,7 +546,7 @@ static void test_flip_flight3_records(void **st)
  * An rhello the initiator refuses before it has any key: the alert goes as a
  * plaintext ALERT frame, and the responder (already holding handshake keys)
  * must still take it as the peer's alert: plaintext alerts are "accepted
- * until the handshake completes" (wire-notes, Frames).
+ * until the handshake completes" (PROTOCOL.md 3.2).
  */
 static void test_rhello_refused_alert_reaches_responder(void **st)
 {

@@ -1,6 +1,6 @@
 /*
  * test_hsmsg.c - the handshake messages as schemas (sc_hsmsg.c,
- * docs/wire-notes.md "Handshake"): each message written and parsed back,
+ * docs/PROTOCOL.md 7): each message written and parsed back,
  * and every rule of the parsers refused with its specific error
  * (SC_ERR_DECODE_ERROR malformed, SC_ERR_ILLEGAL_PARAMETER contradictory,
  * SC_ERR_PROTOCOL_VERSION, SC_ERR_CERTIFICATE_REQUIRED).

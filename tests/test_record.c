@@ -1,7 +1,7 @@
 /*
  * test_record.c - frames and AEAD records (sc_record.c), and the record
  * layer as a session uses it: tampering, replay, reordering, truncation,
- * any split of the byte stream (docs/wire-notes.md "Frames", "Record layer").
+ * any split of the byte stream (docs/PROTOCOL.md 3 and 5).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -290,7 +290,7 @@ static void test_dir_update_changes_keys(void **st)
 }
 
 /*
- * The record format computed independently with OpenSSL from wire-notes:
+ * The record format computed independently with OpenSSL from docs/PROTOCOL.md 5:
  * key/iv = HKDF-Expand(S, u16(n) || u8(6+len(L)) || "e2ed1 " || L || u8(0), n),
  * nonce = iv XOR seq (BE, right-aligned), AAD = the 4-byte header.
  */
@@ -353,7 +353,7 @@ static void independent_record(int suite, const EVP_CIPHER *cipher)
     sc_dir_clear(&tx);
 }
 
-static void test_record_format_matches_wire_notes(void **st)
+static void test_record_format_matches_spec(void **st)
 {
     independent_record(SC_SUITE_AES_256_GCM, EVP_aes_256_gcm());
     independent_record(SC_SUITE_CHACHA20_POLY1305, EVP_chacha20_poly1305());
@@ -812,7 +812,7 @@ int main(void)
         cmocka_unit_test(test_suite_mismatch_fails),
         cmocka_unit_test(test_plaintext_limits),
         cmocka_unit_test(test_dir_update_changes_keys),
-        cmocka_unit_test(test_record_format_matches_wire_notes),
+        cmocka_unit_test(test_record_format_matches_spec),
         cmocka_unit_test(test_session_flipped_ciphertext),
         cmocka_unit_test(test_session_flipped_tag),
         cmocka_unit_test(test_session_changed_header),

@@ -1,6 +1,6 @@
 /*
  * test_stanza.c - application stanzas as schemas (sc_stanza_codec.c,
- * docs/wire-notes.md "Stanzas"): every type written and parsed back, and
+ * docs/PROTOCOL.md 10): every type written and parsed back, and
  * each field rule refused on both paths (writer: SC_ERR_ARG, parser:
  * SC_ERR_DECODE_ERROR).
  */

@@ -289,7 +289,7 @@ int sc_cert_decode_chain_cached(const sc_policy *pol, const uint8_t *const *der,
     if (n == 0) return SC_ERR_CERTIFICATE_REQUIRED;
     if (n > SC_CERT_MAX_CHAIN) return SC_ERR_DECODE_ERROR;
     if (der == NULL || len == NULL) return SC_ERR_ARG;
-    /* Limits first, before any decoding work (docs/wire-notes.md, Limits). */
+    /* Limits first, before any decoding work (PROTOCOL.md 7.3). */
     for (size_t i = 0; i < n; i++) {
         if (len[i] > SC_CERT_MAX_DER) return SC_ERR_DECODE_ERROR;
         if (der[i] == NULL || len[i] == 0) return SC_ERR_BAD_CERTIFICATE;
@@ -341,7 +341,7 @@ int sc_cert_check_identity(const sc_policy *p, const sc_peer_chain *c, const cha
 
 /* ---- verification ------------------------------------------------------ */
 
-/* OpenSSL's verifier result to our alert (docs/wire-notes.md, Certificate checks). */
+/* OpenSSL's verifier result to our alert (PROTOCOL.md 8). */
 static int map_verify_error(int e)
 {
     switch (e) {
@@ -383,7 +383,7 @@ static int ec_curve_ok(const EVP_PKEY *pk)
     return nid == NID_X9_62_prime256v1 || nid == NID_secp384r1;
 }
 
-/* Key types the handshake can sign with (docs/wire-notes.md, Handshake). */
+/* Key types the handshake can sign with (PROTOCOL.md 7.4). */
 static int leaf_key_ok(X509 *leaf)
 {
     EVP_PKEY *pk = X509_get0_pubkey(leaf); /* decoded once, cached in the X509 */

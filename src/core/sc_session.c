@@ -360,7 +360,7 @@ static int on_frame(sc_session *s, const uint8_t *frame, size_t len)
         return on_record(s, frame, len);
     case SC_FRAME_HELLO:
         return sc__hs_recv(s, body, body_len, 1);
-    default: /* SC_FRAME_ALERT: accepted until the handshake completes (wire-notes, Frames) */
+    default: /* SC_FRAME_ALERT: accepted until the handshake completes (PROTOCOL.md 3.2) */
         if (s->state == SC_ST_ESTABLISHED) return SC_ERR_UNEXPECTED_MESSAGE;
         return on_alert(s, body, body_len);
     }
