@@ -34,27 +34,14 @@
 #include "sixchat/error.h"
 #include "sc_cert.h"
 #include "irpd_ca.h"
+#include "irpd_ca_int.h"
 
-#define CN_MAX 64              /* ub-common-name, RFC 5280 */
-#define SERIAL_BYTES 16        /* 128 random bits */
-#define FILE_MAX (1024 * 1024) /* a PEM file we read: a CA bundle fits */
-#define HOST_MAX 253           /* a DNS name in text form */
-
-struct irpd_ca {
-    EVP_PKEY *key;
-    X509 *cert;
-    EVP_PKEY *server_key;
-    X509 *server_cert;
-    int64_t not_after; /* of the CA certificate: nothing it signs outlives it */
-    sc_policy trust;   /* the CA and external anchors, for client certificates */
-};
+#define SERIAL_BYTES 16 /* 128 random bits */
+#define HOST_MAX 253    /* a DNS name in text form */
 
 /* ---- errors -------------------------------------------------------------- */
 
-static int fail(irpd_ca_err *err, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(irpd_ca_err *err, int status, const char *fmt, ...)
+int irpd__ca_fail(irpd_ca_err *err, int status, const char *fmt, ...)
 {
     va_list ap;
     size_t n;
@@ -73,7 +60,7 @@ static int fail(irpd_ca_err *err, int status, const char *fmt, ...)
     return status;
 }
 
-static int ok(irpd_ca_err *err)
+int irpd__ca_ok(irpd_ca_err *err)
 {
     if (err != NULL) memset(err, 0, sizeof *err);
     return IRPD_CA_OK;
@@ -327,7 +314,7 @@ int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca
     label = opts->name != NULL ? opts->name : "";
     if (opts->key_type != IRPD_KEY_P256 && opts->key_type != IRPD_KEY_ED25519) goto fail_arg;
     if (!is_printable_ascii(label)) {
-        ret = fail(err, IRPD_CA_INVALID, "the CA name must be printable ASCII");
+        ret = irpd__ca_fail(err, IRPD_CA_INVALID, "the CA name must be printable ASCII");
         goto out;
     }
     /* CN is at most 64 bytes (RFC 5280): a long host name is cut, the key identifiers chain. */
@@ -352,13 +339,13 @@ int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca
         goto fail_internal;
     *out = ca;
     ca = NULL;
-    ret = ok(err);
+    ret = irpd__ca_ok(err);
     goto out;
 fail_arg:
-    ret = fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_create");
+    ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_create");
     goto out;
 fail_internal:
-    ret = fail(err, IRPD_CA_INTERNAL, "cannot create the CA key and certificate");
+    ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "cannot create the CA key and certificate");
 out:
     irpd_ca_free(ca);
     ERR_pop_to_mark();
@@ -375,18 +362,18 @@ int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips, s
 
     ERR_set_mark();
     if (ca == NULL || host == NULL || (n_ips > 0 && ips == NULL)) {
-        ret = fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_make_server");
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_make_server");
         goto out;
     }
     host_is_ip = is_ip_literal(host);
     if (!host_is_ip && !valid_dns_name(host)) {
-        ret = fail(err, IRPD_CA_INVALID, "'%.64s' is neither a DNS host name nor an IP address",
-                   host);
+        ret = irpd__ca_fail(err, IRPD_CA_INVALID,
+                            "'%.64s' is neither a DNS host name nor an IP address", host);
         goto out;
     }
     if (n_ips > IRPD_CA_MAX_IPS) {
-        ret = fail(err, IRPD_CA_INVALID, "at most %d addresses in the server certificate",
-                   IRPD_CA_MAX_IPS);
+        ret = irpd__ca_fail(err, IRPD_CA_INVALID, "at most %d addresses in the server certificate",
+                            IRPD_CA_MAX_IPS);
         goto out;
     }
     names = sk_GENERAL_NAME_new_null();
@@ -396,8 +383,8 @@ int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips, s
     for (size_t i = 0; i < n_ips; i++) {
         if (ips[i] != NULL && push_ip_name(names, ips[i], &bad_ip)) continue;
         if (ips[i] == NULL || bad_ip) {
-            ret = fail(err, IRPD_CA_INVALID, "'%.64s' is not an IP address",
-                       ips[i] != NULL ? ips[i] : "(null)");
+            ret = irpd__ca_fail(err, IRPD_CA_INVALID, "'%.64s' is not an IP address",
+                                ips[i] != NULL ? ips[i] : "(null)");
             goto out;
         }
         goto fail_internal;
@@ -424,10 +411,10 @@ int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips, s
     ca->server_cert = x;
     key = NULL;
     x = NULL;
-    ret = ok(err);
+    ret = irpd__ca_ok(err);
     goto out;
 fail_internal:
-    ret = fail(err, IRPD_CA_INTERNAL, "cannot make the server certificate");
+    ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "cannot make the server certificate");
 out:
     GENERAL_NAMES_free(names);
     EVP_PKEY_free(key);
@@ -477,54 +464,54 @@ int irpd_ca_from_pem(const char *ca_cert_pem, size_t ca_cert_len, const char *ca
 
     ERR_set_mark();
     if (out == NULL) {
-        ret = fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_from_pem");
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_from_pem");
         goto out;
     }
     *out = NULL;
     if ((ca = ca_alloc()) == NULL) {
-        ret = fail(err, IRPD_CA_INTERNAL, "out of memory");
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
         goto out;
     }
     if ((ca->cert = read_cert_pem(ca_cert_pem, ca_cert_len)) == NULL) {
-        fail(err, ret, "cannot read the CA certificate (PEM)");
+        irpd__ca_fail(err, ret, "cannot read the CA certificate (PEM)");
         goto out;
     }
     if ((ca->key = read_key_pem(ca_key_pem, ca_key_len)) == NULL) {
-        fail(err, ret, "cannot read the CA private key (unencrypted PEM)");
+        irpd__ca_fail(err, ret, "cannot read the CA private key (unencrypted PEM)");
         goto out;
     }
     if (X509_check_ca(ca->cert) == 0) {
-        fail(err, ret, "the CA certificate is not a CA certificate");
+        irpd__ca_fail(err, ret, "the CA certificate is not a CA certificate");
         goto out;
     }
     if (X509_check_private_key(ca->cert, ca->key) != 1) {
-        fail(err, ret, "the CA private key does not match the CA certificate");
+        irpd__ca_fail(err, ret, "the CA private key does not match the CA certificate");
         goto out;
     }
     if (with_server) {
         ca->server_cert = read_cert_pem(server_cert_pem, server_cert_len);
         ca->server_key = read_key_pem(server_key_pem, server_key_len);
         if (ca->server_cert == NULL || ca->server_key == NULL) {
-            fail(err, ret, "cannot read the server certificate or key (PEM)");
+            irpd__ca_fail(err, ret, "cannot read the server certificate or key (PEM)");
             goto out;
         }
         if (X509_check_private_key(ca->server_cert, ca->server_key) != 1) {
-            fail(err, ret, "the server private key does not match the server certificate");
+            irpd__ca_fail(err, ret, "the server private key does not match the server certificate");
             goto out;
         }
         if (X509_check_issued(ca->cert, ca->server_cert) != X509_V_OK ||
             X509_verify(ca->server_cert, X509_get0_pubkey(ca->cert)) != 1) {
-            fail(err, ret, "the server certificate was not issued by the CA");
+            irpd__ca_fail(err, ret, "the server certificate was not issued by the CA");
             goto out;
         }
     }
     if (!ca_adopt_cert(ca)) {
-        ret = fail(err, IRPD_CA_INTERNAL, "cannot use the CA certificate");
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "cannot use the CA certificate");
         goto out;
     }
     *out = ca;
     ca = NULL;
-    ret = ok(err);
+    ret = irpd__ca_ok(err);
 out:
     irpd_ca_free(ca);
     ERR_pop_to_mark();
@@ -670,40 +657,42 @@ int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len
     ERR_set_mark();
     if (out != NULL) memset(out, 0, sizeof *out);
     if (ca == NULL || out == NULL || (csr_der == NULL && csr_len > 0)) {
-        ret = fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_issue_user");
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_issue_user");
         goto out;
     }
     /* Cheapest checks first: nothing is decoded for a request we would refuse anyway. */
     if (!sc_cert_valid_user_id(user_id)) {
-        fail(err, ret, "not a valid user ID (local@domain, printable ASCII, at most %d bytes)",
-             SC_USER_ID_MAX);
+        irpd__ca_fail(err, ret,
+                      "not a valid user ID (local@domain, printable ASCII, at most %d bytes)",
+                      SC_USER_ID_MAX);
         goto out;
     }
     if (csr_len == 0 || csr_len > IRPD_CA_CSR_MAX) {
-        fail(err, ret, "the CSR is empty or larger than %d bytes", IRPD_CA_CSR_MAX);
+        irpd__ca_fail(err, ret, "the CSR is empty or larger than %d bytes", IRPD_CA_CSR_MAX);
         goto out;
     }
     req = d2i_X509_REQ(NULL, &p, (long)csr_len);
     if (req == NULL || (size_t)(p - csr_der) != csr_len) {
-        fail(err, ret, "the CSR is not one DER-encoded PKCS#10 request");
+        irpd__ca_fail(err, ret, "the CSR is not one DER-encoded PKCS#10 request");
         goto out;
     }
     pk = X509_REQ_get0_pubkey(req);
     if (pk == NULL) {
-        fail(err, ret, "the CSR's public key cannot be decoded");
+        irpd__ca_fail(err, ret, "the CSR's public key cannot be decoded");
         goto out;
     }
     if (!user_key_ok(pk, why, sizeof why)) {
-        fail(err, ret, "%s", why);
+        irpd__ca_fail(err, ret, "%s", why);
         goto out;
     }
     if (!public_key_sane(pk)) {
-        fail(err, ret, "the CSR's public key is malformed");
+        irpd__ca_fail(err, ret, "the CSR's public key is malformed");
         goto out;
     }
     /* Proof of possession: whoever sent the CSR holds the private key. */
     if (X509_REQ_verify(req, pk) != 1) {
-        fail(err, ret, "the CSR's signature does not verify (no proof of possession of the key)");
+        irpd__ca_fail(err, ret,
+                      "the CSR's signature does not verify (no proof of possession of the key)");
         goto out;
     }
 
@@ -718,7 +707,8 @@ int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len
         goto fail_internal;
     if (!set_validity(x, now, lifetime > 0 ? lifetime : IRPD_CA_DEFAULT_USER_LIFETIME,
                       ca->not_after)) {
-        fail(err, IRPD_CA_INTERNAL, "the CA certificate has expired or the time is invalid");
+        irpd__ca_fail(err, IRPD_CA_INTERNAL,
+                      "the CA certificate has expired or the time is invalid");
         ret = IRPD_CA_INTERNAL;
         goto out;
     }
@@ -742,10 +732,10 @@ int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len
     out->der = der;
     out->der_len = (size_t)der_len;
     der = NULL;
-    ret = ok(err);
+    ret = irpd__ca_ok(err);
     goto out;
 fail_internal:
-    ret = fail(err, IRPD_CA_INTERNAL, "cannot issue the certificate");
+    ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "cannot issue the certificate");
 out:
     if (ret != IRPD_CA_OK) irpd_issued_clear(out);
     OPENSSL_free(der);
@@ -753,343 +743,5 @@ out:
     X509_free(x);
     X509_REQ_free(req);
     ERR_pop_to_mark();
-    return ret;
-}
-
-/* ---- verifying client certificates ---------------------------------------- */
-
-int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, irpd_ca_err *err)
-{
-    int r;
-
-    if (ca == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    r = sc_policy_add_anchors_pem(&ca->trust, pem, len);
-    if (r == SC_OK) return ok(err);
-    if (r == SC_ERR_NOMEM) return fail(err, IRPD_CA_INTERNAL, "out of memory");
-    return fail(err, IRPD_CA_INVALID, "no readable PEM certificate in the trusted CA file");
-}
-
-/* A sentence for the user about a refused client certificate. */
-static const char *refusal(int sc)
-{
-    switch (sc) {
-    case SC_ERR_CERTIFICATE_REQUIRED:
-        return "no client certificate";
-    case SC_ERR_DECODE_ERROR:
-        return "the client certificate chain is too long or a certificate too large";
-    case SC_ERR_UNKNOWN_CA:
-        return "the client certificate was not issued by a CA this registry trusts";
-    case SC_ERR_CERTIFICATE_EXPIRED:
-        return "the client certificate has expired";
-    case SC_ERR_CERTIFICATE_NOT_YET_VALID:
-        return "the client certificate is not valid yet";
-    case SC_ERR_UNSUPPORTED_CERTIFICATE:
-        return "the client certificate lacks EKU clientAuth or digitalSignature, or its key is "
-               "unsupported or weak";
-    case SC_ERR_CERTIFICATE_REVOKED:
-        return "the client certificate is revoked";
-    case SC_ERR_ACCESS_DENIED:
-    case SC_ERR_ISSUER_BLOCKED:
-        return "the client certificate is not allowed here";
-    default:
-        return "the client certificate is invalid or names no user ID (rfc822Name)";
-    }
-}
-
-static int verify_chain(irpd_ca *ca, const sc_peer_chain *c, int64_t now, irpd_client *out,
-                        irpd_ca_err *err)
-{
-    int r = sc_cert_check_identity(&ca->trust, c, NULL);
-
-    if (r == SC_OK) r = sc_cert_verify(&ca->trust, c, now);
-    if (r == SC_ERR_NOMEM || r == SC_ERR_ARG)
-        return fail(err, IRPD_CA_INTERNAL, "cannot verify the client certificate");
-    if (r != SC_OK) {
-        fail(err, IRPD_CA_AUTH, "%s", refusal(r));
-        if (err != NULL) err->sc = r;
-        return IRPD_CA_AUTH;
-    }
-    memcpy(out->user_id, c->user_id, sizeof out->user_id);
-    memcpy(out->fingerprint, c->fingerprint, sizeof out->fingerprint);
-    if (irpd_ca_serial_hex(c->leaf, out->serial_hex, sizeof out->serial_hex) != IRPD_CA_OK) {
-        fail(err, IRPD_CA_AUTH, "the client certificate's serial number is invalid");
-        if (err != NULL) err->sc = SC_ERR_BAD_CERTIFICATE;
-        return IRPD_CA_AUTH;
-    }
-    /* By signature, not by name: an external CA could carry the same name. */
-    out->issued_here = X509_check_issued(ca->cert, c->leaf) == X509_V_OK &&
-                       X509_verify(c->leaf, X509_get0_pubkey(ca->cert)) == 1;
-    return ok(err);
-}
-
-int irpd_ca_verify_client_der(irpd_ca *ca, const uint8_t *const *der, const size_t *len, size_t n,
-                              int64_t now, irpd_client *out, irpd_ca_err *err)
-{
-    sc_peer_chain c;
-    int r, ret;
-
-    if (ca == NULL || out == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    memset(out, 0, sizeof *out);
-    ERR_set_mark();
-    r = sc_cert_decode_chain_cached(&ca->trust, der, len, n, &c);
-    if (r == SC_OK) {
-        ret = verify_chain(ca, &c, now, out, err);
-    } else if (r == SC_ERR_NOMEM || r == SC_ERR_ARG) {
-        ret = fail(err, IRPD_CA_INTERNAL, "cannot decode the client certificate");
-    } else {
-        ret = fail(err, IRPD_CA_AUTH, "%s", refusal(r));
-        if (err != NULL) err->sc = r;
-    }
-    sc_peer_chain_clear(&c);
-    if (ret != IRPD_CA_OK) memset(out, 0, sizeof *out);
-    ERR_pop_to_mark();
-    return ret;
-}
-
-/*
- * The sc_peer_chain sc_cert_decode_chain would make from the DER of these
- * certificates. libssl's server side gives the chain without the leaf, its
- * client side with it: a leading copy of the leaf is skipped.
- */
-static int chain_from_x509(X509 *leaf, STACK_OF(X509) * chain, sc_peer_chain *c)
-{
-    uint8_t hashes[SC_CERT_MAX_CHAIN][32];
-    unsigned int len;
-    int first = 0, n;
-
-    memset(c, 0, sizeof *c);
-    if (leaf == NULL) return SC_ERR_CERTIFICATE_REQUIRED;
-    n = chain != NULL ? sk_X509_num(chain) : 0;
-    if (n > 0 && X509_cmp(sk_X509_value(chain, 0), leaf) == 0) first = 1;
-    if (n - first + 1 > SC_CERT_MAX_CHAIN) return SC_ERR_DECODE_ERROR;
-    if (!X509_up_ref(leaf)) return SC_ERR_NOMEM;
-    c->leaf = leaf;
-    if ((c->untrusted = sk_X509_new_null()) == NULL) return SC_ERR_NOMEM;
-    for (int i = first; i < n; i++) {
-        X509 *x = sk_X509_value(chain, i);
-        if (!X509_up_ref(x)) return SC_ERR_NOMEM;
-        if (!sk_X509_push(c->untrusted, x)) {
-            X509_free(x);
-            return SC_ERR_NOMEM;
-        }
-    }
-    if (sc_cert_user_id(leaf, c->user_id, sizeof c->user_id) != SC_OK)
-        return SC_ERR_BAD_CERTIFICATE;
-    if (!X509_digest(leaf, EVP_sha256(), c->fingerprint, &len)) return SC_ERR_NOMEM;
-    memcpy(hashes[0], c->fingerprint, 32);
-    for (int i = 0; i < sk_X509_num(c->untrusted); i++) {
-        if (!X509_digest(sk_X509_value(c->untrusted, i), EVP_sha256(), hashes[i + 1], &len))
-            return SC_ERR_NOMEM;
-    }
-    if (!EVP_Digest(hashes, 32 * (size_t)(sk_X509_num(c->untrusted) + 1), c->chain_key, NULL,
-                    EVP_sha256(), NULL))
-        return SC_ERR_NOMEM;
-    return SC_OK;
-}
-
-int irpd_ca_verify_client(irpd_ca *ca, X509 *leaf, STACK_OF(X509) * chain, int64_t now,
-                          irpd_client *out, irpd_ca_err *err)
-{
-    sc_peer_chain c;
-    int r, ret;
-
-    if (ca == NULL || out == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    memset(out, 0, sizeof *out);
-    ERR_set_mark();
-    r = chain_from_x509(leaf, chain, &c);
-    if (r == SC_OK) {
-        ret = verify_chain(ca, &c, now, out, err);
-    } else if (r == SC_ERR_NOMEM) {
-        ret = fail(err, IRPD_CA_INTERNAL, "cannot read the client certificate");
-    } else {
-        ret = fail(err, IRPD_CA_AUTH, "%s", refusal(r));
-        if (err != NULL) err->sc = r;
-    }
-    sc_peer_chain_clear(&c);
-    if (ret != IRPD_CA_OK) memset(out, 0, sizeof *out);
-    ERR_pop_to_mark();
-    return ret;
-}
-
-/* ---- files: the only I/O of this module ------------------------------------ */
-
-/*
- * Creates name in dirfd (O_EXCL: never an existing file or a planted
- * symlink) with exactly mode, whatever the umask, and writes either the
- * private key or the certificate straight from OpenSSL's encoder to the
- * descriptor, so no copy of a key sits in a buffer of ours.
- */
-static int write_pem_file(int dirfd, const char *name, mode_t mode, X509 *x, EVP_PKEY *key,
-                          irpd_ca_err *err)
-{
-    int fd, r;
-    BIO *bio;
-
-    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        if (errno == EEXIST) return fail(err, IRPD_CA_EXISTS, "%s already exists", name);
-        return fail(err, IRPD_CA_INTERNAL, "cannot create %s: %s", name, strerror(errno));
-    }
-    r = fchmod(fd, mode) == 0 && (bio = BIO_new_fd(fd, BIO_NOCLOSE)) != NULL;
-    if (r) {
-        r = key != NULL ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)
-                        : PEM_write_bio_X509(bio, x);
-        r = r && BIO_flush(bio) == 1;
-        BIO_free(bio);
-    }
-    r = r && fsync(fd) == 0;
-    if (close(fd) != 0) r = 0;
-    if (!r) {
-        unlinkat(dirfd, name, 0);
-        return fail(err, IRPD_CA_INTERNAL, "cannot write %s", name);
-    }
-    return IRPD_CA_OK;
-}
-
-struct out_file {
-    const char *name;
-    mode_t mode;
-    X509 *x;
-    EVP_PKEY *key;
-};
-
-int irpd_ca_save(const irpd_ca *ca, const char *dir, irpd_ca_err *err)
-{
-    int dirfd, ret = IRPD_CA_OK;
-    size_t done = 0;
-
-    if (ca == NULL || dir == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    if (ca->server_cert == NULL)
-        return fail(err, IRPD_CA_INTERNAL, "no server certificate to save yet");
-    /* Keys first: if one exists, nothing else was written. */
-    const struct out_file files[4] = {
-        {IRPD_CA_KEY_FILE, 0600, NULL, ca->key},
-        {IRPD_SERVER_KEY_FILE, 0600, NULL, ca->server_key},
-        {IRPD_CA_CERT_FILE, 0644, ca->cert, NULL},
-        {IRPD_SERVER_CERT_FILE, 0644, ca->server_cert, NULL},
-    };
-
-    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) return fail(err, IRPD_CA_INTERNAL, "cannot open %s: %s", dir, strerror(errno));
-    ERR_set_mark();
-    for (; done < 4 && ret == IRPD_CA_OK; done++) {
-        ret = write_pem_file(dirfd, files[done].name, files[done].mode, files[done].x,
-                             files[done].key, err);
-    }
-    if (ret != IRPD_CA_OK) {
-        /* Remove only what this call created (the failed one removed itself or was not ours). */
-        for (size_t i = 0; i + 1 < done; i++)
-            unlinkat(dirfd, files[i].name, 0);
-    } else if (fsync(dirfd) != 0) {
-        ret = fail(err, IRPD_CA_INTERNAL, "cannot sync %s: %s", dir, strerror(errno));
-    }
-    if (ret == IRPD_CA_OK) ok(err);
-    ERR_pop_to_mark();
-    close(dirfd);
-    return ret;
-}
-
-/*
- * Reads a whole file (at most FILE_MAX) into a NUL-terminated buffer. A
- * secret file must be a regular file nobody but its owner can read.
- */
-static int read_file(int dirfd, const char *name, int secret, char **out, size_t *out_len,
-                     irpd_ca_err *err)
-{
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    ssize_t n;
-    int fd, ret = IRPD_CA_INTERNAL;
-
-    *out = NULL;
-    fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, ret, "cannot open %s: %s", name, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(err, ret, "%s is not a regular file", name);
-        goto out;
-    }
-    if (secret && (st.st_mode & 077) != 0) {
-        fail(err, ret, "%s may be read by others (mode %03o): chmod 600 it", name,
-             (unsigned)(st.st_mode & 0777));
-        goto out;
-    }
-    if (st.st_size > FILE_MAX) {
-        fail(err, ret, "%s is larger than %d bytes", name, FILE_MAX);
-        goto out;
-    }
-    if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-        fail(err, ret, "out of memory");
-        goto out;
-    }
-    while (len < (size_t)st.st_size) {
-        n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    if (len != (size_t)st.st_size) {
-        fail(err, ret, "cannot read %s", name);
-        goto out;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    buf = NULL;
-    ret = IRPD_CA_OK;
-out:
-    if (buf != NULL) {
-        OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
-        free(buf);
-    }
-    close(fd);
-    return ret;
-}
-
-static void free_secret(char *s, size_t len)
-{
-    if (s == NULL) return;
-    OPENSSL_cleanse(s, len);
-    free(s);
-}
-
-int irpd_ca_load(const char *dir, irpd_ca **out, irpd_ca_err *err)
-{
-    char *ca_pem = NULL, *ca_key = NULL, *srv_pem = NULL, *srv_key = NULL;
-    size_t ca_pem_len = 0, ca_key_len = 0, srv_pem_len = 0, srv_key_len = 0;
-    int dirfd, ret;
-
-    if (out == NULL || dir == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    *out = NULL;
-    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) return fail(err, IRPD_CA_INTERNAL, "cannot open %s: %s", dir, strerror(errno));
-    if ((ret = read_file(dirfd, IRPD_CA_CERT_FILE, 0, &ca_pem, &ca_pem_len, err)) != IRPD_CA_OK ||
-        (ret = read_file(dirfd, IRPD_CA_KEY_FILE, 1, &ca_key, &ca_key_len, err)) != IRPD_CA_OK ||
-        (ret = read_file(dirfd, IRPD_SERVER_CERT_FILE, 0, &srv_pem, &srv_pem_len, err)) !=
-            IRPD_CA_OK ||
-        (ret = read_file(dirfd, IRPD_SERVER_KEY_FILE, 1, &srv_key, &srv_key_len, err)) !=
-            IRPD_CA_OK)
-        goto out;
-    ret = irpd_ca_from_pem(ca_pem, ca_pem_len, ca_key, ca_key_len, srv_pem, srv_pem_len, srv_key,
-                           srv_key_len, out, err);
-out:
-    free(ca_pem);
-    free(srv_pem);
-    free_secret(ca_key, ca_key_len);
-    free_secret(srv_key, srv_key_len);
-    close(dirfd);
-    return ret;
-}
-
-int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, irpd_ca_err *err)
-{
-    char *pem = NULL;
-    size_t len = 0;
-    int ret;
-
-    if (ca == NULL || path == NULL) return fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    ret = read_file(AT_FDCWD, path, 0, &pem, &len, err);
-    if (ret == IRPD_CA_OK) ret = irpd_ca_add_trusted_pem(ca, pem, len, err);
-    free(pem);
     return ret;
 }
