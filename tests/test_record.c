@@ -603,6 +603,24 @@ static void test_eof_without_close_notify_is_truncation(void **st)
 }
 
 /* Having sent close_notify is not enough: the peer's must have arrived. */
+/* After our close_notify nothing more goes out, not even the alert for a forged record. */
+static void test_no_alert_after_own_close(void **st)
+{
+    sc_pair p;
+    size_t n, m;
+    established(&p);
+    send_msg(p.r.s, "late", "in flight while alice closes");
+    uint8_t *rec = take(p.r.s, &n);
+    assert_int_equal(sc_session_close(p.i.s), SC_OK);
+    free(take(p.i.s, &m));
+    rec[n - 1] ^= 1;
+    assert_int_equal(sc_session_recv(p.i.s, rec, n, p.now_ms), SC_ERR_BAD_RECORD_MAC);
+    const uint8_t *out;
+    assert_int_equal(sc_session_output(p.i.s, &out), 0);
+    free(rec);
+    sc_pair_free(&p);
+}
+
 static void test_eof_after_own_close_only_is_truncation(void **st)
 {
     sc_pair p;
@@ -804,6 +822,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_check_limits),
         cmocka_unit_test(test_established_record_limit),
+        cmocka_unit_test(test_no_alert_after_own_close),
         cmocka_unit_test(test_frame_put),
         cmocka_unit_test(test_seal_open_aes),
         cmocka_unit_test(test_seal_open_chacha),

@@ -128,7 +128,9 @@ static int fail(sc_session *s, int err)
 {
     if (s->err) return s->err;
     s->err = err;
-    if (SC_ERR_IS_ALERT(err))
+    if (s->sent_close)
+        ; /* nothing follows our close_notify, not even an alert */
+    else if (SC_ERR_IS_ALERT(err))
         send_alert(s, (uint8_t)SC_ERR_ALERT_CODE(err));
     else if (err < 0 && err != SC_ERR_TRUNCATED)
         send_alert(s, SC_ALERT_INTERNAL_ERROR); /* a local failure: do not leave the peer waiting */

@@ -1,0 +1,203 @@
+/*
+ * fuzz_stanza.c - application stanzas (src/core/sc_stanza_codec.c) in both
+ * directions.
+ *
+ * Input starting with a byte 0..7 (no XML document can: they are control
+ * characters): writer mode. The byte is the stanza type, the rest fills the
+ * fields (id, ts, text, name, size, offset, sha256), as an application
+ * would pass them to sc_session_send_stanza. sc_stanza_write must refuse
+ * a bad stanza with SC_ERR_ARG and nothing else, and whatever it accepts
+ * must parse back to the same fields: the peer would otherwise answer our
+ * stanza with decode_error and end the session.
+ *
+ * Any other input: parser mode. sc_xml_parse then sc_stanza_parse; a parsed
+ * stanza obeys the limits of PROTOCOL.md 10.1, and re-written with
+ * sc_stanza_write it parses back to the same fields, and writing that gives
+ * the same bytes again.
+ */
+#include "fuzz_common.h"
+
+/* The fields the stanza's type carries are equal. */
+static void check_equal(const sc_stanza *a, const sc_stanza *b)
+{
+    FZ_CHECK(a->type == b->type && strcmp(a->id, b->id) == 0);
+    switch (a->type) {
+    case SC_STANZA_MSG:
+        FZ_CHECK(a->ts == b->ts && a->text_len == b->text_len);
+        FZ_CHECK(a->text_len == 0 || memcmp(a->text, b->text, a->text_len) == 0);
+        break;
+    case SC_STANZA_RECEIPT:
+        FZ_CHECK(a->ts == b->ts);
+        break;
+    case SC_STANZA_FILE_OFFER:
+        FZ_CHECK(strcmp(a->name, b->name) == 0 && a->size == b->size);
+        FZ_CHECK(memcmp(a->sha256, b->sha256, 32) == 0);
+        break;
+    case SC_STANZA_FILE_ACCEPT:
+        FZ_CHECK(a->offset == b->offset);
+        break;
+    case SC_STANZA_FILE_DONE:
+        FZ_CHECK(memcmp(a->sha256, b->sha256, 32) == 0);
+        break;
+    default:
+        break;
+    }
+}
+
+/* What a parsed stanza may contain (PROTOCOL.md 10.1). */
+static void check_limits(const sc_stanza *st)
+{
+    FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_FILE_DONE);
+    FZ_CHECK(st->id != NULL && sc_stanza_valid_id(st->id, strlen(st->id)));
+    if (st->type == SC_STANZA_MSG) FZ_CHECK(st->text != NULL && st->text_len <= SC_STANZA_TEXT_MAX);
+    if (st->type == SC_STANZA_FILE_OFFER) {
+        size_t n = strlen(st->name);
+        FZ_CHECK(n > 0 && n <= SC_STANZA_NAME_MAX && strchr(st->name, '/') == NULL &&
+                 strchr(st->name, '\\') == NULL && strcmp(st->name, ".") != 0 &&
+                 strcmp(st->name, "..") != 0);
+    }
+}
+
+/*
+ * st was written to w: parse it back and compare. Escaping may make a
+ * document larger than the profile allows; only then may the parse fail.
+ */
+static void check_reparse(const sc_buf *w, const sc_stanza *st)
+{
+    sc_xml_doc *doc = NULL;
+    sc_stanza back;
+    if (w->len > SC_XML_MAX_DOC) return;
+    FZ_CHECK(sc_xml_parse(w->data, w->len, &doc) == SC_OK);
+    FZ_CHECK(sc_stanza_parse(sc_xml_root(doc), &back) == SC_OK);
+    check_equal(st, &back);
+    /* And the writer is a function of the fields: the same bytes again. */
+    sc_buf again;
+    sc_buf_init(&again, 0);
+    FZ_CHECK(sc_stanza_write(&again, &back) == SC_OK);
+    FZ_CHECK(again.len == w->len && memcmp(again.data, w->data, w->len) == 0);
+    sc_buf_dispose(&again);
+    sc_xml_free(doc);
+}
+
+static void parser_mode(const uint8_t *data, size_t size)
+{
+    sc_xml_doc *doc = NULL;
+    sc_stanza st;
+    if (sc_xml_parse(data, size, &doc) != SC_OK) return;
+    int rc = sc_stanza_parse(sc_xml_root(doc), &st);
+    FZ_CHECK(rc == SC_OK || rc == SC_ERR_DECODE_ERROR);
+    if (rc == SC_OK && st.type != 0) {
+        sc_buf w;
+        check_limits(&st);
+        sc_buf_init(&w, 0);
+        /* Whatever we accept from a peer we can also say. */
+        FZ_CHECK(sc_stanza_write(&w, &st) == SC_OK);
+        check_reparse(&w, &st);
+        sc_buf_dispose(&w);
+    }
+    sc_xml_free(doc);
+}
+
+/* A NUL-terminated string of up to max bytes, led by a u16 length. */
+static void take_str(fz_in *in, char *out, size_t max)
+{
+    size_t n;
+    const uint8_t *p = fz_bytes(in, fz_u16(in) % (max + 1), &n);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void writer_mode(const uint8_t *data, size_t size)
+{
+    fz_in in = {data + 1, size - 1};
+    char id[SC_STANZA_ID_MAX + 8], name[SC_STANZA_NAME_MAX + 8];
+    sc_stanza st;
+    size_t n;
+    memset(&st, 0, sizeof st);
+    st.type = (sc_stanza_type)data[0];
+    take_str(&in, id, SC_STANZA_ID_MAX + 4);
+    st.id = id;
+    st.ts = fz_u64(&in);
+    take_str(&in, name, SC_STANZA_NAME_MAX + 4);
+    st.name = name;
+    st.size = fz_u64(&in);
+    st.offset = fz_u64(&in);
+    const uint8_t *sha = fz_bytes(&in, 32, &n);
+    memcpy(st.sha256, sha, n);
+    st.text = (const char *)fz_bytes(&in, in.len, &st.text_len); /* the rest */
+
+    sc_buf w;
+    sc_buf_init(&w, 0);
+    int rc = sc_stanza_write(&w, &st);
+    /* A stanza the caller got wrong is SC_ERR_ARG: the one refusal the session API passes on
+     * without failing the session. */
+    FZ_CHECK(rc == SC_OK || rc == SC_ERR_ARG);
+    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_FILE_DONE ||
+        !sc_stanza_valid_id(id, strlen(id)))
+        FZ_CHECK(rc == SC_ERR_ARG);
+    if (rc == SC_OK) check_reparse(&w, &st);
+    sc_buf_dispose(&w);
+}
+
+/* Writer-mode seed: type, id, ts, name, size, offset, sha256, text (as writer_mode reads them). */
+static void writer_seed(const char *dir, const char *file, uint8_t type, const char *id,
+                        const char *name, const char *text)
+{
+    sc_buf b;
+    fz_seed_begin(&b, type);
+    sc_buf_put_u16(&b, (uint16_t)strlen(id));
+    sc_buf_put_str(&b, id);
+    sc_buf_put_u64(&b, FZ_NOW_MS);
+    sc_buf_put_u16(&b, (uint16_t)strlen(name));
+    sc_buf_put_str(&b, name);
+    sc_buf_put_u64(&b, 4096);
+    sc_buf_put_u64(&b, 17);
+    for (int k = 0; k < 32; k++)
+        sc_buf_put_u8(&b, (uint8_t)(k * 9));
+    sc_buf_put_str(&b, text);
+    fz_seed(dir, file, &b);
+}
+
+static void write_seeds(const char *dir)
+{
+    static const char *const xml[][2] = {
+        {"msg.xml", FZ_ST_MSG},
+        {"ping.xml", FZ_ST_PING},
+        {"file_offer.xml", FZ_ST_OFFER},
+        {"file_accept.xml", FZ_ST_ACCEPT},
+        {"file_done.xml", FZ_ST_DONE},
+        {"msg_charrefs.xml",
+         "<msg id=\"a.b_c-9\" ts=\"0\">line1&#13;&#10;line2\ttab &#x263A; &quot;q&apos;</msg>"},
+        {"msg_empty.xml", "<msg id=\"e\" ts=\"18446744073709551615\"/>"},
+        {"unknown_root.xml", "<presence id=\"x\" show=\"away\"/>"},
+        {"bad_ts_overflow.xml", "<msg id=\"m\" ts=\"18446744073709551616\">x</msg>"},
+        {"bad_ts_leading_zero.xml", "<receipt id=\"m\" ts=\"007\"/>"},
+        {"bad_id.xml", "<ping id=\"has space\"/>"},
+        {"bad_sha_upper.xml",
+         "<file-done id=\"f\" sha256=\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B"
+         "7852B855\"/>"},
+        {"bad_name_dotdot.xml",
+         "<file-offer id=\"f\" name=\"..\" size=\"1\" sha256=\"" FZ_SHA_EMPTY "\"/>"},
+        {"offer_name_attr_ws.xml",
+         "<file-offer id=\"f\" name=\"a&#9;b&#10;c\" size=\"1\" sha256=\"" FZ_SHA_EMPTY "\"/>"},
+    };
+    for (size_t i = 0; i < sizeof xml / sizeof xml[0]; i++)
+        fz_seed_bytes(dir, xml[i][0], -1, xml[i][1], strlen(xml[i][1]));
+    writer_seed(dir, "w_msg", SC_STANZA_MSG, "m1", "", "hello & <world>\r\n");
+    writer_seed(dir, "w_receipt", SC_STANZA_RECEIPT, "m1", "", "");
+    writer_seed(dir, "w_offer", SC_STANZA_FILE_OFFER, "f1", "report \"final\".pdf", "");
+    writer_seed(dir, "w_bad_type", 0, "x", "", "");
+    writer_seed(dir, "w_bad_id", SC_STANZA_MSG, "a/b", "", "t");
+    writer_seed(dir, "w_offer_bad_name", SC_STANZA_FILE_OFFER, "f1", "../etc", "");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *seeds = fz_seeds_dir();
+    if (seeds) write_seeds(seeds);
+    if (size > 0 && data[0] <= SC_STANZA_FILE_DONE)
+        writer_mode(data, size);
+    else
+        parser_mode(data, size);
+    return 0;
+}
