@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include "sc_pair.h"
 #include "sc_testcert.h"
+#include "sc_testpki.h"
 #include "sc_record.h"
 #include "sc_session_int.h"
 
@@ -27,76 +28,24 @@
 
 /* ---- certificates ------------------------------------------------------- */
 
-typedef struct pki {
-    sc_testcert *root, *inter, *alice, *bob, *other_root;
-    char *root_pem, *other_root_pem, *inter_pem;
-    char *alice_chain, *alice_key, *bob_chain, *bob_key;
-} pki;
-
-static char *chain_of(const sc_testcert *leaf, const sc_testcert *inter)
+static void pki_make(sc_testpki *k)
 {
-    char *l = sc_testcert_cert_pem(leaf), *i = sc_testcert_cert_pem(inter);
-    char *c = sc_testcert_concat(l, i, NULL);
-    free(l);
-    free(i);
-    return c;
-}
-
-/* root -> inter -> {alice, bob}; a second, unrelated root. NULL opts: a good P-256 user. */
-static void pki_make_opts(pki *k, const sc_testcert_opts *a, const sc_testcert_opts *b)
-{
-    int64_t nb = SC_TESTCERT_NOW - 30 * DAY, na = SC_TESTCERT_NOW + 365 * DAY;
-    sc_testcert_opts da = {.key_type = SC_TESTKEY_P256, .user_id = "alice@example.org"};
-    sc_testcert_opts db = {.key_type = SC_TESTKEY_P256, .user_id = "bob@example.org"};
-    memset(k, 0, sizeof *k);
-    k->root = sc_testcert_root(SC_TESTKEY_P256, "Test Root", nb, na);
-    k->inter = sc_testcert_ca(k->root, SC_TESTKEY_P256, "Test Intermediate", nb, na);
-    k->other_root = sc_testcert_root(SC_TESTKEY_P256, "Other Root", nb, na);
-    k->alice = sc_testcert_user(k->inter, a ? a : &da);
-    k->bob = sc_testcert_user(k->inter, b ? b : &db);
-    k->root_pem = sc_testcert_cert_pem(k->root);
-    k->other_root_pem = sc_testcert_cert_pem(k->other_root);
-    k->inter_pem = sc_testcert_cert_pem(k->inter);
-    k->alice_chain = chain_of(k->alice, k->inter);
-    k->alice_key = sc_testcert_key_pem(k->alice);
-    k->bob_chain = chain_of(k->bob, k->inter);
-    k->bob_key = sc_testcert_key_pem(k->bob);
-}
-
-static void pki_make(pki *k)
-{
-    pki_make_opts(k, NULL, NULL);
-}
-
-static void pki_free(pki *k)
-{
-    sc_testcert_free(k->root);
-    sc_testcert_free(k->inter);
-    sc_testcert_free(k->other_root);
-    sc_testcert_free(k->alice);
-    sc_testcert_free(k->bob);
-    free(k->root_pem);
-    free(k->other_root_pem);
-    free(k->inter_pem);
-    free(k->alice_chain);
-    free(k->alice_key);
-    free(k->bob_chain);
-    free(k->bob_key);
+    sc_testpki_make(k, NULL, NULL);
 }
 
 static sc_test_rng rng_i = {.seed = 11}, rng_r = {.seed = 12};
 
-static sc_config *alice_cfg(const pki *k, const char *trust)
+static sc_config *alice_cfg(const sc_testpki *k, const char *trust)
 {
     return sc_party_config(k->alice_chain, k->alice_key, trust ? trust : k->root_pem, &rng_i);
 }
 
-static sc_config *bob_cfg(const pki *k, const char *trust)
+static sc_config *bob_cfg(const sc_testpki *k, const char *trust)
 {
     return sc_party_config(k->bob_chain, k->bob_key, trust ? trust : k->root_pem, &rng_r);
 }
 
-static void pair_from(sc_pair *p, const pki *k)
+static void pair_from(sc_pair *p, const sc_testpki *k)
 {
     sc_pair_init(p, alice_cfg(k, NULL), bob_cfg(k, NULL), NOW_MS);
 }
@@ -271,13 +220,13 @@ static void assert_plain_alert(sc_session *s, uint8_t code)
 
 static void test_unknown_ca_at_initiator(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     sc_pair_init(&p, alice_cfg(&k, k.other_root_pem), bob_cfg(&k, NULL), NOW_MS);
     expect_fail(&p, SC_ERR_UNKNOWN_CA, ALERT(UNKNOWN_CA));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /*
@@ -286,7 +235,7 @@ static void test_unknown_ca_at_initiator(void **st)
  */
 static void test_unknown_ca_at_responder(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     sc_pair_init(&p, alice_cfg(&k, NULL), bob_cfg(&k, k.other_root_pem), NOW_MS);
@@ -295,18 +244,18 @@ static void test_unknown_ca_at_responder(void **st)
     assert_int_equal(p.r.handshakes, 0);
     assert_int_not_equal(sc_session_error(p.i.s), SC_OK);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void run_bob_opts(const sc_testcert_opts *bob, int err)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
-    pki_make_opts(&k, NULL, bob);
+    sc_testpki_make(&k, NULL, bob);
     pair_from(&p, &k);
     expect_fail(&p, err, SC_ERR_PEER_ALERT(SC_ERR_ALERT_CODE(err)));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_expired_peer_cert(void **st)
@@ -329,19 +278,19 @@ static void test_not_yet_valid_peer_cert(void **st)
 
 static void test_expired_initiator_cert_refused_by_responder(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_testcert_opts o = {.key_type = SC_TESTKEY_ED25519,
                           .user_id = "alice@example.org",
                           .not_before = SC_TESTCERT_NOW - 30 * DAY,
                           .not_after = SC_TESTCERT_NOW - DAY};
-    pki_make_opts(&k, &o, NULL);
+    sc_testpki_make(&k, &o, NULL);
     pair_from(&p, &k);
     sc_pair_handshake(&p);
     assert_int_equal(sc_session_error(p.r.s), SC_ERR_CERTIFICATE_EXPIRED);
     assert_int_equal(p.r.handshakes, 0);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_missing_client_auth_eku(void **st)
@@ -355,7 +304,7 @@ static void test_missing_client_auth_eku(void **st)
 
 static void test_wrong_expected_identity(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     pair_from(&p, &k);
@@ -368,12 +317,12 @@ static void test_wrong_expected_identity(void **st)
     assert_int_equal(sc_session_set_expected_peer(p.i.s, "Bob@EXAMPLE.org"), SC_OK);
     assert_true(sc_pair_handshake(&p));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_blocked_identity(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     sc_config *ci = alice_cfg(&k, NULL);
@@ -381,12 +330,12 @@ static void test_blocked_identity(void **st)
     sc_pair_init(&p, ci, bob_cfg(&k, NULL), NOW_MS);
     expect_fail(&p, SC_ERR_ACCESS_DENIED, ALERT(ACCESS_DENIED));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_blocked_issuer(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     uint8_t fp[32];
     pki_make(&k);
@@ -396,12 +345,12 @@ static void test_blocked_issuer(void **st)
     sc_pair_init(&p, ci, bob_cfg(&k, NULL), NOW_MS);
     expect_fail(&p, SC_ERR_ISSUER_BLOCKED, ALERT(ISSUER_BLOCKED));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_allow_list_not_matched(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     uint8_t fp[32];
     pki_make(&k);
@@ -419,13 +368,13 @@ static void test_allow_list_not_matched(void **st)
     sc_pair_init(&p, ci, bob_cfg(&k, NULL), NOW_MS);
     assert_true(sc_pair_handshake(&p));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* A certificate known ahead (sc_session_set_peer_cert) must be the one presented. */
 static void test_known_peer_cert_mismatch(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t len;
     pki_make(&k);
@@ -435,17 +384,17 @@ static void test_known_peer_cert_mismatch(void **st)
     expect_fail(&p, SC_ERR_IDENTITY_MISMATCH, ALERT(IDENTITY_MISMATCH));
     free(der);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Key transport to a certificate that is not the responder's: it cannot decrypt. */
 static void test_kt_to_wrong_rsa_cert(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t len;
     sc_testcert_opts ro = {.key_type = SC_TESTKEY_RSA2048, .user_id = "bob@example.org"};
-    pki_make_opts(&k, NULL, &ro);
+    sc_testpki_make(&k, NULL, &ro);
     sc_testcert *impostor = sc_testcert_user(k.inter, &ro); /* same name, other key */
     sc_config *ci = alice_cfg(&k, NULL), *cr = bob_cfg(&k, NULL);
     sc_config_enable_key_transport(ci, 1);
@@ -457,7 +406,7 @@ static void test_kt_to_wrong_rsa_cert(void **st)
     free(der);
     sc_testcert_free(impostor);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- one byte changed in flight ----------------------------------------- */
@@ -469,7 +418,7 @@ static void test_kt_to_wrong_rsa_cert(void **st)
  */
 static void run_hello_flip(int flight_from_initiator, const char *after)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     tamper t = {.from_initiator = flight_from_initiator, .flight = 1, .after = after};
     pki_make(&k);
@@ -478,7 +427,7 @@ static void run_hello_flip(int flight_from_initiator, const char *after)
     expect_fail(&p, SC_ERR_BAD_RECORD_MAC, SC_ERR_BAD_RECORD_MAC);
     assert_int_equal(t.hits, 1);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_flip_ihello_random(void **st)
@@ -505,7 +454,7 @@ static void test_flip_rhello_share(void **st)
 static void test_flip_flight2_records(void **st)
 {
     const long at[] = {0 + 4, 20, -1}; /* first ciphertext byte, inside, last tag byte */
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (int frame = 1; frame <= 3; frame++)
         for (size_t a = 0; a < sizeof at / sizeof at[0]; a++) {
@@ -517,14 +466,14 @@ static void test_flip_flight2_records(void **st)
             assert_int_equal(t.hits, 1);
             sc_pair_free(&p);
         }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Flight 3: the responder detects it (the initiator cannot read why: see below). */
 static void test_flip_flight3_records(void **st)
 {
     const long at[] = {4, 20, -1};
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (int frame = 0; frame <= 2; frame++)
         for (size_t a = 0; a < sizeof at / sizeof at[0]; a++) {
@@ -539,7 +488,7 @@ static void test_flip_flight3_records(void **st)
             assert_false(sc_session_established(p.i.s));
             sc_pair_free(&p);
         }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /*
@@ -550,7 +499,7 @@ static void test_flip_flight3_records(void **st)
  */
 static void test_rhello_refused_alert_reaches_responder(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     tamper t = {.from_initiator = 0,
                 .flight = 1,
@@ -561,13 +510,13 @@ static void test_rhello_refused_alert_reaches_responder(void **st)
     set_tamper(&p, &t);
     expect_fail(&p, SC_ERR_ILLEGAL_PARAMETER, ALERT(ILLEGAL_PARAMETER));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* The rhello names a suite the initiator never offered. */
 static void test_rhello_suite_not_offered(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     tamper t = {.from_initiator = 0,
                 .flight = 1,
@@ -580,13 +529,13 @@ static void test_rhello_suite_not_offered(void **st)
     set_tamper(&p, &t);
     expect_fail(&p, SC_ERR_ILLEGAL_PARAMETER, ALERT(ILLEGAL_PARAMETER));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* The initiator does not accept the responder's signature algorithm (P-256 here). */
 static void test_responder_sigalg_not_accepted(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     tamper t = {.from_initiator = 1,
                 .flight = 1,
@@ -598,13 +547,13 @@ static void test_responder_sigalg_not_accepted(void **st)
     expect_fail(&p, ALERT(HANDSHAKE_FAILURE), SC_ERR_HANDSHAKE_FAILURE);
     assert_int_equal(t.hits, 1);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* The initiator offers both suites; an attacker strips AES so the responder picks ChaCha. */
 static void test_suite_stripping_downgrade(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     tamper t = {.from_initiator = 1,
                 .flight = 1,
@@ -617,14 +566,14 @@ static void test_suite_stripping_downgrade(void **st)
     assert_int_equal(t.hits, 1);
     assert_true(sc_pair_trace_has(&p, "suite=\"chacha20-poly1305\"", 25)); /* it did bite */
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- messages out of place ---------------------------------------------- */
 
 static void test_ihello_to_initiator(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t n;
     pki_make(&k);
@@ -635,12 +584,12 @@ static void test_ihello_to_initiator(void **st)
     assert_plain_alert(p.i.s, SC_ALERT_UNEXPECTED_MESSAGE);
     free(ih);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_second_ihello_to_responder(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t n;
     pki_make(&k);
@@ -651,13 +600,13 @@ static void test_second_ihello_to_responder(void **st)
     assert_int_equal(feed(&p, p.r.s, ih, n), SC_ERR_UNEXPECTED_MESSAGE);
     free(ih);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* A record, or a plaintext close_notify, to a responder that has no keys yet. */
 static void test_record_or_close_before_ihello(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     uint8_t rec[4 + 17] = {SC_FRAME_RECORD, 0, 0, 17};
     const uint8_t close_notify[] = {SC_FRAME_ALERT, 0, 0, 1, SC_ALERT_CLOSE_NOTIFY};
@@ -669,13 +618,13 @@ static void test_record_or_close_before_ihello(void **st)
     pair_from(&p, &k);
     assert_int_equal(feed(&p, p.r.s, close_notify, sizeof close_notify), SC_ERR_UNEXPECTED_MESSAGE);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* rhello, then a finished where the cert belongs, properly encrypted under r_hs. */
 static void test_finished_before_cert(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_dir d;
     sc_buf b;
@@ -696,7 +645,7 @@ static void test_finished_before_cert(void **st)
     sc_dir_clear(&d);
     free(f2);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Application-layer records (stanza, file data, key update, unknown) during the handshake. */
@@ -714,7 +663,7 @@ static void test_application_record_before_handshake_done(void **st)
         {SC_INNER_KEY_UPDATE, "\0"},
         {0x09, "?"},
     };
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         sc_pair p;
@@ -738,7 +687,7 @@ static void test_application_record_before_handshake_done(void **st)
         free(f2);
         sc_pair_free(&p);
     }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /*
@@ -748,7 +697,7 @@ static void test_application_record_before_handshake_done(void **st)
  */
 static int replay_flight(int to_responder, const int *script, size_t n_script)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_dir rx, tx;
     sc_buf plain, b;
@@ -796,7 +745,7 @@ static int replay_flight(int to_responder, const int *script, size_t n_script)
     sc_dir_clear(&rx);
     sc_dir_clear(&tx);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
     return ret;
 }
 
@@ -828,7 +777,7 @@ static void test_auth_messages_out_of_order(void **st)
     assert_int_equal(replay_flight(1, extra, 4), SC_ERR_BAD_RECORD_MAC);
 }
 
-static void established(sc_pair *p, pki *k)
+static void established(sc_pair *p, sc_testpki *k)
 {
     pki_make(k);
     pair_from(p, k);
@@ -837,7 +786,7 @@ static void established(sc_pair *p, pki *k)
 
 static void test_plaintext_hello_after_handshake(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p, q;
     size_t n;
     established(&p, &k);
@@ -850,26 +799,26 @@ static void test_plaintext_hello_after_handshake(void **st)
     free(ih);
     sc_pair_free(&q);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_plaintext_alert_after_handshake(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     const uint8_t alert[] = {SC_FRAME_ALERT, 0, 0, 1, SC_ALERT_HANDSHAKE_FAILURE};
     established(&p, &k);
     assert_int_equal(feed(&p, p.i.s, alert, sizeof alert), SC_ERR_UNEXPECTED_MESSAGE);
     assert_int_equal(relay(&p, p.i.s, p.r.s), ALERT(UNEXPECTED_MESSAGE));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- timeouts ----------------------------------------------------------- */
 
 static void test_initiator_timeout(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t n;
     pki_make(&k);
@@ -884,13 +833,13 @@ static void test_initiator_timeout(void **st)
     assert_int_equal(sc_session_deadline(p.i.s), UINT64_MAX);
     assert_int_equal(relay(&p, p.i.s, p.r.s), ALERT(HANDSHAKE_TIMEOUT));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* The responder has sent flight 2 and holds r_hs: its alert is a record under r_hs. */
 static void test_responder_timeout_waiting_for_flight3(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_dir d;
     sc_buf plain;
@@ -930,19 +879,19 @@ static void test_responder_timeout_waiting_for_flight3(void **st)
     free(out);
     free(f2);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_established_has_no_deadline(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     established(&p, &k);
     assert_int_equal(sc_session_deadline(p.i.s), UINT64_MAX);
     assert_int_equal(sc_session_tick(p.i.s, NOW_MS + 86400000), SC_OK);
     assert_true(sc_session_established(p.i.s));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- the XML profile and framing at the responder ----------------------- */
@@ -966,7 +915,7 @@ static int send_edited_ihello(sc_pair *p, const char *from, const char *to)
 
 static void run_profile_violation(const char *from, const char *to)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     pair_from(&p, &k);
@@ -974,7 +923,7 @@ static void run_profile_violation(const char *from, const char *to)
     assert_plain_alert(p.r.s, SC_ALERT_DECODE_ERROR);
     assert_int_equal(relay(&p, p.r.s, p.i.s), ALERT(DECODE_ERROR));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_ihello_doctype(void **st)
@@ -991,13 +940,13 @@ static void test_ihello_entity(void **st)
 /* A character reference is allowed: the same ihello with v="&#49;" is accepted. */
 static void test_ihello_char_ref_allowed(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     pair_from(&p, &k);
     assert_int_equal(send_edited_ihello(&p, "v=\"1\"", "v=\"&#49;\""), SC_OK);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /*
@@ -1022,7 +971,7 @@ static void test_profile_checked_before_dispatch(void **st)
         {"<zz a=\"&x;\"/>", SC_ERR_DECODE_ERROR},
         {"<zz", SC_ERR_DECODE_ERROR},
     };
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         sc_pair p;
@@ -1035,7 +984,7 @@ static void test_profile_checked_before_dispatch(void **st)
         sc_buf_dispose(&b);
         sc_pair_free(&p);
     }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_ihello_comment(void **st)
@@ -1055,7 +1004,7 @@ static void test_ihello_bad_base64(void **st)
 
 static void test_protocol_version_2(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     pair_from(&p, &k);
@@ -1063,7 +1012,7 @@ static void test_protocol_version_2(void **st)
     assert_plain_alert(p.r.s, SC_ALERT_PROTOCOL_VERSION);
     assert_int_equal(relay(&p, p.r.s, p.i.s), ALERT(PROTOCOL_VERSION));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Only the 4-byte header arrives: the length alone fails it, nothing waits for a body. */
@@ -1075,7 +1024,7 @@ static void test_oversized_frame_header(void **st)
         {SC_FRAME_HELLO, 0x00, 0x10, 0x01},  /* 4097 */
         {SC_FRAME_ALERT, 0x00, 0x00, 0x02},
     };
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (size_t h = 0; h < sizeof hdrs / sizeof hdrs[0]; h++)
         for (int split = 0; split < 2; split++) {
@@ -1093,13 +1042,13 @@ static void test_oversized_frame_header(void **st)
             assert_true(p.r.s->in.cap <= SC_FRAME_HDR + 64);
             sc_pair_free(&p);
         }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_unknown_frame_type(void **st)
 {
     const uint8_t types[] = {0x00, 0x04, 0x17, 0xff};
-    pki k;
+    sc_testpki k;
     pki_make(&k);
     for (size_t t = 0; t < sizeof types; t++) {
         sc_pair p;
@@ -1109,7 +1058,7 @@ static void test_unknown_frame_type(void **st)
         assert_plain_alert(p.r.s, SC_ALERT_UNEXPECTED_MESSAGE);
         sc_pair_free(&p);
     }
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- negotiation failures ----------------------------------------------- */
@@ -1117,7 +1066,7 @@ static void test_unknown_frame_type(void **st)
 static void run_prefs(const char *i_suites, const char *r_suites, const char *i_groups,
                       const char *r_groups, int err)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     sc_config *ci = alice_cfg(&k, NULL), *cr = bob_cfg(&k, NULL);
@@ -1128,7 +1077,7 @@ static void run_prefs(const char *i_suites, const char *r_suites, const char *i_
     sc_pair_init(&p, ci, cr, NOW_MS);
     expect_fail(&p, SC_ERR_PEER_ALERT(SC_ERR_ALERT_CODE(err)), err);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_no_common_suite(void **st)
@@ -1143,7 +1092,7 @@ static void test_no_common_group(void **st)
 
 static void test_random_failure(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t n;
     pki_make(&k);
@@ -1165,7 +1114,7 @@ static void test_random_failure(void **st)
     assert_int_equal(p.r.error, SC_ERR_RANDOM);
     free(ih);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- identity hiding ---------------------------------------------------- */
@@ -1181,7 +1130,7 @@ static void assert_no_window_of(const sc_pair *p, const sc_testcert *tc)
 
 static void test_identities_not_on_wire(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     static const char *texts[] = {"meet me at the usual place", "the eagle has landed",
                                   "bob@example.org says hi"};
@@ -1213,7 +1162,7 @@ static void test_identities_not_on_wire(void **st)
     assert_no_window_of(&p, k.bob);
     assert_no_window_of(&p, k.inter);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- known protocol flaw ------------------------------------------------ */
@@ -1229,14 +1178,14 @@ static void test_identities_not_on_wire(void **st)
  */
 static void test_initiator_told_why_refused(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     pki_make(&k);
     sc_pair_init(&p, alice_cfg(&k, NULL), bob_cfg(&k, k.other_root_pem), NOW_MS);
     sc_pair_handshake(&p);
     int r_err = sc_session_error(p.r.s), i_err = sc_session_error(p.i.s);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
     assert_int_equal(r_err, SC_ERR_UNKNOWN_CA);
     assert_int_equal(i_err, ALERT(UNKNOWN_CA));
 }

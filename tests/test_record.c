@@ -14,6 +14,7 @@
 #include <openssl/kdf.h>
 #include "sc_pair.h"
 #include "sc_testcert.h"
+#include "sc_testpki.h"
 #include "sc_record.h"
 #include "sc_session_int.h"
 
@@ -361,54 +362,15 @@ static void test_record_format_matches_spec(void **st)
 
 /* ---- sessions ----------------------------------------------------------- */
 
-typedef struct pki {
-    sc_testcert *root, *inter, *alice, *bob;
-    char *root_pem, *alice_chain, *alice_key, *bob_chain, *bob_key;
-} pki;
-
-static char *chain_of(const sc_testcert *leaf, const sc_testcert *inter)
+static void pki_make(sc_testpki *k)
 {
-    char *l = sc_testcert_cert_pem(leaf), *i = sc_testcert_cert_pem(inter);
-    char *c = sc_testcert_concat(l, i, NULL);
-    free(l);
-    free(i);
-    return c;
-}
-
-static void pki_make(pki *k)
-{
-    int64_t nb = SC_TESTCERT_NOW - 86400, na = SC_TESTCERT_NOW + 86400 * 365;
-    k->root = sc_testcert_root(SC_TESTKEY_P256, "Test Root", nb, na);
-    k->inter = sc_testcert_ca(k->root, SC_TESTKEY_P256, "Test Intermediate", nb, na);
-    sc_testcert_opts o = {.key_type = SC_TESTKEY_P256, .user_id = "alice@example.org"};
-    k->alice = sc_testcert_user(k->inter, &o);
-    o.key_type = SC_TESTKEY_ED25519;
-    o.user_id = "bob@example.org";
-    k->bob = sc_testcert_user(k->inter, &o);
-    k->root_pem = sc_testcert_cert_pem(k->root);
-    k->alice_chain = chain_of(k->alice, k->inter);
-    k->alice_key = sc_testcert_key_pem(k->alice);
-    k->bob_chain = chain_of(k->bob, k->inter);
-    k->bob_key = sc_testcert_key_pem(k->bob);
-}
-
-static void pki_free(pki *k)
-{
-    sc_testcert_free(k->root);
-    sc_testcert_free(k->inter);
-    sc_testcert_free(k->alice);
-    sc_testcert_free(k->bob);
-    free(k->root_pem);
-    free(k->alice_chain);
-    free(k->alice_key);
-    free(k->bob_chain);
-    free(k->bob_key);
+    sc_testpki_make_types(k, SC_TESTKEY_P256, SC_TESTKEY_ED25519);
 }
 
 static sc_test_rng rng_i = {.seed = 21}, rng_r = {.seed = 22};
 
 /* Shared by every session test: made once. */
-static pki K;
+static sc_testpki K;
 
 static int group_setup(void **st)
 {
@@ -418,7 +380,7 @@ static int group_setup(void **st)
 
 static int group_teardown(void **st)
 {
-    pki_free(&K);
+    sc_testpki_free(&K);
     return 0;
 }
 

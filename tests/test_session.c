@@ -15,98 +15,25 @@
 #include "sc_pair.h"
 #include "sc_record.h"
 #include "sc_testcert.h"
+#include "sc_testpki.h"
 
 #define NOW_MS ((uint64_t)SC_TESTCERT_NOW * 1000)
 
 /* ---- setup helpers ------------------------------------------------------ */
 
-/* A CA, an intermediate and two users (PEM strings), made in code or read from files. */
-typedef struct pki {
-    sc_testcert *root, *inter, *alice, *bob; /* NULL for CLI certificates */
-    char *root_pem, *alice_chain, *alice_key, *bob_chain, *bob_key;
-} pki;
-
-static char *chain_of(const sc_testcert *leaf, const sc_testcert *inter)
-{
-    char *l = sc_testcert_cert_pem(leaf), *i = sc_testcert_cert_pem(inter);
-    char *c = sc_testcert_concat(l, i, NULL);
-    free(l);
-    free(i);
-    return c;
-}
-
-static void pki_make(pki *k, sc_testkey_type alice_type, sc_testkey_type bob_type)
-{
-    int64_t nb = SC_TESTCERT_NOW - 86400, na = SC_TESTCERT_NOW + 86400 * 365;
-    memset(k, 0, sizeof *k);
-    k->root = sc_testcert_root(SC_TESTKEY_P256, "Test Root", nb, na);
-    k->inter = sc_testcert_ca(k->root, SC_TESTKEY_P256, "Test Intermediate", nb, na);
-    sc_testcert_opts o = {.key_type = alice_type, .user_id = "alice@example.org"};
-    k->alice = sc_testcert_user(k->inter, &o);
-    o.key_type = bob_type;
-    o.user_id = "bob@example.org";
-    k->bob = sc_testcert_user(k->inter, &o);
-    k->root_pem = sc_testcert_cert_pem(k->root);
-    k->alice_chain = chain_of(k->alice, k->inter);
-    k->alice_key = sc_testcert_key_pem(k->alice);
-    k->bob_chain = chain_of(k->bob, k->inter);
-    k->bob_key = sc_testcert_key_pem(k->bob);
-}
-
-/* Reads $SC_CLI_CERTS/name; a missing directory or file fails the test (never a skip). */
-static char *cli_file(const char *name)
-{
-    const char *dir = getenv("SC_CLI_CERTS");
-    char path[4096];
-    if (dir == NULL) fail_msg("SC_CLI_CERTS is not set: run through ctest (fixture certs_cli)");
-    assert_true(snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path);
-    char *s = sc_testcert_read_file(path, NULL);
-    if (s == NULL) fail_msg("cannot read %s (did tests/certs/mkcerts.sh run?)", path);
-    return s;
-}
-
-/* The openssl-CLI PKI: root -> inter -> {alice,bob}-TYPE. */
-static void pki_cli(pki *k, const char *type)
-{
-    char name[64];
-    memset(k, 0, sizeof *k);
-    k->root_pem = cli_file("root.pem");
-    snprintf(name, sizeof name, "alice-%s-chain.pem", type);
-    k->alice_chain = cli_file(name);
-    snprintf(name, sizeof name, "alice-%s.key", type);
-    k->alice_key = cli_file(name);
-    snprintf(name, sizeof name, "bob-%s-chain.pem", type);
-    k->bob_chain = cli_file(name);
-    snprintf(name, sizeof name, "bob-%s.key", type);
-    k->bob_key = cli_file(name);
-}
-
-static void pki_free(pki *k)
-{
-    sc_testcert_free(k->root);
-    sc_testcert_free(k->inter);
-    sc_testcert_free(k->alice);
-    sc_testcert_free(k->bob);
-    free(k->root_pem);
-    free(k->alice_chain);
-    free(k->alice_key);
-    free(k->bob_chain);
-    free(k->bob_key);
-}
-
 static sc_test_rng rng_i = {.seed = 1}, rng_r = {.seed = 2};
 
-static sc_config *alice_cfg(const pki *k)
+static sc_config *alice_cfg(const sc_testpki *k)
 {
     return sc_party_config(k->alice_chain, k->alice_key, k->root_pem, &rng_i);
 }
 
-static sc_config *bob_cfg(const pki *k)
+static sc_config *bob_cfg(const sc_testpki *k)
 {
     return sc_party_config(k->bob_chain, k->bob_key, k->root_pem, &rng_r);
 }
 
-static void pair_from(sc_pair *p, const pki *k)
+static void pair_from(sc_pair *p, const sc_testpki *k)
 {
     sc_pair_init(p, alice_cfg(k), bob_cfg(k), NOW_MS);
 }
@@ -172,9 +99,9 @@ static void full_session(sc_pair *p)
 static void run_types(sc_testkey_type a, sc_testkey_type b, const char *sig_of_bob,
                       const char *sig_of_alice)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
-    pki_make(&k, a, b);
+    sc_testpki_make_types(&k, a, b);
     pair_from(&p, &k);
     full_session(&p);
     assert_string_equal(p.i.sigalg, sig_of_bob);
@@ -182,7 +109,7 @@ static void run_types(sc_testkey_type a, sc_testkey_type b, const char *sig_of_b
     assert_int_equal(p.i.kex, SC_KEX_ECDHE);
     assert_string_equal(p.i.group, "x25519"); /* the default */
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_p256(void **st)
@@ -210,15 +137,15 @@ static void test_p384_mixed(void **st)
 /* Made just now with a validity of years: checked at the real time, not SC_TESTCERT_NOW. */
 static void run_cli(const char *type, const char *sigalg)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
-    pki_cli(&k, type);
+    sc_testpki_cli(&k, type);
     sc_pair_init(&p, alice_cfg(&k), bob_cfg(&k), sc_clock_ms());
     full_session(&p);
     assert_string_equal(p.i.sigalg, sigalg);
     assert_string_equal(p.r.sigalg, sigalg);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_cli_p256(void **st)
@@ -240,9 +167,9 @@ static void test_cli_rsa2048(void **st)
 
 static void run_groups(const char *i_groups, const char *r_groups, const char *want)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
-    pki_make(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
+    sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
     assert_int_equal(sc_config_set_groups(ci, i_groups), SC_OK);
     assert_int_equal(sc_config_set_groups(cr, r_groups), SC_OK);
@@ -251,7 +178,7 @@ static void run_groups(const char *i_groups, const char *r_groups, const char *w
     assert_string_equal(p.i.group, want);
     assert_string_equal(p.r.group, want);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_group_x25519(void **st)
@@ -281,9 +208,9 @@ static void test_group_unknown_name_refused(void **st)
 /* ---- key transport ------------------------------------------------------ */
 
 /* RSA certificates; alice (initiator) knows bob's certificate when give_cert. */
-static void kt_pair(sc_pair *p, pki *k, int i_on, int r_on, int give_cert)
+static void kt_pair(sc_pair *p, sc_testpki *k, int i_on, int r_on, int give_cert)
 {
-    pki_make(k, SC_TESTKEY_RSA2048, SC_TESTKEY_RSA2048);
+    sc_testpki_make_types(k, SC_TESTKEY_RSA2048, SC_TESTKEY_RSA2048);
     sc_config *ci = alice_cfg(k), *cr = bob_cfg(k);
     sc_config_enable_key_transport(ci, i_on);
     sc_config_enable_key_transport(cr, r_on);
@@ -298,7 +225,7 @@ static void kt_pair(sc_pair *p, pki *k, int i_on, int r_on, int give_cert)
 
 static void test_kt_session(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     kt_pair(&p, &k, 1, 1, 1);
     full_session(&p);
@@ -308,12 +235,12 @@ static void test_kt_session(void **st)
     assert_string_equal(p.r.group, "kt");
     assert_true(sc_pair_trace_has(&p, "<kt>", 4));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_kt_refused_when_responder_disabled(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     kt_pair(&p, &k, 1, 0, 1);
     assert_false(sc_pair_handshake(&p));
@@ -321,12 +248,12 @@ static void test_kt_refused_when_responder_disabled(void **st)
     assert_int_equal(sc_session_error(p.i.s), SC_ERR_PEER_ALERT(SC_ALERT_HANDSHAKE_FAILURE));
     assert_int_equal(p.i.error, SC_ERR_PEER_ALERT(SC_ALERT_HANDSHAKE_FAILURE));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_kt_without_peer_cert_uses_ecdhe(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     kt_pair(&p, &k, 1, 1, 0);
     full_session(&p);
@@ -334,28 +261,28 @@ static void test_kt_without_peer_cert_uses_ecdhe(void **st)
     assert_int_equal(p.r.kex, SC_KEX_ECDHE);
     assert_string_equal(p.i.group, "x25519");
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_kt_disabled_initiator_uses_ecdhe(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     kt_pair(&p, &k, 0, 1, 1);
     full_session(&p);
     assert_int_equal(p.i.kex, SC_KEX_ECDHE);
     assert_string_equal(p.r.group, "x25519");
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* ---- suites ------------------------------------------------------------- */
 
 static void run_suites(const char *i_suites, const char *r_suites, const char *want)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
-    pki_make(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
+    sc_testpki_make_types(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
     assert_int_equal(sc_config_set_suites(ci, i_suites), SC_OK);
     assert_int_equal(sc_config_set_suites(cr, r_suites), SC_OK);
@@ -364,7 +291,7 @@ static void run_suites(const char *i_suites, const char *r_suites, const char *w
     assert_string_equal(p.i.suite, want);
     assert_string_equal(p.r.suite, want);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_suite_aes_forced(void **st)
@@ -386,9 +313,9 @@ static void test_suite_responder_preference_wins(void **st)
 
 /* ---- application data --------------------------------------------------- */
 
-static void established(sc_pair *p, pki *k)
+static void established(sc_pair *p, sc_testpki *k)
 {
-    pki_make(k, SC_TESTKEY_P256, SC_TESTKEY_ED25519);
+    sc_testpki_make_types(k, SC_TESTKEY_P256, SC_TESTKEY_ED25519);
     pair_from(p, k);
     assert_true(sc_pair_handshake(p));
 }
@@ -411,7 +338,7 @@ static size_t output_frames(sc_session *s, uint8_t type)
 
 static void test_file_transfer(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     uint8_t *data = malloc(FILE_LEN), digest[32];
     assert_non_null(data);
@@ -449,13 +376,13 @@ static void test_file_transfer(void **st)
     assert_int_equal(p.r.stanza_type[1], SC_STANZA_FILE_DONE);
     assert_int_equal(p.i.errors + p.r.errors, 0);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
     free(data);
 }
 
 static void test_file_data_resumes_at_offset(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     const uint8_t part[] = "second half";
     established(&p, &k);
@@ -465,12 +392,12 @@ static void test_file_data_resumes_at_offset(void **st)
     assert_memory_equal(p.i.file + 5, part, sizeof part);
     assert_int_equal(sc_session_send_file_data(p.r.s, "bad id", 0, part, 1), SC_ERR_ARG);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_ping_answered_with_pong(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     established(&p, &k);
     sc_stanza ping = {.type = SC_STANZA_PING, .id = "ka-7"};
@@ -481,15 +408,15 @@ static void test_ping_answered_with_pong(void **st)
     assert_int_equal(p.i.stanza_type[0], SC_STANZA_PONG);
     assert_string_equal(p.i.stanza_id[0], "ka-7");
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_automatic_key_update(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     char id[16], text[32];
-    pki_make(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
+    sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
     sc_config_set_key_update_limits(ci, 5, 0);
     sc_config_set_key_update_limits(cr, 5, 0);
@@ -515,15 +442,15 @@ static void test_automatic_key_update(void **st)
     assert_string_equal(p.i.stanza_text[11], "bob says 11");
     assert_int_equal(p.i.errors + p.r.errors, 0);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_exporter(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     uint8_t a[32], b[32], c[32];
-    pki_make(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
+    sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     pair_from(&p, &k);
     assert_int_equal(sc_session_export(p.i.s, "x", a), SC_ERR_STATE);
     assert_true(sc_pair_handshake(&p));
@@ -542,15 +469,15 @@ static void test_exporter(void **st)
     assert_int_equal(sc_session_export(p.i.s, "call binding", b), SC_OK);
     assert_memory_not_equal(a, b, 32);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_send_before_handshake_is_state_error(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_stanza m = {.type = SC_STANZA_MSG, .id = "m1", .text = "early", .text_len = 5};
-    pki_make(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
+    sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     pair_from(&p, &k);
     assert_int_equal(sc_session_send_stanza(p.i.s, &m), SC_ERR_STATE);
     assert_int_equal(sc_session_send_stanza(p.r.s, &m), SC_ERR_STATE);
@@ -565,16 +492,16 @@ static void test_send_before_handshake_is_state_error(void **st)
     sc_pair_pump(&p);
     assert_int_equal(p.r.n_stanzas, 1);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Who to expect and which certificate is known must be said before the handshake starts. */
 static void test_setup_calls_after_start(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     size_t len;
-    pki_make(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
+    sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     pair_from(&p, &k);
     uint8_t *der = sc_testcert_der(k.bob, &len);
     assert_int_equal(sc_session_set_expected_peer(p.i.s, "not a user id"), SC_ERR_ARG);
@@ -590,12 +517,12 @@ static void test_setup_calls_after_start(void **st)
     assert_int_equal(sc_session_set_expected_peer(p.r.s, "alice@example.org"), SC_ERR_STATE);
     free(der);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_invalid_stanza_is_arg_error(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     established(&p, &k);
     sc_stanza bad = {.type = SC_STANZA_MSG, .id = "has space", .text = "x", .text_len = 1};
@@ -614,13 +541,13 @@ static void test_invalid_stanza_is_arg_error(void **st)
     assert_int_equal(p.r.n_stanzas, 1);
     assert_string_equal(p.r.stanza_text[0], "still here");
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Text the peer's XML parser would refuse is the caller's error, not a session failure. */
 static void test_uncarriable_text_is_arg_error(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     established(&p, &k);
     sc_stanza bad = {.type = SC_STANZA_MSG, .id = "m", .text = "bell\x07", .text_len = 5};
@@ -634,7 +561,7 @@ static void test_uncarriable_text_is_arg_error(void **st)
     assert_int_equal(p.r.n_stanzas, 1);
     assert_string_equal(p.r.stanza_text[0], "tab\tand\r\nnewline");
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /*
@@ -643,7 +570,7 @@ static void test_uncarriable_text_is_arg_error(void **st)
  */
 static void test_stanza_too_large_after_escaping(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     char *text = malloc(SC_STANZA_TEXT_MAX + 1);
     assert_non_null(text);
@@ -670,13 +597,13 @@ static void test_stanza_too_large_after_escaping(void **st)
     assert_int_equal(p.i.errors + p.r.errors, 0);
     free(text);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* Both sides ask for an update at once: each answers, and data still flows. */
 static void test_simultaneous_key_update_requests(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     established(&p, &k);
     assert_int_equal(sc_session_key_update(p.i.s, 1), SC_OK);
@@ -695,13 +622,13 @@ static void test_simultaneous_key_update_requests(void **st)
     assert_string_equal(p.r.stanza_text[1], "after");
     assert_int_equal(p.i.errors + p.r.errors, 0);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 /* The byte limit also rolls keys, and a file spanning an update arrives whole. */
 static void test_automatic_key_update_by_bytes_during_file(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     /* Four full records (id "f": 10 header bytes each), an update every two. */
     enum { LEN = 4 * (SC_MAX_PLAINTEXT - 10) };
@@ -709,7 +636,7 @@ static void test_automatic_key_update_by_bytes_during_file(void **st)
     assert_non_null(data);
     for (size_t i = 0; i < LEN; i++)
         data[i] = (uint8_t)(i ^ (i >> 8));
-    pki_make(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
+    sc_testpki_make_types(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
     sc_config_set_key_update_limits(ci, 0, 2 * (SC_MAX_PLAINTEXT + 1));
     sc_pair_init(&p, ci, cr, NOW_MS);
@@ -723,12 +650,12 @@ static void test_automatic_key_update_by_bytes_during_file(void **st)
     assert_memory_equal(p.r.file, data, LEN);
     free(data);
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 static void test_after_close_nothing_sends(void **st)
 {
-    pki k;
+    sc_testpki k;
     sc_pair p;
     sc_stanza m = {.type = SC_STANZA_MSG, .id = "late", .text = "x", .text_len = 1};
     established(&p, &k);
@@ -740,7 +667,7 @@ static void test_after_close_nothing_sends(void **st)
     assert_int_equal(sc_session_send_stanza(p.i.s, &m), SC_ERR_STATE);
     assert_false(sc_session_established(p.i.s));
     sc_pair_free(&p);
-    pki_free(&k);
+    sc_testpki_free(&k);
 }
 
 int main(void)
