@@ -626,7 +626,7 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_audit_list(irpd_store *st, c
 
 /* ==== Backend interface =========================================================
  *
- * Only backends (irpd_store_<backend>.c) look below this line. A backend's
+ * Only backends (irpd_<backend>*.c) look below this line. A backend's
  * store struct begins with an irpd_store, so a pointer to it is a pointer to
  * its irpd_store; its open function points ops at its table. Every entry is
  * required and has the contract of the function of the same name above.
