@@ -116,9 +116,10 @@ static int set_random_serial(X509 *x)
     BIGNUM *bn = NULL;
     int r = 0;
 
+    /* A first byte of 0x10 or more: always 32 hex digits, none of them a leading zero. */
     do {
         if (RAND_bytes(b, sizeof b) != 1) goto out;
-    } while (b[0] == 0);
+    } while (b[0] < 0x10);
     /* Read as unsigned, so always positive (DER adds a 0x00 when the top bit is set). */
     bn = BN_bin2bn(b, sizeof b, NULL);
     r = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
@@ -578,6 +579,9 @@ int irpd_ca_serial_hex(const X509 *x, char *out, size_t cap)
     n = BN_num_bytes(bn);
     if (n > (int)sizeof b || BN_bn2bin(bn, b) != n) goto out;
     lower_hex(b, (size_t)n, out, cap);
+    /* IRP.md 4.2: serials are written without leading zeros (other CAs' may have one). */
+    size_t z = strspn(out, "0");
+    if (z > 0) memmove(out, out + z, strlen(out + z) + 1);
     ret = IRPD_CA_OK;
 out:
     BN_free(bn);

@@ -64,9 +64,9 @@ typedef enum irpd_key_type {
 #define IRPD_CA_MAX_IPS 16
 
 /*
- * Serial numbers as text: lowercase hex of the DER content octets, as
- * `openssl x509 -serial` prints them but lowercase. Serials irpd issues are
- * 128 random bits with a non-zero first byte, so always 32 hex digits;
+ * Serial numbers as text: lowercase hex of the serial's value without
+ * leading zeros (docs/IRP.md 4.2). Serials irpd issues are 128 random bits
+ * with a first byte of at least 0x10, so always 32 hex digits;
  * other CAs' serials are at most 20 octets (RFC 5280), 40 digits.
  */
 #define IRPD_SERIAL_HEX_MAX 40

@@ -1,0 +1,234 @@
+/*
+ * irpd_config.c - DIR/irpd.conf (irpd_config.h).
+ */
+#include "irpd_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void irpd_config_defaults(irpd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->max_connections = 10000;
+    c->idle_timeout = 60;
+    c->handshake_timeout = 10;
+    c->token_lifetime = 86400;
+}
+
+static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    unsigned long long x;
+
+    if (*v < '0' || *v > '9') return -1;
+    errno = 0;
+    x = strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0' || x < min || x > max) return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+static int add_str(char (*list)[IRPD_CONFIG_STR_MAX], size_t *n, size_t max, const char *v)
+{
+    if (*n >= max || strlen(v) >= IRPD_CONFIG_STR_MAX || *v == '\0') return -1;
+    memcpy(list[*n], v, strlen(v) + 1);
+    (*n)++;
+    return 0;
+}
+
+int irpd_config_split_listen(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon;
+    size_t hlen;
+    uint32_t p;
+
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':') return -1;
+        hlen = (size_t)(close - s - 1);
+        s++;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL) return -1;
+        hlen = (size_t)(colon - s);
+        if (memchr(s, ':', hlen) != NULL) return -1; /* IPv6 needs brackets */
+    }
+    if (hlen == 0 || hlen >= cap) return -1;
+    if (parse_u32(colon + 1, 0, 65535, &p) != 0) return -1;
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+int irpd_config_set(irpd_config *c, const char *key, const char *value, char *err, size_t cap)
+{
+    int rc = 0;
+
+    if (strcmp(key, "listen") == 0) {
+        char host[IRPD_CONFIG_STR_MAX];
+        uint16_t port;
+        rc = irpd_config_split_listen(value, host, sizeof(host), &port) != 0
+                 ? -1
+                 : add_str(c->listen, &c->n_listen, IRPD_CONFIG_MAX_LISTEN, value);
+    } else if (strcmp(key, "allow_local") == 0) {
+        uint32_t v;
+        rc = parse_u32(value, 0, 1, &v);
+        if (rc == 0) c->allow_local = (int)v;
+    } else if (strcmp(key, "admin") == 0) {
+        rc = add_str(c->admins, &c->n_admins, IRPD_CONFIG_MAX_ADMINS, value);
+    } else if (strcmp(key, "trusted_ca") == 0) {
+        rc = add_str(c->trusted_ca, &c->n_trusted, IRPD_CONFIG_MAX_TRUSTED, value);
+    } else if (strcmp(key, "max_connections") == 0) {
+        rc = parse_u32(value, 1, 1000000, &c->max_connections);
+    } else if (strcmp(key, "idle_timeout") == 0) {
+        rc = parse_u32(value, 1, 86400, &c->idle_timeout);
+    } else if (strcmp(key, "handshake_timeout") == 0) {
+        rc = parse_u32(value, 1, 3600, &c->handshake_timeout);
+    } else if (strcmp(key, "token_lifetime") == 0) {
+        rc = parse_u32(value, 60, 30 * 86400, &c->token_lifetime);
+    } else {
+        snprintf(err, cap, "unknown key '%s'", key);
+        return -1;
+    }
+    if (rc != 0) snprintf(err, cap, "bad value for %s: '%s'", key, value);
+    return rc;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    *e = '\0';
+    return s;
+}
+
+int irpd_config_parse(irpd_config *c, const char *text, size_t len, char *err, size_t cap)
+{
+    size_t off = 0;
+    unsigned lineno = 0;
+
+    while (off < len) {
+        char line[1024];
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t n = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
+        char *s, *eq;
+
+        lineno++;
+        if (n >= sizeof(line)) {
+            snprintf(err, cap, "line %u: too long", lineno);
+            return -1;
+        }
+        memcpy(line, text + off, n);
+        line[n] = '\0';
+        off += n + (nl != NULL);
+        s = trim(line);
+        if (*s == '\0' || *s == '#') continue;
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, cap, "line %u: expected key = value", lineno);
+            return -1;
+        }
+        *eq = '\0';
+        {
+            char e2[200];
+            if (irpd_config_set(c, trim(s), trim(eq + 1), e2, sizeof(e2)) != 0) {
+                snprintf(err, cap, "line %u: %s", lineno, e2);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int irpd_config_load(irpd_config *c, const char *dir, char *err, size_t cap)
+{
+    char path[4096];
+    char text[65536];
+    size_t n;
+    FILE *f;
+
+    irpd_config_defaults(c);
+    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_CONFIG_FILE);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    n = fread(text, 1, sizeof(text), f);
+    if (ferror(f) || n == sizeof(text)) {
+        fclose(f);
+        snprintf(err, cap, "%s: unreadable or too large", path);
+        return -1;
+    }
+    fclose(f);
+    if (irpd_config_parse(c, text, n, err, cap) != 0) {
+        char e2[300];
+        snprintf(e2, sizeof(e2), "%s", err);
+        snprintf(err, cap, "%s: %s", path, e2);
+        return -1;
+    }
+    return 0;
+}
+
+int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t cap)
+{
+    char path[4096];
+    FILE *f;
+    int fd;
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_CONFIG_FILE);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# irpd configuration (key = value; see irpd --help)\n");
+    if (c->n_listen == 0) fprintf(f, "listen = [::]:4604\n");
+    for (i = 0; i < c->n_listen; i++)
+        fprintf(f, "listen = %s\n", c->listen[i]);
+    fprintf(f, "allow_local = %d\n", c->allow_local);
+    for (i = 0; i < c->n_admins; i++)
+        fprintf(f, "admin = %s\n", c->admins[i]);
+    for (i = 0; i < c->n_trusted; i++)
+        fprintf(f, "trusted_ca = %s\n", c->trusted_ca[i]);
+    fprintf(f, "max_connections = %u\n", (unsigned)c->max_connections);
+    fprintf(f, "idle_timeout = %u\n", (unsigned)c->idle_timeout);
+    fprintf(f, "handshake_timeout = %u\n", (unsigned)c->handshake_timeout);
+    fprintf(f, "token_lifetime = %u\n", (unsigned)c->token_lifetime);
+    if (fflush(f) != 0 || fsync(fd) != 0) {
+        fclose(f);
+        unlink(path);
+        snprintf(err, cap, "%s: write failed", path);
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+int irpd_config_is_admin(const irpd_config *c, const char *user)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_admins; i++)
+        if (strcasecmp(c->admins[i], user) == 0) return 1;
+    return 0;
+}

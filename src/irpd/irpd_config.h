@@ -1,0 +1,76 @@
+/*
+ * irpd_config.h - the registry's configuration file, DIR/irpd.conf.
+ *
+ * A text file of `key = value` lines; `#` starts a comment line, blank
+ * lines are ignored. Keys may repeat where a list is meant (listen, admin,
+ * trusted_ca). Unknown keys are an error, so that a typo is not silently
+ * ignored. Keys:
+ *
+ *   listen = ADDR:PORT      where to accept (IPv6 in brackets), repeatable;
+ *                           none: [::]:4604
+ *   allow_local = 0|1       accept loopback and link-local addresses in
+ *                           register (docs/IRP.md 6.7; tests only)
+ *   admin = USER            an administrator (docs/IRP.md 7.1), repeatable
+ *   trusted_ca = PATH       PEM file of an external CA (docs/IRP.md 7.6)
+ *   max_connections = N     connections served at once (default 10000)
+ *   idle_timeout = S        idle connection, seconds (default 60)
+ *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
+ *   token_lifetime = S      enrolment tokens (default 86400)
+ *
+ * The only file I/O of this module is irpd_config_load / irpd_config_write.
+ */
+#ifndef IRPD_CONFIG_H
+#define IRPD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IRPD_CONFIG_FILE "irpd.conf"
+#define IRPD_DB_FILE "irpd.db"
+#define IRPD_CONFIG_MAX_LISTEN 8
+#define IRPD_CONFIG_MAX_ADMINS 16
+#define IRPD_CONFIG_MAX_TRUSTED 8
+#define IRPD_CONFIG_STR_MAX 256
+
+typedef struct irpd_config {
+    char listen[IRPD_CONFIG_MAX_LISTEN][IRPD_CONFIG_STR_MAX];
+    size_t n_listen;
+    int allow_local;
+    char admins[IRPD_CONFIG_MAX_ADMINS][IRPD_CONFIG_STR_MAX];
+    size_t n_admins;
+    char trusted_ca[IRPD_CONFIG_MAX_TRUSTED][IRPD_CONFIG_STR_MAX];
+    size_t n_trusted;
+    uint32_t max_connections;
+    uint32_t idle_timeout;      /* seconds */
+    uint32_t handshake_timeout; /* seconds */
+    uint32_t token_lifetime;    /* seconds */
+} irpd_config;
+
+/* The defaults (no listen entry: the server then uses [::]:4604). */
+void irpd_config_defaults(irpd_config *c);
+
+/*
+ * Applies one `key = value` line (whitespace around both trimmed). Returns
+ * 0, or -1 with a reason in err (cap bytes) for an unknown key, a bad value
+ * or a list that is full.
+ */
+int irpd_config_set(irpd_config *c, const char *key, const char *value, char *err, size_t cap);
+
+/* Parses the text of a configuration file on top of what c holds. 0 or -1 (err names the line). */
+int irpd_config_parse(irpd_config *c, const char *text, size_t len, char *err, size_t cap);
+
+/* Reads DIR/irpd.conf into c (defaults first). 0 or -1 with err. */
+int irpd_config_load(irpd_config *c, const char *dir, char *err, size_t cap);
+
+/* Creates DIR/irpd.conf (O_EXCL, mode 0644) describing c. 0 or -1 with err. */
+int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t cap);
+
+/* 1 if user is listed as admin (ASCII case-insensitive), else 0. */
+int irpd_config_is_admin(const irpd_config *c, const char *user);
+
+/*
+ * Splits "ADDR:PORT" / "[V6]:PORT" into host (cap bytes) and port. 0 or -1.
+ */
+int irpd_config_split_listen(const char *s, char *host, size_t cap, uint16_t *port);
+
+#endif

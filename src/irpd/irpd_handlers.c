@@ -1,0 +1,721 @@
+/*
+ * irpd_handlers.c - one function per operation of docs/IRP.md 6.
+ *
+ * Each handler fills an irp_resp (status 200 and its content) or returns the
+ * error status with a message; irpd_handle writes whichever it was. Strings
+ * a response points at live in a per-request scratch (hscratch) that dies
+ * with the call.
+ */
+#define _DEFAULT_SOURCE /* timegm */
+#include "irpd_handlers.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <openssl/crypto.h>
+
+#include "irp_frame.h"
+#include "irp_sig.h"
+#include "irpd_secret.h"
+
+/* Per-request storage the response points into. */
+typedef struct hscratch {
+    char devices[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
+    char serials[IRP_MAX_CERTS][IRP_SERIAL_MAX + 1];
+    char users[IRP_MAX_CERTS][IRP_USER_MAX + 1];
+    uint8_t *der[IRP_MAX_CERTS]; /* malloc'd copies */
+    char user[IRP_USER_MAX + 1];
+    char msg[IRP_MSG_MAX + 1];
+    sc_buf sig; /* the lookup signature's bytes */
+    irpd_issued issued;
+    int bad; /* a callback failed (memory, a corrupt row) */
+} hscratch;
+
+/* RFC 5280 reason names in docs/IRP.md 13.5 form, indexed by irp_reason. */
+static const char *const reason_names[] = {
+    NULL,
+    "unspecified",
+    "key-compromise",
+    "ca-compromise",
+    "affiliation-changed",
+    "superseded",
+    "cessation-of-operation",
+    "privilege-withdrawn",
+};
+
+static irp_reason reason_of(const char *s)
+{
+    size_t i;
+
+    for (i = 1; i < sizeof(reason_names) / sizeof(reason_names[0]); i++)
+        if (strcmp(reason_names[i], s) == 0) return (irp_reason)i;
+    return IRP_REASON_UNSPECIFIED;
+}
+
+void irpd_session_init(irpd_session *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void irpd_session_clear(irpd_session *s)
+{
+    free(s->cert_der);
+    free(s->watches);
+    OPENSSL_cleanse(s, sizeof(*s));
+}
+
+static int64_t asn1_time_unix(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    return (int64_t)timegm(&tm);
+}
+
+int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(leaf, &der);
+
+    if (n <= 0) return -1;
+    free(s->cert_der);
+    s->cert_der = malloc((size_t)n);
+    if (s->cert_der == NULL) {
+        OPENSSL_free(der);
+        return -1;
+    }
+    memcpy(s->cert_der, der, (size_t)n);
+    OPENSSL_free(der);
+    s->cert_der_len = (size_t)n;
+    s->cert_not_before = asn1_time_unix(X509_get0_notBefore(leaf));
+    s->cert_not_after = asn1_time_unix(X509_get0_notAfter(leaf));
+    s->client = *who;
+    s->cert_auth = 1;
+    return 0;
+}
+
+int irpd_session_watches(const irpd_session *s, const char *user)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_watches; i++)
+        if (strcasecmp(s->watches[i], user) == 0) return 1;
+    return 0;
+}
+
+/* Fails the request with status and a message (printf-style) in scratch. */
+static int fail(hscratch *x, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(hscratch *x, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* The answer to a store failure: its status, and for 500 nothing of the store's text. */
+static int store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what)
+{
+    if (st == IRP_INTERNAL)
+        fprintf(stderr, "irpd: error: store: %s: %s\n", what, irpd_store_errmsg(h->st));
+    return fail(x, st, "%s: %s", what, irp_status_name(st));
+}
+
+static int need_cert(const irpd_session *s, hscratch *x)
+{
+    if (s->cert_auth) return 0;
+    return fail(x, IRP_AUTH_REQUIRED, "this operation needs a client certificate");
+}
+
+/* ---- response pieces ---------------------------------------------------------- */
+
+static void resp_cert(irp_cert *o, const irpd_cert *c, int64_t now, int with_user, hscratch *x,
+                      size_t slot)
+{
+    memset(o, 0, sizeof(*o));
+    memcpy(x->serials[slot], c->serial, strlen(c->serial) + 1);
+    o->serial = x->serials[slot][0] != '\0' ? x->serials[slot] : NULL;
+    o->has_fp = 1;
+    memcpy(o->fp, c->fingerprint, 32);
+    o->not_after = c->not_after > 0 ? (uint64_t)c->not_after : 0;
+    if (c->status == IRPD_CERT_REVOKED) {
+        o->state = IRP_CERT_REVOKED;
+        o->revoked = (uint64_t)c->revoked_at;
+        o->reason = reason_of(c->reason);
+    } else {
+        o->state = c->not_after <= now ? IRP_CERT_EXPIRED : IRP_CERT_VALID;
+    }
+    if (with_user) {
+        snprintf(x->users[slot], sizeof(x->users[slot]), "%s", c->user);
+        o->user = x->users[slot];
+    }
+}
+
+typedef struct collect {
+    irp_resp *r;
+    hscratch *x;
+    int64_t now;
+} collect;
+
+static int collect_binding(void *arg, const irpd_binding *b)
+{
+    collect *c = arg;
+    irp_binding *o;
+    size_t i, slot = c->r->n_bindings;
+
+    if (slot >= IRP_MAX_BINDINGS) return 0; /* the store keeps at most 8 */
+    o = &c->r->bindings[slot];
+    memset(o, 0, sizeof(*o));
+    snprintf(c->x->devices[slot], sizeof(c->x->devices[slot]), "%s", b->device);
+    o->device = c->x->devices[slot];
+    for (i = 0; i < b->n_addrs && i < IRP_MAX_ADDRS; i++) {
+        if (irp_addr_parse(b->addrs[i], strlen(b->addrs[i]), &o->addrs[o->n_addrs]) != 0) {
+            c->x->bad = 1;
+            return 1;
+        }
+        o->n_addrs++;
+    }
+    o->port = b->port;
+    o->expires = (uint64_t)b->expires;
+    o->updated = (uint64_t)b->updated;
+    o->seq = b->seq;
+    c->r->n_bindings++;
+    return 0;
+}
+
+static int collect_cert(void *arg, const irpd_cert *cert)
+{
+    collect *c = arg;
+    size_t slot = c->r->n_certs;
+    irp_cert *o;
+
+    if (slot >= IRP_MAX_CERTS) return 0;
+    o = &c->r->certs[slot];
+    resp_cert(o, cert, c->now, 0, c->x, slot);
+    if (cert->der != NULL && cert->der_len > 0) {
+        c->x->der[slot] = malloc(cert->der_len);
+        if (c->x->der[slot] == NULL) {
+            c->x->bad = 1;
+            return 1;
+        }
+        memcpy(c->x->der[slot], cert->der, cert->der_len);
+        o->der = c->x->der[slot];
+        o->der_len = cert->der_len;
+    }
+    c->r->n_certs++;
+    return 0;
+}
+
+/* ---- operations ---------------------------------------------------------------- */
+
+/* Ops this registry answers (capabilities); the rest is 501 until built. */
+#define OPS_OFFERED                                                                                \
+    ((1u << IRP_OP_CAPABILITIES) | (1u << IRP_OP_CA_CERTS) | (1u << IRP_OP_PING) |                 \
+     (1u << IRP_OP_LOGIN) | (1u << IRP_OP_ENROLL) | (1u << IRP_OP_REGISTER) |                      \
+     (1u << IRP_OP_UNREGISTER) | (1u << IRP_OP_LOOKUP) | (1u << IRP_OP_WATCH) |                    \
+     (1u << IRP_OP_UNWATCH) | (1u << IRP_OP_CERT_STATUS) | (1u << IRP_OP_REVOKE))
+
+/* 6.1 */
+static int op_capabilities(irp_resp *r)
+{
+    r->has_caps = 1;
+    r->caps.versions = 1u << IRP_VERSION;
+    r->caps.ops = OPS_OFFERED;
+    r->caps.logins = IRP_LOGIN_PASSWORD | IRP_LOGIN_TOKEN | IRP_LOGIN_CERTIFICATE;
+    r->has_limits = 1;
+    r->limits.doc = IRP_MAX_DOC;
+    r->limits.addrs = IRP_MAX_ADDRS;
+    r->limits.devices = IRPD_STORE_DEVICES_MAX;
+    r->limits.lifetime_min = IRP_LIFETIME_MIN;
+    r->limits.lifetime_max = IRP_LIFETIME_MAX;
+    r->limits.lifetime_default = IRP_LIFETIME_DEFAULT;
+    r->limits.pipeline = 32;
+    r->limits.watches = IRPD_MAX_WATCHES;
+    return IRP_OK;
+}
+
+/* 6.2 */
+static int op_ca_certs(const irpd_hctx *h, irp_resp *r)
+{
+    r->n_certs = 1;
+    r->certs[0].der = h->ca_der;
+    r->certs[0].der_len = h->ca_der_len;
+    return IRP_OK;
+}
+
+/* 6.4: a wrong password and an unknown user look the same (same scrypt cost). */
+static int op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
+                    int64_t now)
+{
+    irpd_user u;
+    int st, rc;
+
+    if (s->cert_auth || s->pw_auth) return fail(x, IRP_CONFLICT, "already authenticated");
+    memset(&u, 0, sizeof(u));
+    st = irpd_store_user_get(h->st, q->user, &u);
+    if (st != IRP_OK && st != IRP_NOT_FOUND) return store_fail(h, x, st, "login");
+    rc = irpd_pw_verify(q->password, q->password_len,
+                        st == IRP_OK && u.pw_hash_len > 0 ? (const char *)u.pw_hash : NULL);
+    if (rc != IRPD_SECRET_OK) {
+        OPENSSL_cleanse(&u, sizeof(u));
+        if (irpd_store_audit_add(h->st, now, NULL, "login-failed", q->user, "wrong password") !=
+            IRP_OK)
+            fprintf(stderr, "irpd: error: audit: %s\n", irpd_store_errmsg(h->st));
+        return fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
+    }
+    s->pw_auth = 1;
+    snprintf(s->pw_user, sizeof(s->pw_user), "%s", u.name);
+    OPENSSL_cleanse(&u, sizeof(u));
+    snprintf(x->user, sizeof(x->user), "%s", s->pw_user);
+    r->user = x->user;
+    return IRP_OK;
+}
+
+/* 6.5 */
+static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
+                     hscratch *x, int64_t now)
+{
+    uint8_t th[IRPD_TOKEN_HASH_LEN];
+    char user[IRPD_STORE_USER_MAX + 1];
+    irpd_ca_err err;
+    irpd_cert c;
+    int st;
+
+    if (q->token != NULL) {
+        if (irpd_token_hash(q->token, strlen(q->token), th) != 0)
+            return fail(x, IRP_FORBIDDEN, "unknown enrolment token");
+        st = irpd_store_token_check(h->st, th, now, user);
+        if (st == IRP_FORBIDDEN) return fail(x, st, "unknown enrolment token");
+        if (st == IRP_GONE) return fail(x, st, "enrolment token used or expired");
+        if (st != IRP_OK) return store_fail(h, x, st, "enroll");
+    } else if (s->pw_auth) {
+        snprintf(user, sizeof(user), "%s", s->pw_user);
+    } else {
+        return fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
+    }
+    if (irpd_ca_issue_user(h->ca, q->csr, q->csr_len, user, now, 0, &x->issued, &err) != 0)
+        return fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
+    memset(&c, 0, sizeof(c));
+    snprintf(c.serial, sizeof(c.serial), "%s", x->issued.serial_hex);
+    snprintf(c.user, sizeof(c.user), "%s", user);
+    c.der = x->issued.der;
+    c.der_len = x->issued.der_len;
+    c.not_before = x->issued.not_before;
+    c.not_after = x->issued.not_after;
+    st = irpd_store_enroll(h->st, q->token != NULL ? th : NULL, &c, user, now, NULL);
+    OPENSSL_cleanse(th, sizeof(th));
+    if (st == IRP_FORBIDDEN) return fail(x, st, "unknown enrolment token");
+    if (st == IRP_GONE) return fail(x, st, "enrolment token used or expired");
+    if (st != IRP_OK) return store_fail(h, x, st, "enroll");
+    memcpy(x->serials[0], c.serial, sizeof(c.serial));
+    r->n_certs = 2;
+    r->certs[0].der = x->issued.der;
+    r->certs[0].der_len = x->issued.der_len;
+    r->certs[0].serial = x->serials[0];
+    r->certs[0].not_after = (uint64_t)x->issued.not_after;
+    r->certs[1].der = h->ca_der;
+    r->certs[1].der_len = h->ca_der_len;
+    return IRP_OK;
+}
+
+static int acting_user_ok(const irpd_session *s, const irp_req *q, hscratch *x)
+{
+    if (q->user != NULL && strcasecmp(q->user, s->client.user_id) != 0)
+        return fail(x, IRP_FORBIDDEN, "you are %s, not %s", s->client.user_id, q->user);
+    return 0;
+}
+
+/* 6.7 */
+static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
+                       hscratch *x, irpd_hresult *res, int64_t now)
+{
+    irpd_binding b;
+    irpd_cert auth;
+    uint32_t granted;
+    size_t i;
+    int st;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = acting_user_ok(s, q, x)) != 0) return st;
+    /* 1. addresses */
+    for (i = 0; i < q->n_addrs; i++) {
+        irp_addr_class cl = irp_addr_classify(&q->addrs[i]);
+        int ok = cl == IRP_ADDR_GLOBAL || cl == IRP_ADDR_PRIVATE || cl == IRP_ADDR_SHARED ||
+                 cl == IRP_ADDR_ULA ||
+                 ((cl == IRP_ADDR_LOOPBACK || cl == IRP_ADDR_LINK_LOCAL) && h->cfg->allow_local);
+        if (!ok) {
+            char a[IRP_ADDR_STRLEN];
+            (void)irp_addr_format(&q->addrs[i], a);
+            return fail(x, IRP_INVALID, "%s is %s: refused", a, irp_addr_class_name(cl));
+        }
+    }
+    /* 4. lifetime */
+    granted = q->lifetime == 0 ? IRP_LIFETIME_DEFAULT : q->lifetime;
+    if (granted < IRP_LIFETIME_MIN) granted = IRP_LIFETIME_MIN;
+    if (granted > IRP_LIFETIME_MAX) granted = IRP_LIFETIME_MAX;
+    /* 5. the certificate must fit a lookup answer */
+    if (s->cert_der_len > IRP_PUBLISH_CERT_MAX)
+        return fail(x, IRP_INVALID, "certificate too large to publish");
+
+    memset(&b, 0, sizeof(b));
+    snprintf(b.user, sizeof(b.user), "%s", s->client.user_id);
+    snprintf(b.device, sizeof(b.device), "%s", q->device);
+    b.seq = q->seq;
+    b.port = q->port;
+    b.n_addrs = q->n_addrs;
+    for (i = 0; i < q->n_addrs; i++)
+        (void)irp_addr_format(&q->addrs[i], b.addrs[i]);
+    if (s->has_peer) (void)irp_addr_format(&s->peer, b.seen);
+    b.expires = now + (int64_t)granted;
+    b.updated = now;
+
+    memset(&auth, 0, sizeof(auth));
+    snprintf(auth.serial, sizeof(auth.serial), "%s", s->client.serial_hex);
+    snprintf(auth.user, sizeof(auth.user), "%s", s->client.user_id);
+    auth.der = s->cert_der;
+    auth.der_len = s->cert_der_len;
+    auth.not_before = s->cert_not_before;
+    auth.not_after = s->cert_not_after;
+
+    /* 2, 3, 6 */
+    st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);
+    if (st == IRP_CONFLICT)
+        return fail(x, st, "stale sequence number or too many devices (seq %llu)",
+                    (unsigned long long)q->seq);
+    if (st == IRP_FORBIDDEN) return fail(x, st, "certificate revoked or not yours");
+    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", s->client.user_id);
+    if (st != IRP_OK) return store_fail(h, x, st, "register");
+
+    r->granted = granted;
+    if (s->has_peer) {
+        r->has_seen = 1;
+        r->seen = s->peer;
+        r->nat = 1;
+        for (i = 0; i < q->n_addrs; i++)
+            if (irp_addr_equal(&q->addrs[i], &s->peer)) r->nat = 0;
+    }
+    res->changed = 1;
+    snprintf(res->changed_user, sizeof(res->changed_user), "%s", s->client.user_id);
+    res->change = IRP_CHANGE_REGISTER;
+    snprintf(res->detail, sizeof(res->detail), "device=%s granted=%u%s", q->device,
+             (unsigned)granted, r->nat ? " nat" : "");
+    return IRP_OK;
+}
+
+/* 6.8 */
+static int op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, hscratch *x,
+                         irpd_hresult *res, int64_t now)
+{
+    size_t n = 0;
+    int st;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = acting_user_ok(s, q, x)) != 0) return st;
+    st = irpd_store_binding_delete(h->st, s->client.user_id, q->all ? NULL : q->device,
+                                   q->has_seq ? &q->seq : NULL, s->client.user_id, now, &n);
+    if (st == IRP_NOT_FOUND) return fail(x, st, "no live binding of that device");
+    if (st == IRP_CONFLICT) return fail(x, st, "stale sequence number");
+    if (st != IRP_OK) return store_fail(h, x, st, "unregister");
+    if (n > 0) {
+        res->changed = 1;
+        snprintf(res->changed_user, sizeof(res->changed_user), "%s", s->client.user_id);
+        res->change = IRP_CHANGE_UNREGISTER;
+    }
+    return IRP_OK;
+}
+
+/* 6.9 */
+static int op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
+                     hscratch *x, int64_t now)
+{
+    irpd_lookup_cb cb = {collect_binding, collect_cert};
+    collect c = {r, x, now};
+    unsigned flags = irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0;
+    int st;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
+    if (st == IRP_FORBIDDEN) return fail(x, st, "%s does not allow you to look them up", q->user);
+    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", q->user);
+    if (st != IRP_OK || x->bad) return store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
+    r->status = IRP_OK; /* part of the signed bytes */
+    r->user = x->user;
+    r->at = (uint64_t)now;
+    /* 7.4: signed with the registry certificate's key */
+    if (irp_lookup_sign(r, irpd_ca_server_key(h->ca), irpd_ca_server_cert(h->ca), &x->sig) != 0)
+        return fail(x, IRP_INTERNAL, "could not sign the answer");
+    snprintf(x->msg, sizeof(x->msg), "%zu binding(s)", r->n_bindings);
+    return IRP_OK;
+}
+
+/* 6.10 */
+static int op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
+                    int64_t now)
+{
+    irpd_lookup_cb cb = {collect_binding, NULL};
+    collect c = {r, x, now};
+    unsigned flags =
+        IRPD_LOOKUP_WATCH | (irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0);
+    int st;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    if (!irpd_session_watches(s, q->user) && s->n_watches >= IRPD_MAX_WATCHES)
+        return fail(x, IRP_CONFLICT, "at most %d watches per connection", IRPD_MAX_WATCHES);
+    st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
+    if (st == IRP_FORBIDDEN) return fail(x, st, "%s does not allow you to watch them", q->user);
+    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", q->user);
+    if (st != IRP_OK || x->bad) return store_fail(h, x, x->bad ? IRP_INTERNAL : st, "watch");
+    if (!irpd_session_watches(s, x->user)) {
+        if (s->watches == NULL) {
+            s->watches = calloc(IRPD_MAX_WATCHES, sizeof(*s->watches));
+            if (s->watches == NULL) return fail(x, IRP_INTERNAL, "out of memory");
+        }
+        snprintf(s->watches[s->n_watches++], sizeof(s->watches[0]), "%s", x->user);
+    }
+    r->user = x->user;
+    r->at = (uint64_t)now;
+    return IRP_OK;
+}
+
+static int op_unwatch(irpd_session *s, const irp_req *q)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_watches; i++) {
+        if (strcasecmp(s->watches[i], q->user) == 0) {
+            memmove(s->watches[i], s->watches[s->n_watches - 1], sizeof(s->watches[0]));
+            s->n_watches--;
+            break;
+        }
+    }
+    return IRP_OK;
+}
+
+/* Finds a certificate by serial or fingerprint: IRP_OK, IRP_NOT_FOUND, or a failure. */
+static int cert_find(const irpd_hctx *h, const irp_req *q, irpd_cert *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (q->serial != NULL) return irpd_store_cert_get_serial(h->st, q->serial, c, NULL, 0);
+    return irpd_store_cert_get_fp(h->st, q->fp, c, NULL, 0);
+}
+
+static int check_one_of(const irp_req *q, hscratch *x)
+{
+    if ((q->serial != NULL) == (q->has_fp != 0))
+        return fail(x, IRP_BAD_REQUEST, "give exactly one of serial and fp");
+    return 0;
+}
+
+/* 6.11 */
+static int op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
+                          hscratch *x, int64_t now)
+{
+    irpd_cert c;
+    int st, show_user;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = check_one_of(q, x)) != 0) return st;
+    st = cert_find(h, q, &c);
+    r->n_certs = 1;
+    if (st == IRP_NOT_FOUND) {
+        r->certs[0].state = IRP_CERT_UNKNOWN;
+        if (q->serial != NULL) {
+            snprintf(x->serials[0], sizeof(x->serials[0]), "%s", q->serial);
+            r->certs[0].serial = x->serials[0];
+        }
+        return IRP_OK;
+    }
+    if (st != IRP_OK) return store_fail(h, x, st, "cert-status");
+    /* 7.3: the user is shown only to whom the owner's policy allows */
+    show_user =
+        irpd_store_access_check(h->st, s->client.user_id, c.user,
+                                irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY
+                                                                                : 0) == IRP_OK;
+    resp_cert(&r->certs[0], &c, now, show_user, x, 0);
+    return IRP_OK;
+}
+
+/* 6.12 */
+static int op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
+                     hscratch *x, irpd_hresult *res, int64_t now)
+{
+    irpd_revocation rev;
+    irpd_cert c;
+    int st;
+
+    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = check_one_of(q, x)) != 0) return st;
+    st = cert_find(h, q, &c);
+    if (st == IRP_NOT_FOUND) return fail(x, st, "no such certificate");
+    if (st != IRP_OK) return store_fail(h, x, st, "revoke");
+    if (strcasecmp(c.user, s->client.user_id) != 0 &&
+        !irpd_config_is_admin(h->cfg, s->client.user_id))
+        return fail(x, IRP_FORBIDDEN, "only the owner or an administrator may revoke it");
+    memset(&rev, 0, sizeof(rev));
+    st = irpd_store_cert_revoke(h->st, q->serial, q->serial != NULL ? NULL : q->fp,
+                                q->reason != IRP_REASON_NONE ? reason_names[q->reason] : NULL,
+                                s->client.user_id, now, &rev);
+    if (st != IRP_OK) return store_fail(h, x, st, "revoke");
+    if (cert_find(h, q, &c) != IRP_OK) return store_fail(h, x, IRP_INTERNAL, "revoke");
+    resp_cert(&r->certs[0], &c, now, 1, x, 0);
+    r->n_certs = 1;
+    if (rev.n_certs > 0) {
+        res->revoked = 1;
+        memcpy(res->revoked_fp, c.fingerprint, 32);
+        res->changed = 1;
+        snprintf(res->changed_user, sizeof(res->changed_user), "%s", c.user);
+        res->change = IRP_CHANGE_REVOKE;
+    }
+    snprintf(res->detail, sizeof(res->detail), "serial=%s bindings-ended=%zu", c.serial,
+             rev.n_bindings);
+    return IRP_OK;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+static int write_resp(sc_buf *out, const irp_resp *r)
+{
+    size_t start = irp_frame_begin(out);
+
+    if (irp_resp_write(out, r) != 0) {
+        (void)irp_frame_end(out, start); /* removes the empty frame */
+        start = irp_frame_begin(out);
+        if (irp_resp_write_status(out, r->id, IRP_INTERNAL, "could not write the answer") != 0) {
+            (void)irp_frame_end(out, start);
+            return -1;
+        }
+    }
+    return irp_frame_end(out, start) == 0 ? 0 : -1;
+}
+
+int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
+                sc_buf *out, irpd_hresult *res)
+{
+    irp_req q;
+    irp_resp r;
+    hscratch *x;
+    int st, rc;
+    size_t i;
+
+    memset(res, 0, sizeof(*res));
+    x = calloc(1, sizeof(*x));
+    if (x == NULL) return -1;
+    sc_buf_init_public(&x->sig, 0);
+    irp_resp_init(&r);
+    st = irp_req_parse_with(h->xp, &q, doc, len);
+    snprintf(res->id, sizeof(res->id), "%s", q.id);
+    if (st != 0) {
+        fail(x, st, "%s", q.err[0] != '\0' ? q.err : irp_status_name(st));
+        goto done;
+    }
+    res->op = q.op;
+    if (h->shutting_down) {
+        st = fail(x, IRP_UNAVAILABLE, "the registry is shutting down");
+        goto done;
+    }
+    switch (q.op) {
+    case IRP_OP_CAPABILITIES:
+        st = op_capabilities(&r);
+        break;
+    case IRP_OP_CA_CERTS:
+        st = op_ca_certs(h, &r);
+        break;
+    case IRP_OP_PING:
+        st = IRP_OK;
+        snprintf(x->msg, sizeof(x->msg), "pong");
+        break;
+    case IRP_OP_LOGIN:
+        st = op_login(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_ENROLL:
+        st = op_enroll(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_REGISTER:
+        st = op_register(h, s, &q, &r, x, res, now);
+        break;
+    case IRP_OP_UNREGISTER:
+        st = op_unregister(h, s, &q, x, res, now);
+        break;
+    case IRP_OP_LOOKUP:
+        st = op_lookup(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_WATCH:
+        st = op_watch(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_UNWATCH:
+        st = need_cert(s, x) ? IRP_AUTH_REQUIRED : op_unwatch(s, &q);
+        break;
+    case IRP_OP_CERT_STATUS:
+        st = op_cert_status(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_REVOKE:
+        st = op_revoke(h, s, &q, &r, x, res, now);
+        break;
+    default:
+        st = fail(x, IRP_UNKNOWN_OP, "operation %s is not offered by this registry",
+                  irp_op_name(q.op) != NULL ? irp_op_name(q.op) : "?");
+        break;
+    }
+
+done:
+    res->status = st;
+    if (st == IRP_OK) {
+        snprintf(r.id, sizeof(r.id), "%s", q.id);
+        r.status = IRP_OK;
+        r.msg = x->msg[0] != '\0' ? x->msg : "ok";
+        rc = write_resp(out, &r);
+    } else {
+        size_t start = irp_frame_begin(out);
+        rc = irp_resp_write_status(out, q.id, st, x->msg);
+        rc = irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
+        if (res->detail[0] == '\0') snprintf(res->detail, sizeof(res->detail), "%.90s", x->msg);
+    }
+    irp_req_clear(&q);
+    for (i = 0; i < IRP_MAX_CERTS; i++)
+        free(x->der[i]);
+    irpd_issued_clear(&x->issued);
+    sc_buf_dispose(&x->sig);
+    free(x);
+    return rc;
+}
+
+int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_change reason,
+                     int end, int64_t now, sc_buf *out)
+{
+    irp_resp tmp; /* bindings are collected into a response, then moved into the event */
+    irp_event e;
+    hscratch *x = calloc(1, sizeof(*x));
+    collect c;
+    size_t start;
+    int rc = -1;
+
+    if (x == NULL) return -1;
+    irp_resp_init(&tmp);
+    irp_event_init(&e);
+    c.r = &tmp;
+    c.x = x;
+    c.now = now;
+    if (!end &&
+        (irpd_store_binding_list(h->st, user, now, collect_binding, &c) != IRP_OK || x->bad))
+        goto out;
+    e.type = end ? IRP_EVENT_WATCH_END : IRP_EVENT_BINDING;
+    e.user = user;
+    e.seq = ++s->event_seq;
+    e.at = (uint64_t)now;
+    e.reason = reason;
+    memcpy(e.bindings, tmp.bindings, sizeof(tmp.bindings));
+    e.n_bindings = tmp.n_bindings;
+    start = irp_frame_begin(out);
+    rc = irp_event_write(out, &e);
+    rc = irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
+out:
+    free(x);
+    return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * irpd_handlers.h - the registry's request handlers (docs/IRP.md 6).
+ *
+ * Sans-I/O apart from the store: a handler takes one request document of a
+ * connection, the connection's identity (irpd_session) and the time, does
+ * what docs/IRP.md 6 says against the store and the CA, and appends exactly
+ * one framed response to out. The server (irpd_server.c) owns sockets, TLS
+ * and timers; it reads back in irpd_hresult what it must do beyond sending
+ * the response (log, tell watchers, close revoked connections).
+ */
+#ifndef IRPD_HANDLERS_H
+#define IRPD_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+
+#include "sc_buf.h"
+#include "sc_xml.h"
+#include "irp_msg.h"
+#include "irpd_ca.h"
+#include "irpd_config.h"
+#include "irpd_store.h"
+
+#define IRPD_MAX_WATCHES 64 /* docs/IRP.md 6.10 */
+
+/* What every handler may use; set up once by the server. */
+typedef struct irpd_hctx {
+    irpd_ca *ca;
+    irpd_store *st;
+    const irpd_config *cfg;
+    sc_xml_parser *xp; /* one parser for the loop thread */
+    uint8_t *ca_der;   /* the CA certificate, for ca-certs and enroll */
+    size_t ca_der_len;
+    int shutting_down; /* answer 503 (docs/IRP.md 10.6) */
+} irpd_hctx;
+
+/* The identity and per-connection state of one connection (docs/IRP.md 7.1). */
+typedef struct irpd_session {
+    int cert_auth; /* 1: certificate-authenticated as client.user_id */
+    irpd_client client;
+    uint8_t *cert_der; /* the leaf (malloc'd), for register's auth_cert */
+    size_t cert_der_len;
+    int64_t cert_not_before, cert_not_after;
+    int pw_auth; /* 1: password-authenticated as pw_user */
+    char pw_user[IRPD_STORE_USER_MAX + 1];
+    int has_peer;
+    irp_addr peer;                            /* the source address as seen */
+    char (*watches)[IRPD_STORE_USER_MAX + 1]; /* watched users (malloc'd on first watch) */
+    size_t n_watches;
+    uint64_t event_seq; /* last event seq sent */
+} irpd_session;
+
+/* What the server learns from one request. */
+typedef struct irpd_hresult {
+    irp_op op;               /* IRP_OP_NONE when the document did not parse */
+    char id[IRP_ID_MAX + 1]; /* "" when none */
+    int status;
+    char detail[96]; /* for the log line: no secrets */
+    /* Bindings of `changed_user` changed: tell watchers (reason). */
+    int changed;
+    char changed_user[IRPD_STORE_USER_MAX + 1];
+    irp_change change;
+    /* A certificate was revoked: close connections it authenticated. */
+    int revoked;
+    uint8_t revoked_fp[32];
+} irpd_hresult;
+
+void irpd_session_init(irpd_session *s);
+/* Frees what the session holds (the leaf DER, the watch list). */
+void irpd_session_clear(irpd_session *s);
+
+/*
+ * Records the accepted client certificate: who (from irpd_ca_verify_client)
+ * and the leaf itself (DER and validity, for register). 0 or -1 (memory).
+ */
+int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
+
+/* 1 if the session watches user (case-insensitive). */
+int irpd_session_watches(const irpd_session *s, const char *user);
+
+/*
+ * Handles one request document: parses it, checks it in the order of
+ * docs/IRP.md 5.3, runs it, and appends one DOC frame with the response to
+ * out. Returns 0, or -1 when even an error response could not be written
+ * (memory: the caller closes the connection).
+ */
+int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
+                sc_buf *out, irpd_hresult *res);
+
+/*
+ * Appends one framed `binding` event for a watched user with their current
+ * bindings (docs/IRP.md 5.4), or `watch-end` when end is set. 0 or -1.
+ */
+int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_change reason,
+                     int end, int64_t now, sc_buf *out);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * irpd_server.h - the registry's network side: a libuv loop of TLS 1.3
+ * connections carrying IRP frames (docs/IRP.md 3), dispatching requests to
+ * irpd_handlers.
+ *
+ * TLS runs over memory BIOs: bytes libuv reads go into the connection's
+ * read BIO, what OpenSSL writes is taken from its write BIO and handed to
+ * uv_write at the end of each read callback. Requests are handled
+ * synchronously in the loop thread, so responses leave in request order
+ * (docs/IRP.md 3.5) and a request is never half-done when a signal stops
+ * the loop.
+ */
+#ifndef IRPD_SERVER_H
+#define IRPD_SERVER_H
+
+#include "irpd_config.h"
+
+/*
+ * Serves the registry in dir with cfg (listen addresses, allow_local ...)
+ * until SIGTERM or SIGINT: loads the CA and server certificate, opens the
+ * store, listens (printing "irpd ready on ADDR:PORT" to stdout for each
+ * listener, with the real port), then on a signal stops accepting, answers
+ * what was read, ends watches, closes the store. Returns the process exit
+ * code (0 after a clean stop, 1 when it could not start). Logs to stderr.
+ */
+int irpd_server_run(const char *dir, const irpd_config *cfg);
+
+#endif

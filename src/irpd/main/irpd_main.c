@@ -1,0 +1,382 @@
+/*
+ * irpd_main.c - the `irpd` program: init, token, passwd, serve.
+ *
+ * Argument handling and help text only; the work is in irpd_ca (init),
+ * irpd_store and irpd_secret (token, passwd) and irpd_server (serve).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <openssl/crypto.h>
+
+#include "irpd_ca.h"
+#include "irpd_config.h"
+#include "irpd_secret.h"
+#include "irpd_server.h"
+#include "irpd_store.h"
+
+static const char usage_main[] =
+    "NAME\n"
+    "    irpd - the sixchat identity registry (IRP, docs/IRP.md)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd init --dir DIR --name HOST [--ip ADDR]... [--listen ADDR:PORT]...\n"
+    "              [--admin USER]... [--allow-local]\n"
+    "    irpd token --dir DIR [--lifetime SECONDS] USER\n"
+    "    irpd passwd --dir DIR USER\n"
+    "    irpd serve --dir DIR [--listen ADDR:PORT]... [--allow-local]\n"
+    "    irpd help [COMMAND] | irpd COMMAND --help\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    irpd is the registry users enrol with, register their current\n"
+    "    addresses with and look each other up in. It is also the CA that\n"
+    "    issues their certificates. All state lives in DIR: the CA and server\n"
+    "    keys and certificates (ca.pem, ca.key, server.pem, server.key), the\n"
+    "    configuration irpd.conf and the SQLite database irpd.db.\n"
+    "\n"
+    "COMMANDS\n"
+    "    init     create DIR's CA, server certificate, configuration, database\n"
+    "    token    print a one-time enrolment token for USER\n"
+    "    passwd   set USER's password (read from standard input)\n"
+    "    serve    run the registry\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 on success, 1 on failure, 2 on a usage error.\n";
+
+static const char usage_init[] =
+    "NAME\n"
+    "    irpd init - create a new registry\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd init --dir DIR --name HOST [--ip ADDR]... [--listen ADDR:PORT]...\n"
+    "              [--admin USER]... [--allow-local]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Creates DIR (mode 0700) if needed, a new CA (\"sixchat registry CA\n"
+    "    HOST\", ECDSA P-256, 10 years), a TLS server certificate for HOST and\n"
+    "    each --ip address (2 years), the configuration DIR/irpd.conf and the\n"
+    "    database DIR/irpd.db. Private keys are written with mode 0600. Refuses\n"
+    "    to overwrite an existing registry.\n"
+    "\n"
+    "    Prints the CA's SHA-256 fingerprint: give it to users out of band;\n"
+    "    their agents pin it (docs/IRP.md 3.2).\n"
+    "\n"
+    "OPTIONS\n"
+    "    --dir DIR            the registry's directory\n"
+    "    --name HOST          DNS name (or IP literal) clients dial\n"
+    "    --ip ADDR            an address of the host for the server certificate\n"
+    "    --listen ADDR:PORT   written to irpd.conf (default [::]:4604)\n"
+    "    --admin USER         an administrator, written to irpd.conf\n"
+    "    --allow-local        accept loopback and link-local addresses in\n"
+    "                         register (for tests on one machine only)\n";
+
+static const char usage_token[] =
+    "NAME\n"
+    "    irpd token - make a one-time enrolment token\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd token --dir DIR [--lifetime SECONDS] USER\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints a fresh token (22 characters) with which USER (a user ID,\n"
+    "    local@domain) enrols once (docs/IRP.md 6.5). Only its SHA-256 is\n"
+    "    stored. It expires after SECONDS (default: token_lifetime of\n"
+    "    irpd.conf, 86400).\n";
+
+static const char usage_passwd[] =
+    "NAME\n"
+    "    irpd passwd - set a user's password\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd passwd --dir DIR USER\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads one line from standard input and stores its scrypt hash as\n"
+    "    USER's password (creating USER if needed). A password lets a user\n"
+    "    enrol without a token and fetch their key backup (docs/IRP.md 6.4).\n";
+
+static const char usage_serve[] =
+    "NAME\n"
+    "    irpd serve - run the registry\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd serve --dir DIR [--listen ADDR:PORT]... [--allow-local]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Serves IRP over TLS 1.3. --listen replaces the listen lines of\n"
+    "    irpd.conf (default [::]:4604, dual-stack; port 0 picks a free port).\n"
+    "    Prints \"irpd ready on ADDR:PORT\" on standard output for each\n"
+    "    listener once it accepts, and logs one line per request on standard\n"
+    "    error. SIGTERM or SIGINT: stop accepting, answer what was read, end\n"
+    "    watches, close the database, exit 0.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --dir DIR            the registry's directory (irpd init)\n"
+    "    --listen ADDR:PORT   where to accept, repeatable (IPv6 in brackets)\n"
+    "    --allow-local        accept loopback and link-local addresses in\n"
+    "                         register (tests only)\n";
+
+/* Prints "irpd: WHAT ARG", then the command's usage; returns 2. */
+static int usage_error(const char *usage, const char *what, const char *arg)
+{
+    fprintf(stderr, "irpd: %s%s\n\n%s", what, arg, usage);
+    return 2;
+}
+
+/* Options shared by the commands. */
+typedef struct opts {
+    const char *dir, *name, *user;
+    const char *ips[16];
+    size_t n_ips;
+    const char *listen[IRPD_CONFIG_MAX_LISTEN];
+    size_t n_listen;
+    const char *admins[IRPD_CONFIG_MAX_ADMINS];
+    size_t n_admins;
+    int allow_local;
+    long lifetime;
+} opts;
+
+/* Parses argv[1..] of a command; 0, 1 for --help (printed), 2 for a usage error. */
+static int parse(int argc, char **argv, const char *usage, int want_user, opts *o)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (a[0] == '-' && a[1] == '-') {
+            if (strcmp(a, "--allow-local") == 0) {
+                o->allow_local = 1;
+                continue;
+            }
+            if (v == NULL) return usage_error(usage, "a value is needed after ", a);
+            i++;
+            if (strcmp(a, "--dir") == 0)
+                o->dir = v;
+            else if (strcmp(a, "--name") == 0)
+                o->name = v;
+            else if (strcmp(a, "--ip") == 0 && o->n_ips < 16)
+                o->ips[o->n_ips++] = v;
+            else if (strcmp(a, "--listen") == 0 && o->n_listen < IRPD_CONFIG_MAX_LISTEN)
+                o->listen[o->n_listen++] = v;
+            else if (strcmp(a, "--admin") == 0 && o->n_admins < IRPD_CONFIG_MAX_ADMINS)
+                o->admins[o->n_admins++] = v;
+            else if (strcmp(a, "--lifetime") == 0)
+                o->lifetime = strtol(v, NULL, 10);
+            else
+                return usage_error(usage, "unknown option ", a);
+            continue;
+        }
+        if (!want_user || o->user != NULL) return usage_error(usage, "unexpected argument ", a);
+        o->user = a;
+    }
+    if (o->dir == NULL) return usage_error(usage, "--dir is required", "");
+    if (want_user && o->user == NULL) return usage_error(usage, "USER is required", "");
+    return 0;
+}
+
+static irpd_store *open_store(const char *dir, unsigned flags)
+{
+    char path[4096];
+    irpd_store_opts so;
+    irpd_store *st = NULL;
+
+    memset(&so, 0, sizeof(so));
+    so.flags = flags;
+    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
+    if (irpd_store_open_sqlite(path, &so, &st) != IRP_OK) {
+        fprintf(stderr, "irpd: %s\n", irpd_store_errmsg(st));
+        irpd_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    irpd_ca_opts co;
+    irpd_ca *ca = NULL;
+    irpd_ca_err err;
+    irpd_config cfg;
+    irpd_store *st;
+    char fp[65], e[300];
+    int64_t now = (int64_t)time(NULL);
+    opts o;
+    size_t i;
+    int r = parse(argc, argv, usage_init, 0, &o);
+
+    if (r != 0) return r == 1 ? 0 : r;
+    if (o.name == NULL) return usage_error(usage_init, "--name is required", "");
+    if (mkdir(o.dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "irpd: %s: %s\n", o.dir, strerror(errno));
+        return 1;
+    }
+    irpd_config_defaults(&cfg);
+    cfg.allow_local = o.allow_local;
+    for (i = 0; i < o.n_listen; i++)
+        if (irpd_config_set(&cfg, "listen", o.listen[i], e, sizeof(e)) != 0) goto bad_cfg;
+    for (i = 0; i < o.n_admins; i++)
+        if (irpd_config_set(&cfg, "admin", o.admins[i], e, sizeof(e)) != 0) goto bad_cfg;
+
+    memset(&co, 0, sizeof(co));
+    co.key_type = IRPD_KEY_P256;
+    co.name = o.name;
+    if (irpd_ca_create(&co, now, &ca, &err) != IRPD_CA_OK ||
+        irpd_ca_make_server(ca, o.name, o.ips, o.n_ips, now, 0, &err) != IRPD_CA_OK ||
+        irpd_ca_save(ca, o.dir, &err) != IRPD_CA_OK) {
+        fprintf(stderr, "irpd: init: %s\n", err.msg);
+        irpd_ca_free(ca);
+        return 1;
+    }
+    if (irpd_ca_fingerprint_hex(ca, fp) != IRPD_CA_OK) {
+        irpd_ca_free(ca);
+        return 1;
+    }
+    irpd_ca_free(ca);
+    if (irpd_config_write(&cfg, o.dir, e, sizeof(e)) != 0) {
+        fprintf(stderr, "irpd: init: %s\n", e);
+        return 1;
+    }
+    if ((st = open_store(o.dir, IRPD_STORE_CREATE)) == NULL) return 1;
+    irpd_store_close(st);
+    printf("registry created in %s for %s\n", o.dir, o.name);
+    printf("CA fingerprint (SHA-256): %s\n", fp);
+    return 0;
+bad_cfg:
+    fprintf(stderr, "irpd: init: %s\n", e);
+    return 2;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    uint8_t hash[IRPD_TOKEN_HASH_LEN];
+    char tok[IRPD_TOKEN_LEN + 1], e[300];
+    int64_t now = (int64_t)time(NULL), life;
+    irpd_config cfg;
+    irpd_store *st;
+    irp_status rs;
+    opts o;
+    int r = parse(argc, argv, usage_token, 1, &o);
+
+    if (r != 0) return r == 1 ? 0 : r;
+    if (irpd_config_load(&cfg, o.dir, e, sizeof(e)) != 0) {
+        fprintf(stderr, "irpd: %s\n", e);
+        return 1;
+    }
+    life = o.lifetime > 0 ? o.lifetime : (int64_t)cfg.token_lifetime;
+    if (irpd_token_new(tok) != 0 || irpd_token_hash(tok, IRPD_TOKEN_LEN, hash) != 0) {
+        fprintf(stderr, "irpd: token: random source failed\n");
+        return 1;
+    }
+    if ((st = open_store(o.dir, 0)) == NULL) return 1;
+    rs = irpd_store_token_add(st, hash, o.user, now + life, "cli", now);
+    if (rs != IRP_OK) {
+        fprintf(stderr, "irpd: token: %s\n", irpd_store_errmsg(st));
+        irpd_store_close(st);
+        OPENSSL_cleanse(tok, sizeof(tok));
+        return 1;
+    }
+    irpd_store_close(st);
+    printf("%s\n", tok);
+    OPENSSL_cleanse(tok, sizeof(tok));
+    return 0;
+}
+
+static int cmd_passwd(int argc, char **argv)
+{
+    char pw[IRPD_PW_MAX + 2], enc[IRPD_PW_ENCODED_MAX + 1];
+    int64_t now = (int64_t)time(NULL);
+    irpd_store *st;
+    size_t n;
+    opts o;
+    int r = parse(argc, argv, usage_passwd, 1, &o), rc = 1;
+    irp_status rs;
+
+    if (r != 0) return r == 1 ? 0 : r;
+    if (fgets(pw, sizeof(pw), stdin) == NULL) {
+        fprintf(stderr, "irpd: passwd: no password on standard input\n");
+        return 1;
+    }
+    n = strcspn(pw, "\r\n");
+    pw[n] = '\0';
+    if (n == 0 || irpd_pw_hash(pw, n, enc, sizeof(enc)) != 0) {
+        fprintf(stderr, "irpd: passwd: empty or unusable password\n");
+        goto out;
+    }
+    if ((st = open_store(o.dir, 0)) == NULL) goto out;
+    rs = irpd_store_user_add(st, o.user, "cli", now);
+    if (rs == IRP_OK || rs == IRP_CONFLICT)
+        rs = irpd_store_user_set_password(st, o.user, (const uint8_t *)enc, strlen(enc), NULL, 0,
+                                          "cli", now);
+    if (rs != IRP_OK)
+        fprintf(stderr, "irpd: passwd: %s\n", irpd_store_errmsg(st));
+    else
+        rc = 0;
+    irpd_store_close(st);
+out:
+    OPENSSL_cleanse(pw, sizeof(pw));
+    OPENSSL_cleanse(enc, sizeof(enc));
+    return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    irpd_config cfg;
+    char e[300];
+    opts o;
+    size_t i;
+    int r = parse(argc, argv, usage_serve, 0, &o);
+
+    if (r != 0) return r == 1 ? 0 : r;
+    if (irpd_config_load(&cfg, o.dir, e, sizeof(e)) != 0) {
+        fprintf(stderr, "irpd: %s\n", e);
+        return 1;
+    }
+    if (o.n_listen > 0) cfg.n_listen = 0;
+    for (i = 0; i < o.n_listen; i++) {
+        if (irpd_config_set(&cfg, "listen", o.listen[i], e, sizeof(e)) != 0)
+            return usage_error(usage_serve, e, "");
+    }
+    if (o.allow_local) cfg.allow_local = 1;
+    return irpd_server_run(o.dir, &cfg);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    if (cmd == NULL) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        (strcmp(cmd, "help") == 0 && argc == 2)) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        const char *t = argv[2];
+        fputs(strcmp(t, "init") == 0     ? usage_init
+              : strcmp(t, "token") == 0  ? usage_token
+              : strcmp(t, "passwd") == 0 ? usage_passwd
+              : strcmp(t, "serve") == 0  ? usage_serve
+                                         : usage_main,
+              stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "init") == 0) return cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0) return cmd_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "passwd") == 0) return cmd_passwd(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);
+    fprintf(stderr, "irpd: unknown command '%s'\n\n", cmd);
+    fputs(usage_main, stderr);
+    return 2;
+}
