@@ -1,6 +1,6 @@
 /*
  * test_irpd_ca.c - the registry's certificate authority (src/irpd/irpd_ca.c;
- * docs/irp-notes.md "enroll"; docs/PROTOCOL.md 8 for what peers accept).
+ * docs/IRP.md 6.5 and 7.5; docs/PROTOCOL.md 8 for what peers accept).
  *
  * CSRs are made in code with OpenSSL's X509_REQ API for every key type, and
  * by the `openssl req` command-line tool. Every issued certificate must pass

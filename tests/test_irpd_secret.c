@@ -1,6 +1,6 @@
 /*
  * test_irpd_secret.c - password hashes and enrolment tokens
- * (src/irpd/irpd_secret.c, docs/irp-notes.md "Authentication").
+ * (src/irpd/irpd_secret.c, docs/IRP.md 7.2).
  *
  * Each scrypt call at the default parameters costs about 0.1 s, so the
  * tests use as few as they can while still checking every refusal.

@@ -1,6 +1,6 @@
 /*
  * test_irpd_store.c - the registry's storage (src/irpd/irpd_store.h) on its
- * SQLite backend (irpd_sqlite*.c; docs/irp-notes.md "Storage",
+ * SQLite backend (irpd_sqlite*.c; docs/IRP.md 10,
  * docs/IRP.md 6 and 10 for the rules).
  *
  * Every operation and each refusal with its own status: token reuse and

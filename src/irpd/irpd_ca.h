@@ -1,5 +1,5 @@
 /*
- * irpd_ca.h - the registry's certificate authority (docs/irp-notes.md,
+ * irpd_ca.h - the registry's certificate authority (docs/IRP.md 7.5,
  * "enroll", "renew"; docs/PROTOCOL.md 8 for what peers accept).
  *
  * One irpd_ca holds the CA key and certificate, the TLS server key and
@@ -31,7 +31,7 @@
 
 #include "sc_cert.h"
 
-/* Results: 0, or the IRP status code to answer with (docs/irp-notes.md). */
+/* Results: 0, or the IRP status code to answer with (docs/IRP.md 5.3). */
 enum {
     IRPD_CA_OK = 0,
     IRPD_CA_AUTH = 401,     /* a client certificate was refused (see err.sc for why) */
@@ -56,7 +56,7 @@ typedef enum irpd_key_type {
 #define IRPD_CA_CN_PREFIX "sixchat registry CA "
 #define IRPD_CA_DEFAULT_CA_LIFETIME (INT64_C(3650) * 86400)    /* 10 years */
 #define IRPD_CA_DEFAULT_SERVER_LIFETIME (INT64_C(730) * 86400) /* 2 years */
-#define IRPD_CA_DEFAULT_USER_LIFETIME (INT64_C(365) * 86400)   /* docs/irp-notes.md */
+#define IRPD_CA_DEFAULT_USER_LIFETIME (INT64_C(365) * 86400)   /* docs/IRP.md 7.5 */
 #define IRPD_CA_BACKDATE 300  /* notBefore = now - 5 min: clients whose clocks lag */
 #define IRPD_CA_CSR_MAX 16384 /* bytes of a DER CSR: an IRP frame holds no more */
 #define IRPD_CA_RSA_MIN_BITS 2048

@@ -1,6 +1,6 @@
 /*
  * irpd_secret.h - the registry's password hashes and enrolment tokens
- * (docs/irp-notes.md, "Authentication").
+ * (docs/IRP.md 7.2).
  *
  * Passwords are stored only as scrypt (RFC 7914) through OpenSSL's EVP_KDF
  * "SCRYPT", in a self-describing text form so the parameters can change

@@ -1,6 +1,6 @@
 /*
- * irpd_sqlite.c - the SQLite backend of irpd_store.h (docs/irp-notes.md
- * "Storage", docs/IRP.md 10): opening and closing, statements, transactions,
+ * irpd_sqlite.c - the SQLite backend of irpd_store.h (docs/IRP.md 10):
+ * opening and closing, statements, transactions,
  * group commit, the read records queue and errors. The operations are in
  * irpd_sqlite_users.c (users, user info, tokens), irpd_sqlite_certs.c
  * (certificates, revocation) and irpd_sqlite_bindings.c (bindings, lookup,

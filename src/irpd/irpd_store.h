@@ -1,6 +1,6 @@
 /*
  * irpd_store.h - the registry's storage: one interface, interchangeable
- * backends (docs/irp-notes.md "Storage"; docs/IRP.md 6, 8 and 10 for the
+ * backends (docs/IRP.md 6, 8 and 10 for the
  * rules it keeps).
  *
  * What is stored: users (an opaque password hash and salt, the lookup
