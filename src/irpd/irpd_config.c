@@ -18,6 +18,12 @@ void irpd_config_defaults(irpd_config *c)
     c->idle_timeout = 60;
     c->handshake_timeout = 10;
     c->token_lifetime = 86400;
+    c->min_lifetime = 60;
+    c->login_fail_user = 5;
+    c->login_fail_addr = 20;
+    c->login_fail_window = 900;
+    c->frame_timeout = 30;
+    c->write_timeout = 30;
 }
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -93,6 +99,18 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         rc = parse_u32(value, 1, 3600, &c->handshake_timeout);
     } else if (strcmp(key, "token_lifetime") == 0) {
         rc = parse_u32(value, 60, 30 * 86400, &c->token_lifetime);
+    } else if (strcmp(key, "min_lifetime") == 0) {
+        rc = parse_u32(value, 1, 60, &c->min_lifetime);
+    } else if (strcmp(key, "login_fail_user") == 0) {
+        rc = parse_u32(value, 1, 1000000, &c->login_fail_user);
+    } else if (strcmp(key, "login_fail_addr") == 0) {
+        rc = parse_u32(value, 1, 1000000, &c->login_fail_addr);
+    } else if (strcmp(key, "login_fail_window") == 0) {
+        rc = parse_u32(value, 1, 86400, &c->login_fail_window);
+    } else if (strcmp(key, "frame_timeout") == 0) {
+        rc = parse_u32(value, 1, 3600, &c->frame_timeout);
+    } else if (strcmp(key, "write_timeout") == 0) {
+        rc = parse_u32(value, 1, 3600, &c->write_timeout);
     } else {
         snprintf(err, cap, "unknown key '%s'", key);
         return -1;

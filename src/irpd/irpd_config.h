@@ -16,6 +16,16 @@
  *   idle_timeout = S        idle connection, seconds (default 60)
  *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
  *   token_lifetime = S      enrolment tokens (default 86400)
+ *   min_lifetime = S        lower clamp of a registration's granted lifetime
+ *                           (default 60 = docs/IRP.md 6.7 lifetime-min; 1..60;
+ *                           below 60 for tests only, e.g. expiry tests)
+ *   login_fail_user = N     failed logins per user ID per window before 429
+ *                           (default 5, docs/IRP.md 9.1)
+ *   login_fail_addr = N     failed logins and failed tokens per source
+ *                           address (IPv6 by /64) per window (default 20)
+ *   login_fail_window = S   the window of both, seconds (default 900)
+ *   frame_timeout = S       a frame, first byte to last (default 30, 3.6)
+ *   write_timeout = S       output queued and unsent (default 30, 3.6)
  *
  * The only file I/O of this module is irpd_config_load / irpd_config_write.
  */
@@ -44,6 +54,12 @@ typedef struct irpd_config {
     uint32_t idle_timeout;      /* seconds */
     uint32_t handshake_timeout; /* seconds */
     uint32_t token_lifetime;    /* seconds */
+    uint32_t min_lifetime;      /* seconds; 60 unless a test lowers it */
+    uint32_t login_fail_user;   /* failures per user ID per window */
+    uint32_t login_fail_addr;   /* failures per source address per window */
+    uint32_t login_fail_window; /* seconds */
+    uint32_t frame_timeout;     /* seconds */
+    uint32_t write_timeout;     /* seconds */
 } irpd_config;
 
 /* The defaults (no listen entry: the server then uses [::]:4604). */

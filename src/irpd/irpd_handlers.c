@@ -7,7 +7,7 @@
  * with the call.
  */
 #define _DEFAULT_SOURCE /* timegm */
-#include "irpd_handlers.h"
+#include "irpd_handlers_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,19 +20,6 @@
 #include "irp_frame.h"
 #include "irp_sig.h"
 #include "irpd_secret.h"
-
-/* Per-request storage the response points into. */
-typedef struct hscratch {
-    char devices[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
-    char serials[IRP_MAX_CERTS][IRP_SERIAL_MAX + 1];
-    char users[IRP_MAX_CERTS][IRP_USER_MAX + 1];
-    uint8_t *der[IRP_MAX_CERTS]; /* malloc'd copies */
-    char user[IRP_USER_MAX + 1];
-    char msg[IRP_MSG_MAX + 1];
-    sc_buf sig; /* the lookup signature's bytes */
-    irpd_issued issued;
-    int bad; /* a callback failed (memory, a corrupt row) */
-} hscratch;
 
 /* RFC 5280 reason names in docs/IRP.md 13.5 form, indexed by irp_reason. */
 static const char *const reason_names[] = {
@@ -107,10 +94,7 @@ int irpd_session_watches(const irpd_session *s, const char *user)
     return 0;
 }
 
-/* Fails the request with status and a message (printf-style) in scratch. */
-static int fail(hscratch *x, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(hscratch *x, int status, const char *fmt, ...)
+int irpd__fail(hscratch *x, int status, const char *fmt, ...)
 {
     va_list ap;
 
@@ -120,18 +104,17 @@ static int fail(hscratch *x, int status, const char *fmt, ...)
     return status;
 }
 
-/* The answer to a store failure: its status, and for 500 nothing of the store's text. */
-static int store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what)
+int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what)
 {
     if (st == IRP_INTERNAL)
         fprintf(stderr, "irpd: error: store: %s: %s\n", what, irpd_store_errmsg(h->st));
-    return fail(x, st, "%s: %s", what, irp_status_name(st));
+    return irpd__fail(x, st, "%s: %s", what, irp_status_name(st));
 }
 
-static int need_cert(const irpd_session *s, hscratch *x)
+int irpd__need_cert(const irpd_session *s, hscratch *x)
 {
     if (s->cert_auth) return 0;
-    return fail(x, IRP_AUTH_REQUIRED, "this operation needs a client certificate");
+    return irpd__fail(x, IRP_AUTH_REQUIRED, "this operation needs a client certificate");
 }
 
 /* ---- response pieces ---------------------------------------------------------- */
@@ -158,15 +141,9 @@ static void resp_cert(irp_cert *o, const irpd_cert *c, int64_t now, int with_use
     }
 }
 
-typedef struct collect {
-    irp_resp *r;
-    hscratch *x;
-    int64_t now;
-} collect;
-
-static int collect_binding(void *arg, const irpd_binding *b)
+int irpd__collect_binding(void *arg, const irpd_binding *b)
 {
-    collect *c = arg;
+    irpd__collect *c = arg;
     irp_binding *o;
     size_t i, slot = c->r->n_bindings;
 
@@ -192,7 +169,7 @@ static int collect_binding(void *arg, const irpd_binding *b)
 
 static int collect_cert(void *arg, const irpd_cert *cert)
 {
-    collect *c = arg;
+    irpd__collect *c = arg;
     size_t slot = c->r->n_certs;
     irp_cert *o;
 
@@ -215,15 +192,19 @@ static int collect_cert(void *arg, const irpd_cert *cert)
 
 /* ---- operations ---------------------------------------------------------------- */
 
-/* Ops this registry answers (capabilities); the rest is 501 until built. */
-#define OPS_OFFERED                                                                                \
-    ((1u << IRP_OP_CAPABILITIES) | (1u << IRP_OP_CA_CERTS) | (1u << IRP_OP_PING) |                 \
-     (1u << IRP_OP_LOGIN) | (1u << IRP_OP_ENROLL) | (1u << IRP_OP_REGISTER) |                      \
-     (1u << IRP_OP_UNREGISTER) | (1u << IRP_OP_LOOKUP) | (1u << IRP_OP_WATCH) |                    \
-     (1u << IRP_OP_UNWATCH) | (1u << IRP_OP_CERT_STATUS) | (1u << IRP_OP_REVOKE))
+/* Ops this registry answers (capabilities): every op of version 1. */
+#define OPS_OFFERED (((1u << IRP_OP_COUNT) - 1u) & ~(1u << IRP_OP_NONE))
+
+/* The lower clamp of granted lifetimes: 60 (6.7) unless a test's min_lifetime lowers it. */
+static uint32_t lifetime_min(const irpd_hctx *h)
+{
+    uint32_t m = h->cfg != NULL ? h->cfg->min_lifetime : 0;
+
+    return m >= 1 && m <= IRP_LIFETIME_MIN ? m : IRP_LIFETIME_MIN;
+}
 
 /* 6.1 */
-static int op_capabilities(irp_resp *r)
+static int op_capabilities(const irpd_hctx *h, irp_resp *r)
 {
     r->has_caps = 1;
     r->caps.versions = 1u << IRP_VERSION;
@@ -233,7 +214,7 @@ static int op_capabilities(irp_resp *r)
     r->limits.doc = IRP_MAX_DOC;
     r->limits.addrs = IRP_MAX_ADDRS;
     r->limits.devices = IRPD_STORE_DEVICES_MAX;
-    r->limits.lifetime_min = IRP_LIFETIME_MIN;
+    r->limits.lifetime_min = lifetime_min(h);
     r->limits.lifetime_max = IRP_LIFETIME_MAX;
     r->limits.lifetime_default = IRP_LIFETIME_DEFAULT;
     r->limits.pipeline = 32;
@@ -257,10 +238,10 @@ static int op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_r
     irpd_user u;
     int st, rc;
 
-    if (s->cert_auth || s->pw_auth) return fail(x, IRP_CONFLICT, "already authenticated");
+    if (s->cert_auth || s->pw_auth) return irpd__fail(x, IRP_CONFLICT, "already authenticated");
     memset(&u, 0, sizeof(u));
     st = irpd_store_user_get(h->st, q->user, &u);
-    if (st != IRP_OK && st != IRP_NOT_FOUND) return store_fail(h, x, st, "login");
+    if (st != IRP_OK && st != IRP_NOT_FOUND) return irpd__store_fail(h, x, st, "login");
     rc = irpd_pw_verify(q->password, q->password_len,
                         st == IRP_OK && u.pw_hash_len > 0 ? (const char *)u.pw_hash : NULL);
     if (rc != IRPD_SECRET_OK) {
@@ -268,7 +249,7 @@ static int op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_r
         if (irpd_store_audit_add(h->st, now, NULL, "login-failed", q->user, "wrong password") !=
             IRP_OK)
             fprintf(stderr, "irpd: error: audit: %s\n", irpd_store_errmsg(h->st));
-        return fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
+        return irpd__fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
     }
     s->pw_auth = 1;
     snprintf(s->pw_user, sizeof(s->pw_user), "%s", u.name);
@@ -290,18 +271,18 @@ static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
 
     if (q->token != NULL) {
         if (irpd_token_hash(q->token, strlen(q->token), th) != 0)
-            return fail(x, IRP_FORBIDDEN, "unknown enrolment token");
+            return irpd__fail(x, IRP_FORBIDDEN, "unknown enrolment token");
         st = irpd_store_token_check(h->st, th, now, user);
-        if (st == IRP_FORBIDDEN) return fail(x, st, "unknown enrolment token");
-        if (st == IRP_GONE) return fail(x, st, "enrolment token used or expired");
-        if (st != IRP_OK) return store_fail(h, x, st, "enroll");
+        if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
+        if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
+        if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
     } else if (s->pw_auth) {
         snprintf(user, sizeof(user), "%s", s->pw_user);
     } else {
-        return fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
+        return irpd__fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
     }
     if (irpd_ca_issue_user(h->ca, q->csr, q->csr_len, user, now, 0, &x->issued, &err) != 0)
-        return fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
+        return irpd__fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
     memset(&c, 0, sizeof(c));
     snprintf(c.serial, sizeof(c.serial), "%s", x->issued.serial_hex);
     snprintf(c.user, sizeof(c.user), "%s", user);
@@ -311,9 +292,9 @@ static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
     c.not_after = x->issued.not_after;
     st = irpd_store_enroll(h->st, q->token != NULL ? th : NULL, &c, user, now, NULL);
     OPENSSL_cleanse(th, sizeof(th));
-    if (st == IRP_FORBIDDEN) return fail(x, st, "unknown enrolment token");
-    if (st == IRP_GONE) return fail(x, st, "enrolment token used or expired");
-    if (st != IRP_OK) return store_fail(h, x, st, "enroll");
+    if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
+    if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
     memcpy(x->serials[0], c.serial, sizeof(c.serial));
     r->n_certs = 2;
     r->certs[0].der = x->issued.der;
@@ -328,7 +309,7 @@ static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
 static int acting_user_ok(const irpd_session *s, const irp_req *q, hscratch *x)
 {
     if (q->user != NULL && strcasecmp(q->user, s->client.user_id) != 0)
-        return fail(x, IRP_FORBIDDEN, "you are %s, not %s", s->client.user_id, q->user);
+        return irpd__fail(x, IRP_FORBIDDEN, "you are %s, not %s", s->client.user_id, q->user);
     return 0;
 }
 
@@ -342,7 +323,7 @@ static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
     size_t i;
     int st;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = acting_user_ok(s, q, x)) != 0) return st;
     /* 1. addresses */
     for (i = 0; i < q->n_addrs; i++) {
@@ -353,16 +334,16 @@ static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
         if (!ok) {
             char a[IRP_ADDR_STRLEN];
             (void)irp_addr_format(&q->addrs[i], a);
-            return fail(x, IRP_INVALID, "%s is %s: refused", a, irp_addr_class_name(cl));
+            return irpd__fail(x, IRP_INVALID, "%s is %s: refused", a, irp_addr_class_name(cl));
         }
     }
     /* 4. lifetime */
     granted = q->lifetime == 0 ? IRP_LIFETIME_DEFAULT : q->lifetime;
-    if (granted < IRP_LIFETIME_MIN) granted = IRP_LIFETIME_MIN;
+    if (granted < lifetime_min(h)) granted = lifetime_min(h);
     if (granted > IRP_LIFETIME_MAX) granted = IRP_LIFETIME_MAX;
     /* 5. the certificate must fit a lookup answer */
     if (s->cert_der_len > IRP_PUBLISH_CERT_MAX)
-        return fail(x, IRP_INVALID, "certificate too large to publish");
+        return irpd__fail(x, IRP_INVALID, "certificate too large to publish");
 
     memset(&b, 0, sizeof(b));
     snprintf(b.user, sizeof(b.user), "%s", s->client.user_id);
@@ -386,12 +367,18 @@ static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
 
     /* 2, 3, 6 */
     st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);
+    if (st == IRP_NOT_FOUND && !s->client.issued_here) {
+        /* 7.6: an external CA's user becomes known by registering */
+        int ua = irpd_store_user_add(h->st, s->client.user_id, s->client.user_id, now);
+        if (ua != IRP_OK && ua != IRP_CONFLICT) return irpd__store_fail(h, x, ua, "register");
+        st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);
+    }
     if (st == IRP_CONFLICT)
-        return fail(x, st, "stale sequence number or too many devices (seq %llu)",
-                    (unsigned long long)q->seq);
-    if (st == IRP_FORBIDDEN) return fail(x, st, "certificate revoked or not yours");
-    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", s->client.user_id);
-    if (st != IRP_OK) return store_fail(h, x, st, "register");
+        return irpd__fail(x, st, "stale sequence number or too many devices (seq %llu)",
+                          (unsigned long long)q->seq);
+    if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "certificate revoked or not yours");
+    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", s->client.user_id);
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "register");
 
     r->granted = granted;
     if (s->has_peer) {
@@ -416,13 +403,13 @@ static int op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, 
     size_t n = 0;
     int st;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = acting_user_ok(s, q, x)) != 0) return st;
     st = irpd_store_binding_delete(h->st, s->client.user_id, q->all ? NULL : q->device,
                                    q->has_seq ? &q->seq : NULL, s->client.user_id, now, &n);
-    if (st == IRP_NOT_FOUND) return fail(x, st, "no live binding of that device");
-    if (st == IRP_CONFLICT) return fail(x, st, "stale sequence number");
-    if (st != IRP_OK) return store_fail(h, x, st, "unregister");
+    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no live binding of that device");
+    if (st == IRP_CONFLICT) return irpd__fail(x, st, "stale sequence number");
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "unregister");
     if (n > 0) {
         res->changed = 1;
         snprintf(res->changed_user, sizeof(res->changed_user), "%s", s->client.user_id);
@@ -435,22 +422,23 @@ static int op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, 
 static int op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
                      hscratch *x, int64_t now)
 {
-    irpd_lookup_cb cb = {collect_binding, collect_cert};
-    collect c = {r, x, now};
+    irpd_lookup_cb cb = {irpd__collect_binding, collect_cert};
+    irpd__collect c = {r, x, now};
     unsigned flags = irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0;
     int st;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
-    if (st == IRP_FORBIDDEN) return fail(x, st, "%s does not allow you to look them up", q->user);
-    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", q->user);
-    if (st != IRP_OK || x->bad) return store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
+    if (st == IRP_FORBIDDEN)
+        return irpd__fail(x, st, "%s does not allow you to look them up", q->user);
+    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", q->user);
+    if (st != IRP_OK || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
     r->status = IRP_OK; /* part of the signed bytes */
     r->user = x->user;
     r->at = (uint64_t)now;
     /* 7.4: signed with the registry certificate's key */
     if (irp_lookup_sign(r, irpd_ca_server_key(h->ca), irpd_ca_server_cert(h->ca), &x->sig) != 0)
-        return fail(x, IRP_INTERNAL, "could not sign the answer");
+        return irpd__fail(x, IRP_INTERNAL, "could not sign the answer");
     snprintf(x->msg, sizeof(x->msg), "%zu binding(s)", r->n_bindings);
     return IRP_OK;
 }
@@ -459,23 +447,24 @@ static int op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
 static int op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
                     int64_t now)
 {
-    irpd_lookup_cb cb = {collect_binding, NULL};
-    collect c = {r, x, now};
+    irpd_lookup_cb cb = {irpd__collect_binding, NULL};
+    irpd__collect c = {r, x, now};
     unsigned flags =
         IRPD_LOOKUP_WATCH | (irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0);
     int st;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if (!irpd_session_watches(s, q->user) && s->n_watches >= IRPD_MAX_WATCHES)
-        return fail(x, IRP_CONFLICT, "at most %d watches per connection", IRPD_MAX_WATCHES);
+        return irpd__fail(x, IRP_CONFLICT, "at most %d watches per connection", IRPD_MAX_WATCHES);
     st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
-    if (st == IRP_FORBIDDEN) return fail(x, st, "%s does not allow you to watch them", q->user);
-    if (st == IRP_NOT_FOUND) return fail(x, st, "no such user %s", q->user);
-    if (st != IRP_OK || x->bad) return store_fail(h, x, x->bad ? IRP_INTERNAL : st, "watch");
+    if (st == IRP_FORBIDDEN)
+        return irpd__fail(x, st, "%s does not allow you to watch them", q->user);
+    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", q->user);
+    if (st != IRP_OK || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "watch");
     if (!irpd_session_watches(s, x->user)) {
         if (s->watches == NULL) {
             s->watches = calloc(IRPD_MAX_WATCHES, sizeof(*s->watches));
-            if (s->watches == NULL) return fail(x, IRP_INTERNAL, "out of memory");
+            if (s->watches == NULL) return irpd__fail(x, IRP_INTERNAL, "out of memory");
         }
         snprintf(s->watches[s->n_watches++], sizeof(s->watches[0]), "%s", x->user);
     }
@@ -509,7 +498,7 @@ static int cert_find(const irpd_hctx *h, const irp_req *q, irpd_cert *c)
 static int check_one_of(const irp_req *q, hscratch *x)
 {
     if ((q->serial != NULL) == (q->has_fp != 0))
-        return fail(x, IRP_BAD_REQUEST, "give exactly one of serial and fp");
+        return irpd__fail(x, IRP_BAD_REQUEST, "give exactly one of serial and fp");
     return 0;
 }
 
@@ -520,7 +509,7 @@ static int op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q,
     irpd_cert c;
     int st, show_user;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = check_one_of(q, x)) != 0) return st;
     st = cert_find(h, q, &c);
     r->n_certs = 1;
@@ -532,7 +521,7 @@ static int op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q,
         }
         return IRP_OK;
     }
-    if (st != IRP_OK) return store_fail(h, x, st, "cert-status");
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "cert-status");
     /* 7.3: the user is shown only to whom the owner's policy allows */
     show_user =
         irpd_store_access_check(h->st, s->client.user_id, c.user,
@@ -550,20 +539,20 @@ static int op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
     irpd_cert c;
     int st;
 
-    if ((st = need_cert(s, x)) != 0) return st;
+    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = check_one_of(q, x)) != 0) return st;
     st = cert_find(h, q, &c);
-    if (st == IRP_NOT_FOUND) return fail(x, st, "no such certificate");
-    if (st != IRP_OK) return store_fail(h, x, st, "revoke");
+    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such certificate");
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "revoke");
     if (strcasecmp(c.user, s->client.user_id) != 0 &&
         !irpd_config_is_admin(h->cfg, s->client.user_id))
-        return fail(x, IRP_FORBIDDEN, "only the owner or an administrator may revoke it");
+        return irpd__fail(x, IRP_FORBIDDEN, "only the owner or an administrator may revoke it");
     memset(&rev, 0, sizeof(rev));
     st = irpd_store_cert_revoke(h->st, q->serial, q->serial != NULL ? NULL : q->fp,
                                 q->reason != IRP_REASON_NONE ? reason_names[q->reason] : NULL,
                                 s->client.user_id, now, &rev);
-    if (st != IRP_OK) return store_fail(h, x, st, "revoke");
-    if (cert_find(h, q, &c) != IRP_OK) return store_fail(h, x, IRP_INTERNAL, "revoke");
+    if (st != IRP_OK) return irpd__store_fail(h, x, st, "revoke");
+    if (cert_find(h, q, &c) != IRP_OK) return irpd__store_fail(h, x, IRP_INTERNAL, "revoke");
     resp_cert(&r->certs[0], &c, now, 1, x, 0);
     r->n_certs = 1;
     if (rev.n_certs > 0) {
@@ -612,17 +601,17 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     st = irp_req_parse_with(h->xp, &q, doc, len);
     snprintf(res->id, sizeof(res->id), "%s", q.id);
     if (st != 0) {
-        fail(x, st, "%s", q.err[0] != '\0' ? q.err : irp_status_name(st));
+        irpd__fail(x, st, "%s", q.err[0] != '\0' ? q.err : irp_status_name(st));
         goto done;
     }
     res->op = q.op;
     if (h->shutting_down) {
-        st = fail(x, IRP_UNAVAILABLE, "the registry is shutting down");
+        st = irpd__fail(x, IRP_UNAVAILABLE, "the registry is shutting down");
         goto done;
     }
     switch (q.op) {
     case IRP_OP_CAPABILITIES:
-        st = op_capabilities(&r);
+        st = op_capabilities(h, &r);
         break;
     case IRP_OP_CA_CERTS:
         st = op_ca_certs(h, &r);
@@ -650,7 +639,7 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
         st = op_watch(h, s, &q, &r, x, now);
         break;
     case IRP_OP_UNWATCH:
-        st = need_cert(s, x) ? IRP_AUTH_REQUIRED : op_unwatch(s, &q);
+        st = irpd__need_cert(s, x) ? IRP_AUTH_REQUIRED : op_unwatch(s, &q);
         break;
     case IRP_OP_CERT_STATUS:
         st = op_cert_status(h, s, &q, &r, x, now);
@@ -658,9 +647,30 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     case IRP_OP_REVOKE:
         st = op_revoke(h, s, &q, &r, x, res, now);
         break;
+    case IRP_OP_RENEW:
+        st = irpd__op_renew(h, s, &q, &r, x, res, now);
+        break;
+    case IRP_OP_USER_INFO:
+        st = irpd__op_user_info(h, s, &q, &r, x, now);
+        break;
+    case IRP_OP_LOOKUP_POLICY:
+        st = irpd__op_lookup_policy(h, s, &q, &r, x, res, now);
+        break;
+    case IRP_OP_ACCESS_LOG:
+        st = irpd__op_access_log(h, s, &q, &r, x);
+        break;
+    case IRP_OP_PKCS12_PUT:
+        st = irpd__op_pkcs12_put(h, s, &q, x, now);
+        break;
+    case IRP_OP_PKCS12_GET:
+        st = irpd__op_pkcs12_get(h, s, &r, x);
+        break;
+    case IRP_OP_LIST_USERS:
+        st = irpd__op_list_users(h, s, &q, &r, x, now);
+        break;
     default:
-        st = fail(x, IRP_UNKNOWN_OP, "operation %s is not offered by this registry",
-                  irp_op_name(q.op) != NULL ? irp_op_name(q.op) : "?");
+        st = irpd__fail(x, IRP_UNKNOWN_OP, "operation %s is not offered by this registry",
+                        irp_op_name(q.op) != NULL ? irp_op_name(q.op) : "?");
         break;
     }
 
@@ -682,6 +692,7 @@ done:
         free(x->der[i]);
     irpd_issued_clear(&x->issued);
     sc_buf_dispose(&x->sig);
+    OPENSSL_cleanse(x->p12, sizeof(x->p12));
     free(x);
     return rc;
 }
@@ -692,7 +703,7 @@ int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_
     irp_resp tmp; /* bindings are collected into a response, then moved into the event */
     irp_event e;
     hscratch *x = calloc(1, sizeof(*x));
-    collect c;
+    irpd__collect c;
     size_t start;
     int rc = -1;
 
@@ -703,7 +714,7 @@ int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_
     c.x = x;
     c.now = now;
     if (!end &&
-        (irpd_store_binding_list(h->st, user, now, collect_binding, &c) != IRP_OK || x->bad))
+        (irpd_store_binding_list(h->st, user, now, irpd__collect_binding, &c) != IRP_OK || x->bad))
         goto out;
     e.type = end ? IRP_EVENT_WATCH_END : IRP_EVENT_BINDING;
     e.user = user;

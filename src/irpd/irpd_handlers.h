@@ -64,6 +64,12 @@ typedef struct irpd_hresult {
     /* A certificate was revoked: close connections it authenticated. */
     int revoked;
     uint8_t revoked_fp[32];
+    /*
+     * `policy_user` changed their lookup policy (docs/IRP.md 6.14): for each
+     * connection, irpd_policy_recheck ends watches it no longer allows.
+     */
+    int policy_changed;
+    char policy_user[IRPD_STORE_USER_MAX + 1];
 } irpd_hresult;
 
 void irpd_session_init(irpd_session *s);
@@ -94,5 +100,15 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
  */
 int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_change reason,
                      int end, int64_t now, sc_buf *out);
+
+/*
+ * After a lookup-policy change of owner (irpd_hresult.policy_changed): if s
+ * watches owner and the policy no longer allows s's user, removes the watch
+ * and appends a framed `watch-end` event (reason `policy`) to out. Returns 1
+ * when it ended the watch, 0 when nothing changed, -1 on failure (memory,
+ * store: the caller closes the connection).
+ */
+int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner, int64_t now,
+                        sc_buf *out);
 
 #endif

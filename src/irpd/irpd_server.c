@@ -16,12 +16,37 @@
 
 #include "irp_frame.h"
 #include "irpd_handlers.h"
+#include "irpd_ratelimit.h"
 #include "sixchat/error.h"
 
 #define READ_CHUNK 16384
 #define WATCH_IDLE_S 900 /* docs/IRP.md 3.6: idle with a watch */
+/*
+ * docs/IRP.md 9.3: output a connection may have waiting before the server
+ * stops reading its requests. Checked between decrypted chunks, so a client
+ * that pipelines without reading makes the server hold at most this plus
+ * the answers to one chunk of requests, then nothing more until it reads.
+ */
+#define OUT_CAP (256 * 1024)
 
 typedef struct irpd_server irpd_server;
+
+/* A response held until its read batch commits (docs/IRP.md 10.2). */
+typedef struct held {
+    size_t off, len; /* in conn.held */
+    char id[IRP_ID_MAX + 1];
+    int has_id;
+    int tainted; /* produced after a change of the batch: 500 if the commit fails */
+} held;
+
+/* What to do once the batch committed: tell watchers, close revoked connections. */
+typedef struct action {
+    int revoked; /* 0: bindings of user changed (why); 1: fp revoked */
+    int policy;  /* user changed their lookup policy: recheck every watch of them */
+    char user[IRPD_STORE_USER_MAX + 1];
+    irp_change why;
+    uint8_t fp[32];
+} action;
 
 typedef struct conn {
     uv_tcp_t tcp;
@@ -37,6 +62,18 @@ typedef struct conn {
     int close_when_sent; /* close once queued writes are done */
     int handles_open;    /* tcp and timer: free when both closed */
     size_t writes;       /* uv_write requests in flight */
+    /* the read batch (group commit) */
+    int batch;   /* irpd_store_batch_begin succeeded */
+    int dirty;   /* a request of the batch may have changed something */
+    int stop_rd; /* stop handling this read's requests (own certificate revoked) */
+    sc_buf held; /* framed responses, in order */
+    held *hl;
+    size_t n_hl, cap_hl;
+    action *acts;
+    size_t n_acts, cap_acts;
+    /* timeouts (docs/IRP.md 3.6), uv_now milliseconds; 0 = not running */
+    uint64_t last_rd, frame_t0, out_t0;
+    int paused; /* reading stopped until the client takes its output (OUT_CAP) */
     struct conn *prev, *next;
 } conn;
 
@@ -60,9 +97,20 @@ struct irpd_server {
     conn *conns;
     size_t n_conns;
     int stopping;
-    uint8_t rd[READ_CHUNK];    /* libuv reads land here; consumed at once */
-    uint8_t plain[READ_CHUNK]; /* decrypted bytes */
+    irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
+    uint8_t rd[READ_CHUNK];          /* libuv reads land here; consumed at once */
+    uint8_t plain[READ_CHUNK];       /* decrypted bytes */
 };
+
+static void arm_idle(conn *c);
+static void conn_drive(conn *c);
+static void on_alloc(uv_handle_t *hd, size_t want, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+static size_t queued(conn *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+}
 
 static int64_t now_s(void)
 {
@@ -78,6 +126,9 @@ static void conn_freed(uv_handle_t *hd)
     if (--c->handles_open > 0) return;
     SSL_free(c->ssl);
     irp_framer_free(&c->fr);
+    sc_buf_dispose(&c->held);
+    free(c->hl);
+    free(c->acts);
     irpd_session_clear(&c->sess);
     free(c);
 }
@@ -126,7 +177,23 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (c->close_when_sent && c->writes == 0) conn_close(c);
+    if (c->close_when_sent && c->writes == 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->out_t0 != 0 && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+        c->out_t0 = 0; /* the client reads again */
+        if (c->hs_done && !c->close_when_sent) arm_idle(c);
+    }
+    /* The client took enough of its answers: read (and answer) its requests again. */
+    if (c->paused && queued(c) < OUT_CAP / 2) {
+        c->paused = 0;
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+            conn_close(c);
+            return;
+        }
+        conn_drive(c); /* requests already received and decrypted wait in the TLS buffers */
+    }
 }
 
 /* Hands what TLS produced to libuv. */
@@ -160,6 +227,12 @@ static void conn_flush(conn *c)
             return;
         }
         c->writes++;
+    }
+    /* 3.6: output the client does not take starts the write timeout */
+    if (!c->closing && c->out_t0 == 0 &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0) {
+        c->out_t0 = uv_now(&c->srv->loop);
+        if (c->hs_done && !c->close_when_sent) arm_idle(c);
     }
 }
 
@@ -227,6 +300,22 @@ static void close_revoked(irpd_server *s, const uint8_t fp[32], int64_t now)
 
 /* ---- requests ------------------------------------------------------------------ */
 
+/* docs/IRP.md 6.14: a tightened policy ends the watches it no longer allows (watch-end). */
+static void end_disallowed_watches(irpd_server *s, const char *owner, int64_t now)
+{
+    for (conn *o = s->conns; o != NULL; o = o->next) {
+        if (o->closing || !o->hs_done || o->sess.n_watches == 0) continue;
+        sc_buf ev;
+        sc_buf_init_public(&ev, 0);
+        int r = irpd_policy_recheck(&s->h, &o->sess, owner, now, &ev);
+        if (r < 0 || (r > 0 && conn_send(o, ev.data, ev.len) != 0))
+            conn_close_soon(o);
+        else if (r > 0)
+            conn_flush(o);
+        sc_buf_dispose(&ev);
+    }
+}
+
 static void log_request(conn *c, const irpd_hresult *res)
 {
     const char *op = res->op != IRP_OP_NONE ? irp_op_name(res->op) : "-";
@@ -239,37 +328,243 @@ static void log_request(conn *c, const irpd_hresult *res)
             res->detail);
 }
 
-static void handle_doc(conn *c, const uint8_t *doc, size_t len)
+/* Ops that may change stored data (docs/IRP.md 6.0; the gets of the last three too). */
+static int may_write(irp_op op)
+{
+    switch (op) {
+    case IRP_OP_ENROLL:
+    case IRP_OP_RENEW:
+    case IRP_OP_REGISTER:
+    case IRP_OP_UNREGISTER:
+    case IRP_OP_REVOKE:
+    case IRP_OP_USER_INFO:
+    case IRP_OP_LOOKUP_POLICY:
+    case IRP_OP_PKCS12_PUT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int add_action(conn *c, const action *a)
+{
+    if (c->n_acts == c->cap_acts) {
+        size_t cap = c->cap_acts != 0 ? c->cap_acts * 2 : 8;
+        action *n = realloc(c->acts, cap * sizeof(*n));
+        if (n == NULL) return -1;
+        c->acts = n;
+        c->cap_acts = cap;
+    }
+    c->acts[c->n_acts++] = *a;
+    return 0;
+}
+
+/* Records the response framed at held[off..] (id may be NULL). */
+static int add_held(conn *c, size_t off, const char *id)
+{
+    held *h;
+
+    if (!sc_buf_ok(&c->held)) return -1;
+    if (c->n_hl == c->cap_hl) {
+        size_t cap = c->cap_hl != 0 ? c->cap_hl * 2 : 16;
+        held *n = realloc(c->hl, cap * sizeof(*n));
+        if (n == NULL) return -1;
+        c->hl = n;
+        c->cap_hl = cap;
+    }
+    h = &c->hl[c->n_hl++];
+    h->off = off;
+    h->len = c->held.len - off;
+    h->has_id = id != NULL && id[0] != '\0';
+    snprintf(h->id, sizeof(h->id), "%s", h->has_id ? id : "");
+    h->tainted = c->dirty;
+    return 0;
+}
+
+/* Appends one framed status response to out. 0 or -1. */
+static int put_status(sc_buf *out, const char *id, int status, const char *msg)
+{
+    size_t start = irp_frame_begin(out);
+
+    if (irp_resp_write_status(out, id, status, msg) != 0 || irp_frame_end(out, start) != 0)
+        return -1;
+    return sc_buf_ok(out) ? 0 : -1;
+}
+
+/*
+ * docs/IRP.md 9.1: a login or a token enroll from a source address, or a
+ * login for a user, that used up its failures is answered 429 unprocessed.
+ * Fills what the caller needs to count a failure afterwards.
+ */
+static int has_sub(const uint8_t *p, size_t len, const char *sub)
+{
+    size_t n = strlen(sub), i;
+
+    for (i = 0; i + n <= len; i++)
+        if (memcmp(p + i, sub, n) == 0) return 1;
+    return 0;
+}
+
+typedef struct rl_req {
+    int login, token_enroll;
+    char id[IRP_ID_MAX + 1];
+    char ukey[IRPD_RL_KEY_MAX], akey[IRPD_RL_KEY_MAX];
+} rl_req;
+
+static int rl_check(conn *c, const uint8_t *doc, size_t len, int64_t now, rl_req *q)
+{
+    irpd_server *s = c->srv;
+    irp_req r;
+
+    memset(q, 0, sizeof(*q));
+    if (!has_sub(doc, len, "\"login\"") && !has_sub(doc, len, "\"enroll\"")) return 0;
+    irp_req_init(&r);
+    if (irp_req_parse_with(s->h.xp, &r, doc, len) == 0) {
+        if (r.op == IRP_OP_LOGIN && r.user != NULL) {
+            q->login = 1;
+            irpd_rl_user_key(r.user, q->ukey);
+        } else if (r.op == IRP_OP_ENROLL && r.token != NULL) {
+            q->token_enroll = 1;
+        }
+        snprintf(q->id, sizeof(q->id), "%s", r.id);
+    }
+    irp_req_clear(&r);
+    if (!q->login && !q->token_enroll) return 0;
+    if (c->sess.has_peer) irpd_rl_addr_key(&c->sess.peer, q->akey);
+    if (q->login && irpd_rl_blocked(&s->rl_user, q->ukey, now)) return 1;
+    if (q->akey[0] != '\0' && irpd_rl_blocked(&s->rl_addr, q->akey, now)) return 1;
+    return 0;
+}
+
+static void rl_count(conn *c, const rl_req *q, int status, int64_t now)
+{
+    irpd_server *s = c->srv;
+
+    if (q->login && status == IRP_AUTH_REQUIRED) {
+        irpd_rl_fail(&s->rl_user, q->ukey, now);
+        if (q->akey[0] != '\0') irpd_rl_fail(&s->rl_addr, q->akey, now);
+    } else if (q->token_enroll &&
+               (status == IRP_AUTH_REQUIRED || status == IRP_FORBIDDEN || status == IRP_GONE)) {
+        if (q->akey[0] != '\0') irpd_rl_fail(&s->rl_addr, q->akey, now);
+    }
+}
+
+/*
+ * Handles one document of the current read batch: its response is held in
+ * c->held until batch_end. Returns 0, or -1 when the connection must close
+ * (memory).
+ */
+static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
     irpd_server *s = c->srv;
     irpd_hresult res;
     int64_t now = now_s();
-    sc_buf out;
+    size_t off = c->held.len;
+    rl_req q;
+    action a;
 
-    sc_buf_init_public(&out, 0);
-    if (irpd_handle(&s->h, &c->sess, doc, len, now, &out, &res) != 0 ||
-        conn_send(c, out.data, out.len) != 0) {
-        sc_buf_dispose(&out);
-        conn_close_soon(c);
-        return;
+    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
+    if (rl_check(c, doc, len, now, &q)) {
+        fprintf(stderr, "irpd: info: %s - %s id=%s status=429 too many failures\n", c->peer,
+                q.login ? "login" : "enroll", q.id[0] != '\0' ? q.id : "-");
+        if (put_status(&c->held, q.id, IRP_RATE_LIMITED, "too many failed attempts: try later") !=
+            0)
+            return -1;
+        return add_held(c, off, q.id);
     }
-    sc_buf_dispose(&out);
+    memset(&res, 0, sizeof(res));
+    if (irpd_handle(&s->h, &c->sess, doc, len, now, &c->held, &res) != 0) return -1;
+    rl_count(c, &q, res.status, now);
+    if (may_write(res.op) && res.status == IRP_OK) c->dirty = 1;
+    if (add_held(c, off, res.id) != 0) return -1;
     log_request(c, &res);
-    if (res.changed) notify_watchers(s, res.changed_user, res.change, now);
-    if (res.revoked) close_revoked(s, res.revoked_fp, now);
+    memset(&a, 0, sizeof(a));
+    if (res.changed) {
+        snprintf(a.user, sizeof(a.user), "%s", res.changed_user);
+        a.why = res.change;
+        if (add_action(c, &a) != 0) return -1;
+    }
+    if (res.policy_changed) {
+        memset(&a, 0, sizeof(a));
+        a.policy = 1;
+        snprintf(a.user, sizeof(a.user), "%s", res.policy_user);
+        if (add_action(c, &a) != 0) return -1;
+        memset(&a, 0, sizeof(a));
+    }
+    if (res.revoked) {
+        a.revoked = 1;
+        memcpy(a.fp, res.revoked_fp, 32);
+        if (add_action(c, &a) != 0) return -1;
+        /* 6.12: the revoked certificate's own connection ends after this answer */
+        if (c->sess.cert_auth && memcmp(c->sess.client.fingerprint, res.revoked_fp, 32) == 0)
+            c->stop_rd = 1;
+    }
+    return 0;
+}
+
+/*
+ * Ends the read batch: commits it (docs/IRP.md 10.2), then sends the held
+ * responses in order (500 for those after a change if the commit failed),
+ * then tells watchers and closes revoked connections. -1 when sending failed.
+ */
+static int batch_end(conn *c)
+{
+    irpd_server *s = c->srv;
+    int ok = 1, rc = 0;
+    size_t i;
+
+    if (c->batch) {
+        c->batch = 0;
+        if (irpd_store_batch_commit(s->st) != IRP_OK) {
+            ok = 0;
+            fprintf(stderr, "irpd: error: %s commit failed: %s\n", c->peer,
+                    irpd_store_errmsg(s->st));
+        }
+    }
+    if (ok) {
+        if (c->held.len > 0 && conn_send(c, c->held.data, c->held.len) != 0) rc = -1;
+    } else {
+        for (i = 0; i < c->n_hl && rc == 0; i++) {
+            const held *h = &c->hl[i];
+            if (h->tainted) {
+                sc_buf o;
+                sc_buf_init_public(&o, 0);
+                if (put_status(&o, h->has_id ? h->id : NULL, IRP_INTERNAL,
+                               "internal error: not stored") != 0 ||
+                    conn_send(c, o.data, o.len) != 0)
+                    rc = -1;
+                sc_buf_dispose(&o);
+            } else if (conn_send(c, c->held.data + h->off, h->len) != 0) {
+                rc = -1;
+            }
+        }
+        c->n_acts = 0; /* nothing changed */
+    }
+    sc_buf_reset(&c->held);
+    c->n_hl = 0;
+    c->dirty = 0;
+    conn_flush(c);
+    for (i = 0; i < c->n_acts; i++) {
+        int64_t now = now_s();
+        if (c->acts[i].revoked)
+            close_revoked(s, c->acts[i].fp, now);
+        else if (c->acts[i].policy)
+            end_disallowed_watches(s, c->acts[i].user, now);
+        else
+            notify_watchers(s, c->acts[i].user, c->acts[i].why, now);
+    }
+    c->n_acts = 0;
+    return rc;
 }
 
 /* A refused frame header: one response without id, then close (docs/IRP.md 3.4). */
 static void frame_error(conn *c, int status)
 {
     sc_buf out;
-    size_t start;
 
     sc_buf_init_public(&out, 0);
-    start = irp_frame_begin(&out);
-    if (irp_resp_write_status(&out, NULL, status,
-                              status == IRP_TOO_LARGE ? "frame too large" : "bad frame") == 0 &&
-        irp_frame_end(&out, start) == 0)
+    if (put_status(&out, NULL, status, status == IRP_TOO_LARGE ? "frame too large" : "bad frame") ==
+        0)
         (void)conn_send(c, out.data, out.len);
     sc_buf_dispose(&out);
     fprintf(stderr, "irpd: info: %s frame refused status=%d, closing\n", c->peer, status);
@@ -278,53 +573,92 @@ static void frame_error(conn *c, int status)
     conn_close_soon(c);
 }
 
-static void arm_idle(conn *c);
-
-/* Reads all plaintext TLS has, frames it and handles each document. */
+/*
+ * Reads all plaintext TLS has, frames it and handles each document; the
+ * documents of one read callback form one batch (group commit, 10.2).
+ */
 static void conn_read_plain(conn *c)
 {
+    int ferr = 0, eof = 0, fatal = 0;
+
     for (;;) {
         int n = SSL_read(c->ssl, c->srv->plain, sizeof(c->srv->plain));
         size_t off = 0;
 
         if (n <= 0) {
             int e = SSL_get_error(c->ssl, n);
-            if (e == SSL_ERROR_WANT_READ) return;
-            if (e == SSL_ERROR_ZERO_RETURN) (void)SSL_shutdown(c->ssl);
-            conn_flush(c);
-            conn_close_soon(c);
-            return;
+            if (e != SSL_ERROR_WANT_READ) eof = e == SSL_ERROR_ZERO_RETURN ? 1 : 2;
+            break;
         }
-        while (off < (size_t)n && !c->close_when_sent) {
+        while (off < (size_t)n && !c->stop_rd) {
             const uint8_t *doc;
             size_t used = 0, dlen;
             int r =
                 irp_framer_feed(&c->fr, c->srv->plain + off, (size_t)n - off, &used, &doc, &dlen);
             off += used;
             if (r == IRP_FEED_DOC) {
-                handle_doc(c, doc, dlen);
+                if (handle_doc(c, doc, dlen) != 0) {
+                    fatal = 1;
+                    break;
+                }
             } else if (r != IRP_FEED_NEED) {
-                frame_error(c, r);
-                return;
+                ferr = r;
+                break;
             }
         }
-        if (c->close_when_sent || c->closing) return;
+        if (fatal || ferr != 0 || c->stop_rd) break;
+        if (c->held.len + queued(c) > OUT_CAP) {
+            c->paused = 1; /* the rest stays in the TLS buffers until the client reads */
+            break;
+        }
+    }
+    if (batch_end(c) != 0) fatal = 1;
+    if (c->closing || c->close_when_sent) return;
+    if (ferr != 0 && !fatal) {
+        frame_error(c, ferr);
+        return;
+    }
+    if (fatal || eof != 0 || c->stop_rd) {
+        if (eof == 1) (void)SSL_shutdown(c->ssl);
+        conn_flush(c);
+        conn_close_soon(c);
     }
 }
 
 static void on_timeout(uv_timer_t *t)
 {
     conn *c = t->data;
+    uint64_t now = uv_now(t->loop);
+    const irpd_config *cfg = c->srv->cfg;
+    const char *what = !c->hs_done ? "handshake"
+                       : c->out_t0 != 0 && now - c->out_t0 >= (uint64_t)cfg->write_timeout * 1000
+                           ? "write"
+                       : c->frame_t0 != 0 ? "frame"
+                                          : "idle";
 
-    fprintf(stderr, "irpd: info: %s %s timeout, closing\n", c->peer,
-            c->hs_done ? "idle" : "handshake");
+    fprintf(stderr, "irpd: info: %s %s timeout, closing\n", c->peer, what);
     conn_close(c);
 }
 
+/* docs/IRP.md 3.6: the earliest of the idle, frame and write deadlines. */
 static void arm_idle(conn *c)
 {
-    uint64_t s = c->sess.n_watches > 0 ? WATCH_IDLE_S : c->srv->cfg->idle_timeout;
-    uv_timer_start(&c->timer, on_timeout, s * 1000, 0);
+    const irpd_config *cfg = c->srv->cfg;
+    uint64_t now = uv_now(&c->srv->loop), deadline;
+    uint64_t idle = (uint64_t)(c->sess.n_watches > 0 ? WATCH_IDLE_S : cfg->idle_timeout) * 1000;
+
+    if (c->closing || !c->hs_done) return;
+    if (irp_framer_pending(&c->fr) > 0) {
+        if (c->frame_t0 == 0) c->frame_t0 = now;
+    } else {
+        c->frame_t0 = 0;
+    }
+    deadline = c->last_rd + idle;
+    if (c->frame_t0 != 0 && c->frame_t0 + (uint64_t)cfg->frame_timeout * 1000 < deadline)
+        deadline = c->frame_t0 + (uint64_t)cfg->frame_timeout * 1000;
+    if (c->out_t0 != 0 && c->out_t0 + (uint64_t)cfg->write_timeout * 1000 < deadline)
+        deadline = c->out_t0 + (uint64_t)cfg->write_timeout * 1000;
+    uv_timer_start(&c->timer, on_timeout, deadline > now ? deadline - now : 0, 0);
 }
 
 static void conn_drive(conn *c)
@@ -345,9 +679,11 @@ static void conn_drive(conn *c)
         }
         c->hs_done = 1;
     }
+    c->last_rd = uv_now(&c->srv->loop);
     conn_read_plain(c);
     if (!c->closing) {
         conn_flush(c);
+        if (c->paused && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
         if (!c->close_when_sent) arm_idle(c);
     }
 }
@@ -524,6 +860,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->timer.data = c;
     c->handles_open = 2;
     irp_framer_init(&c->fr);
+    sc_buf_init_public(&c->held, 0);
     irpd_session_init(&c->sess);
     c->next = s->conns;
     if (s->conns != NULL) s->conns->prev = c;
@@ -715,6 +1052,9 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     s->h.ca_der = der;
     s->h.ca_der_len = (size_t)n;
     if ((s->h.xp = sc_xml_parser_new()) == NULL) goto out;
+    if (irpd_rl_init(&s->rl_user, cfg->login_fail_user, cfg->login_fail_window) != 0 ||
+        irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0)
+        goto out;
 
     uv_loop_init(&s->loop);
     uv_signal_init(&s->loop, &s->sigterm);
@@ -746,6 +1086,8 @@ done:
     if (rc == 0) fprintf(stderr, "irpd: info: stopped\n");
 out:
     if (s->h.xp != NULL) sc_xml_parser_free(s->h.xp);
+    irpd_rl_free(&s->rl_user);
+    irpd_rl_free(&s->rl_addr);
     OPENSSL_free(der);
     SSL_CTX_free(s->ctx);
     irpd_store_close(s->st);

@@ -9,6 +9,13 @@
  * synchronously in the loop thread, so responses leave in request order
  * (docs/IRP.md 3.5) and a request is never half-done when a signal stops
  * the loop.
+ *
+ * Group commit (docs/IRP.md 10.2): the requests of one read callback form
+ * one store batch; their responses are held and sent only after
+ * irpd_store_batch_commit (500 for those after a change if it fails), then
+ * watchers are told. Failed logins and failed tokens are counted per user
+ * and per source address (irpd_ratelimit, 9.1): 429 beyond the limit.
+ * Timeouts of 3.6: handshake, idle, frame (first byte to last), write.
  */
 #ifndef IRPD_SERVER_H
 #define IRPD_SERVER_H

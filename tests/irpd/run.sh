@@ -6,61 +6,7 @@
 # and on probe output through FIFOs: no sleeps.
 set -eu
 
-IRPD=${IRPD:?set IRPD to the irpd binary}
-PROBE=${IRP_PROBE:?set IRP_PROBE to the irp_probe binary}
-T=$(mktemp -d)
-PID=
-cleanup() {
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-n=0
-fail() {
-    echo "FAIL: $*"
-    echo "--- irpd log:"
-    cat "$T/log" 2>/dev/null || true
-    exit 1
-}
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-# has FILE PATTERN WHAT: FILE contains the fixed string PATTERN
-has() { grep -qF -- "$2" "$1" || fail "$3: no '$2' in: $(cat "$1")"; ok "$3"; }
-hasnt() { if grep -qF -- "$2" "$1"; then fail "$3: unexpected '$2' in: $(cat "$1")"; fi; ok "$3"; }
-
-start() {
-    rm -f "$T/ready"
-    mkfifo "$T/ready"
-    "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 "$@" >"$T/ready" 2>>"$T/log" &
-    PID=$!
-    exec 3<"$T/ready"
-    read -r line <&3 || fail "irpd did not start"
-    case "$line" in "irpd ready on 127.0.0.1:"*) ;; *) fail "ready line: $line" ;; esac
-    PORT=${line##*:}
-}
-stop() {
-    kill -TERM "$PID"
-    rc=0
-    wait "$PID" || rc=$?
-    PID=
-    exec 3<&-
-    [ "$rc" = 0 ] || fail "irpd exited with $rc after SIGTERM"
-    ok "SIGTERM: irpd exits 0"
-}
-# probe NAME [options] < requests: output in $T/NAME.out, exit status in $T/NAME.rc
-probe() {
-    name=$1
-    shift
-    rc=0
-    "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" "$@" >"$T/$name.out" 2>&1 || rc=$?
-    echo "$rc" >"$T/$name.rc"
-}
-as() { who=$1; shift; probe "$@" --cert "$T/$who.pem" --key "$T/$who.key"; }
-csr() {
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -subj "/CN=$1" -outform DER -out "$T/$1.csr" 2>/dev/null
-    openssl base64 -A -in "$T/$1.csr"
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---- init, token -------------------------------------------------------------------
 "$IRPD" --help | grep -q "irpd serve" || fail "irpd --help"
@@ -259,3 +205,9 @@ stop
 has "$T/log" 'irpd: info: 127.0.0.1 bob@example.org lookup id=k1 status=200' "one log line per request"
 hasnt "$T/log" "$TA" "tokens never logged"
 echo "all $n irpd checks passed"
+
+# ---- the other scripts of tests/irpd (ctest runs this one) -----------------------------
+D=$(dirname "$0")
+for s in account_ops external_ca admin_cli; do
+    sh "$D/$s.sh" || fail "$s.sh"
+done

@@ -1,0 +1,849 @@
+/*
+ * irp_client.c - asynchronous IRP client: libuv TCP, OpenSSL TLS 1.3 over
+ * memory BIOs, IRP framing, pipelined requests matched in order.
+ */
+#include "irp_client.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "irp_frame.h"
+#include "sixchat/error.h"
+
+enum { ST_IDLE = 0, ST_RESOLVING, ST_CONNECTING, ST_HANDSHAKE, ST_READY, ST_FAILED };
+
+typedef struct pend {
+    struct pend *next;
+    char id[IRP_ID_MAX + 1];
+    irp_response_cb cb;
+    void *ctx;
+} pend;
+
+struct irp_client {
+    uv_loop_t *loop;
+    uv_tcp_t *tcp; /* current attempt; freed by its close callback */
+    uv_timer_t timer;
+    uv_getaddrinfo_t gai;
+    struct addrinfo *ai_list, *ai_cur;
+    int refs; /* timer, gai in flight, tcp handles, shutdown in flight */
+    int state, closing;
+
+    SSL_CTX *ctx;
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    STACK_OF(X509) * anchors;
+    int has_pin;
+    uint8_t pin[32];
+    char host[256];
+    char name[256];
+    unsigned connect_ms, req_ms;
+
+    irp_connect_cb ccb;
+    void *cctx;
+    irp_event_cb ecb;
+    irp_lost_cb lcb;
+    void *ectx;
+
+    irp_framer fr;
+    sc_xml_parser *xp;
+    sc_buf early; /* frames queued before the handshake completed */
+    pend *head, *tail;
+    size_t n_pend;
+    uint64_t next_id;
+    int got_doc;    /* a document arrived since the handshake */
+    char verr[256]; /* why the certificate check failed */
+};
+
+const char *irp_client_status_name(int status)
+{
+    switch (status) {
+    case IRP_CLIENT_CONNECT:
+        return "connect-failed";
+    case IRP_CLIENT_TLS:
+        return "tls-failed";
+    case IRP_CLIENT_TIMEOUT:
+        return "timeout";
+    case IRP_CLIENT_CLOSED:
+        return "closed";
+    case IRP_CLIENT_PROTOCOL:
+        return "protocol-error";
+    default:
+        return irp_status_name(status);
+    }
+}
+
+static void maybe_free(irp_client *c)
+{
+    pend *p;
+    if (!c->closing || c->refs > 0) return;
+    while ((p = c->head) != NULL) {
+        c->head = p->next;
+        free(p);
+    }
+    if (c->ai_list != NULL) uv_freeaddrinfo(c->ai_list);
+    SSL_free(c->ssl); /* frees the BIOs */
+    SSL_CTX_free(c->ctx);
+    sk_X509_pop_free(c->anchors, X509_free);
+    irp_framer_free(&c->fr);
+    sc_xml_parser_free(c->xp);
+    sc_buf_dispose(&c->early);
+    free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    irp_client *c = h->data;
+    if (h != (uv_handle_t *)&c->timer) free(h);
+    c->refs--;
+    maybe_free(c);
+}
+
+static void close_tcp(irp_client *c)
+{
+    if (c->tcp != NULL) {
+        uv_close((uv_handle_t *)c->tcp, on_handle_closed);
+        c->tcp = NULL;
+    }
+}
+
+/* Answers every pending request with a local status. Callbacks may close c. */
+static void fail_pending(irp_client *c, int status, const char *msg)
+{
+    pend *p;
+    while ((p = c->head) != NULL) {
+        irp_resp r;
+        c->head = p->next;
+        if (c->head == NULL) c->tail = NULL;
+        c->n_pend--;
+        irp_resp_init(&r);
+        memcpy(r.id, p->id, sizeof(r.id));
+        r.status = status;
+        r.msg = msg;
+        if (p->cb != NULL) p->cb(p->ctx, &r);
+        free(p);
+    }
+}
+
+/* The connection failed: tell whoever waits. */
+static void fail(irp_client *c, int status, const char *msg)
+{
+    int was = c->state;
+    char m[512];
+
+    if (c->state == ST_FAILED) return;
+    snprintf(m, sizeof(m), "%s", msg);
+    c->state = ST_FAILED;
+    uv_timer_stop(&c->timer);
+    close_tcp(c);
+    if (was < ST_READY && c->ccb != NULL) {
+        irp_connect_cb cb = c->ccb;
+        c->ccb = NULL;
+        cb(c->cctx, status, m);
+    }
+    fail_pending(c, status, m);
+    if (was == ST_READY && !c->closing && c->lcb != NULL) c->lcb(c->ectx, status, m);
+}
+
+static int hexv(int ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+static int parse_fp(const char *s, uint8_t out[32])
+{
+    size_t n = 0;
+    while (*s != '\0') {
+        int hi, lo;
+        if (*s == ':') {
+            s++;
+            continue;
+        }
+        hi = hexv(s[0]);
+        lo = hi >= 0 ? hexv(s[1]) : -1;
+        if (lo < 0 || n == 32) return -1;
+        out[n++] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+    }
+    return n == 32 ? 0 : -1;
+}
+
+static int cert_fp(X509 *x, uint8_t out[32])
+{
+    unsigned int n = 0;
+    return X509_digest(x, EVP_sha256(), out, &n) == 1 && n == 32 ? 0 : -1;
+}
+
+static int matches_pin(irp_client *c, X509 *x)
+{
+    uint8_t fp[32];
+    return cert_fp(x, fp) == 0 && CRYPTO_memcmp(fp, c->pin, 32) == 0;
+}
+
+static int is_ip_literal(const char *s)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+/* docs/IRP.md 3.2: our own verification, with the pinned anchor. */
+static int verify_server(X509_STORE_CTX *sctx, void *arg)
+{
+    irp_client *c = arg;
+    X509 *leaf = X509_STORE_CTX_get0_cert(sctx);
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(sctx);
+    X509_STORE *st = X509_STORE_new();
+    X509_STORE_CTX *v = X509_STORE_CTX_new();
+    X509_VERIFY_PARAM *p;
+    int ok = 0, i, anchors = 0;
+
+    if (st == NULL || v == NULL || leaf == NULL) {
+        snprintf(c->verr, sizeof(c->verr), "out of memory checking the registry certificate");
+        goto out;
+    }
+    for (i = 0; i < sk_X509_num(c->anchors); i++) {
+        X509 *x = sk_X509_value(c->anchors, i);
+        if (c->has_pin && !matches_pin(c, x) && sk_X509_num(c->anchors) > 0) {
+            /* with a pin, only the pinned one of the given anchors is trusted */
+            continue;
+        }
+        X509_STORE_add_cert(st, x);
+        anchors++;
+    }
+    if (c->has_pin && anchors == 0) {
+        if (matches_pin(c, leaf)) {
+            X509_STORE_add_cert(st, leaf);
+            anchors++;
+        }
+        for (i = 0; i < sk_X509_num(chain); i++) {
+            X509 *x = sk_X509_value(chain, i);
+            if (matches_pin(c, x)) {
+                X509_STORE_add_cert(st, x);
+                anchors++;
+            }
+        }
+    }
+    if (anchors == 0) {
+        snprintf(c->verr, sizeof(c->verr),
+                 "no certificate of the registry's chain matches the pinned CA fingerprint");
+        X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_UNTRUSTED);
+        goto out;
+    }
+    if (X509_STORE_CTX_init(v, st, leaf, chain) != 1) goto out;
+    p = X509_STORE_CTX_get0_param(v);
+    X509_VERIFY_PARAM_set_purpose(p, X509_PURPOSE_SSL_SERVER);
+    X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_PARTIAL_CHAIN);
+    if (is_ip_literal(c->name)) {
+        X509_VERIFY_PARAM_set1_ip_asc(p, c->name);
+    } else {
+        X509_VERIFY_PARAM_set_hostflags(p, X509_CHECK_FLAG_NO_WILDCARDS);
+        X509_VERIFY_PARAM_set1_host(p, c->name, 0);
+    }
+    if (X509_verify_cert(v) != 1) {
+        int e = X509_STORE_CTX_get_error(v);
+        snprintf(c->verr, sizeof(c->verr), "registry certificate refused: %s",
+                 X509_verify_cert_error_string(e));
+        X509_STORE_CTX_set_error(sctx, e);
+        goto out;
+    }
+    if (c->has_pin) {
+        STACK_OF(X509) *vc = X509_STORE_CTX_get0_chain(v);
+        X509 *top = sk_X509_value(vc, sk_X509_num(vc) - 1);
+        if (top == NULL || !matches_pin(c, top)) {
+            snprintf(c->verr, sizeof(c->verr),
+                     "registry chain does not end at the pinned CA fingerprint");
+            X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_UNTRUSTED);
+            goto out;
+        }
+    }
+    X509_STORE_CTX_set_error(sctx, X509_V_OK);
+    ok = 1;
+out:
+    X509_STORE_CTX_free(v);
+    X509_STORE_free(st);
+    return ok;
+}
+
+static int load_pem_certs(const char *pem, STACK_OF(X509) * out)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x;
+    int n = 0;
+    if (b == NULL) return -1;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(out, x)) {
+            X509_free(x);
+            break;
+        }
+        n++;
+    }
+    ERR_clear_error();
+    BIO_free(b);
+    return n;
+}
+
+int irp_client_new(uv_loop_t *loop, const irp_client_opts *o, irp_client **out, char *err,
+                   size_t errcap)
+{
+    irp_client *c;
+    char dummy[8];
+
+    if (err == NULL) {
+        err = dummy;
+        errcap = sizeof(dummy);
+    }
+    *out = NULL;
+    if (loop == NULL || o == NULL || (o->ca_fp == NULL && o->ca_pem == NULL)) {
+        snprintf(err, errcap, "a CA fingerprint or CA certificate is required");
+        return SC_ERR_ARG;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) return SC_ERR_NOMEM;
+    c->loop = loop;
+    c->closing = 1; /* for maybe_free on the error paths below */
+    irp_framer_init(&c->fr);
+    sc_buf_init_public(&c->early, 0);
+    c->xp = sc_xml_parser_new();
+    c->anchors = sk_X509_new_null();
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    if (c->xp == NULL || c->anchors == NULL || c->ctx == NULL) {
+        maybe_free(c);
+        return SC_ERR_NOMEM;
+    }
+    if (o->ca_fp != NULL) {
+        if (parse_fp(o->ca_fp, c->pin) != 0) {
+            snprintf(err, errcap, "bad CA fingerprint (want 64 hex digits)");
+            maybe_free(c);
+            return SC_ERR_ARG;
+        }
+        c->has_pin = 1;
+    }
+    if (o->ca_pem != NULL && load_pem_certs(o->ca_pem, c->anchors) <= 0) {
+        snprintf(err, errcap, "no certificate in the CA PEM");
+        maybe_free(c);
+        return SC_ERR_PARSE;
+    }
+    if (c->has_pin && sk_X509_num(c->anchors) > 0) {
+        int i, found = 0;
+        for (i = 0; i < sk_X509_num(c->anchors); i++)
+            found |= matches_pin(c, sk_X509_value(c->anchors, i));
+        if (!found) {
+            snprintf(err, errcap, "no certificate of the CA PEM has the pinned fingerprint");
+            maybe_free(c);
+            return SC_ERR_ARG;
+        }
+    }
+    SSL_CTX_set_min_proto_version(c->ctx, TLS1_3_VERSION);
+    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_cert_verify_callback(c->ctx, verify_server, c);
+    SSL_CTX_set_alpn_protos(c->ctx, (const unsigned char *)"\x05irp/1", 6);
+    SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+    if (o->cert_pem != NULL || o->key_pem != NULL) {
+        STACK_OF(X509) *chain = sk_X509_new_null();
+        BIO *kb = o->key_pem != NULL ? BIO_new_mem_buf(o->key_pem, -1) : NULL;
+        EVP_PKEY *key = kb != NULL ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+        int ok = chain != NULL && o->cert_pem != NULL && key != NULL &&
+                 load_pem_certs(o->cert_pem, chain) > 0 &&
+                 SSL_CTX_use_certificate(c->ctx, sk_X509_value(chain, 0)) == 1 &&
+                 SSL_CTX_use_PrivateKey(c->ctx, key) == 1 && SSL_CTX_check_private_key(c->ctx) == 1;
+        int i;
+        for (i = 1; ok && i < sk_X509_num(chain); i++)
+            ok = SSL_CTX_add1_chain_cert(c->ctx, sk_X509_value(chain, i)) == 1;
+        sk_X509_pop_free(chain, X509_free);
+        EVP_PKEY_free(key);
+        BIO_free(kb);
+        ERR_clear_error();
+        if (!ok) {
+            snprintf(err, errcap, "client certificate and key do not load or do not match");
+            maybe_free(c);
+            return SC_ERR_PARSE;
+        }
+    }
+    c->connect_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 10000;
+    c->req_ms = o->request_timeout_ms ? o->request_timeout_ms : 30000;
+    if (o->server_name != NULL) snprintf(c->name, sizeof(c->name), "%s", o->server_name);
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    c->refs = 1;
+    c->closing = 0;
+    c->next_id = 1;
+    *out = c;
+    return 0;
+}
+
+void irp_client_set_event_cb(irp_client *c, irp_event_cb ev, irp_lost_cb lost, void *ctx)
+{
+    c->ecb = ev;
+    c->lcb = lost;
+    c->ectx = ctx;
+}
+
+size_t irp_client_pending(const irp_client *c)
+{
+    return c->n_pend;
+}
+
+X509 *irp_client_peer_cert(const irp_client *c)
+{
+    return c->ssl != NULL && c->state == ST_READY ? SSL_get0_peer_certificate(c->ssl) : NULL;
+}
+
+/* ---- I/O -------------------------------------------------------------------------- */
+
+typedef struct wreq {
+    uv_write_t req;
+    uv_buf_t buf;
+} wreq;
+
+static void on_written(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    irp_client *c = req->data;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && c != NULL && !c->closing) {
+        char m[128];
+        snprintf(m, sizeof(m), "write to the registry failed: %s", uv_strerror(status));
+        fail(c, IRP_CLIENT_CLOSED, m);
+    }
+}
+
+/* Sends what TLS wrote into wbio. */
+static void flush_out(irp_client *c)
+{
+    size_t n;
+    while (c->tcp != NULL && (n = BIO_ctrl_pending(c->wbio)) > 0) {
+        wreq *w = malloc(sizeof(*w) + n);
+        int r;
+        if (w == NULL) {
+            fail(c, IRP_CLIENT_CLOSED, "out of memory");
+            return;
+        }
+        r = BIO_read(c->wbio, (char *)(w + 1), (int)n);
+        if (r <= 0) {
+            free(w);
+            return;
+        }
+        w->buf = uv_buf_init((char *)(w + 1), (unsigned)r);
+        w->req.data = c;
+        if (uv_write(&w->req, (uv_stream_t *)c->tcp, &w->buf, 1, on_written) != 0) {
+            free(w);
+            fail(c, IRP_CLIENT_CLOSED, "write to the registry failed");
+            return;
+        }
+    }
+}
+
+static void ssl_fail(irp_client *c, int status, const char *what)
+{
+    char m[512];
+    unsigned long e = ERR_peek_last_error();
+    if (c->verr[0] != '\0')
+        snprintf(m, sizeof(m), "%s: %s", what, c->verr);
+    else if (e != 0)
+        snprintf(m, sizeof(m), "%s: %s", what, ERR_reason_error_string(e));
+    else
+        snprintf(m, sizeof(m), "%s", what);
+    ERR_clear_error();
+    fail(c, status, m);
+}
+
+static void arm_timer(irp_client *c);
+
+static void on_timer(uv_timer_t *t)
+{
+    irp_client *c = t->data;
+    char m[384];
+    if (c->state < ST_READY) {
+        snprintf(m, sizeof(m), "connecting to %s timed out after %u ms", c->host, c->connect_ms);
+        fail(c, IRP_CLIENT_TIMEOUT, m);
+    } else if (c->head != NULL) {
+        snprintf(m, sizeof(m), "no answer from the registry within %u ms", c->req_ms);
+        fail(c, IRP_CLIENT_TIMEOUT, m);
+    }
+}
+
+static void arm_timer(irp_client *c)
+{
+    if (c->state == ST_READY) {
+        if (c->head != NULL)
+            uv_timer_start(&c->timer, on_timer, c->req_ms, 0);
+        else
+            uv_timer_stop(&c->timer);
+    }
+}
+
+static int ssl_write_all(irp_client *c, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        int r = SSL_write(c->ssl, p, (int)n);
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void deliver(irp_client *c, const uint8_t *doc, size_t len)
+{
+    irp_resp resp;
+    irp_event ev;
+    int is_event = 0, r;
+
+    irp_resp_init(&resp);
+    irp_event_init(&ev);
+    r = irp_server_doc_parse(c->xp, doc, len, &resp, &ev, &is_event);
+    if (r != 0) {
+        char m[256];
+        snprintf(m, sizeof(m), "unparsable document from the registry (%d: %s)", r,
+                 is_event ? ev.err : resp.err);
+        irp_resp_clear(&resp);
+        irp_event_clear(&ev);
+        fail(c, IRP_CLIENT_PROTOCOL, m);
+        return;
+    }
+    if (is_event) {
+        if (c->ecb != NULL) c->ecb(c->ectx, &ev);
+        irp_event_clear(&ev);
+        return;
+    }
+    if (c->head == NULL) {
+        char m[384];
+        int st = resp.id[0] == '\0' ? resp.status : IRP_CLIENT_PROTOCOL;
+        snprintf(m, sizeof(m), "unexpected answer from the registry: %d %s", resp.status,
+                 resp.msg != NULL ? resp.msg : "");
+        irp_resp_clear(&resp);
+        fail(c, st, m);
+        return;
+    }
+    if (resp.id[0] != '\0' && strcmp(resp.id, c->head->id) != 0) {
+        char m[256];
+        snprintf(m, sizeof(m), "answer id \"%s\" where \"%s\" was expected", resp.id, c->head->id);
+        irp_resp_clear(&resp);
+        fail(c, IRP_CLIENT_PROTOCOL, m);
+        return;
+    }
+    {
+        pend *p = c->head;
+        c->head = p->next;
+        if (c->head == NULL) c->tail = NULL;
+        c->n_pend--;
+        arm_timer(c);
+        if (p->cb != NULL) p->cb(p->ctx, &resp);
+        free(p);
+    }
+    irp_resp_clear(&resp);
+}
+
+static void on_handshake_done(irp_client *c)
+{
+    c->state = ST_READY;
+    uv_timer_stop(&c->timer);
+    if (c->early.len > 0) {
+        if (ssl_write_all(c, c->early.data, c->early.len) != 0) {
+            ssl_fail(c, IRP_CLIENT_CLOSED, "TLS write failed");
+            return;
+        }
+        sc_buf_reset(&c->early);
+    }
+    flush_out(c);
+    arm_timer(c);
+    if (c->ccb != NULL) {
+        irp_connect_cb cb = c->ccb;
+        c->ccb = NULL;
+        cb(c->cctx, 0, "connected");
+    }
+}
+
+/* Drives TLS after input arrived. */
+static void drive(irp_client *c)
+{
+    if (c->state == ST_HANDSHAKE) {
+        int r = SSL_do_handshake(c->ssl);
+        flush_out(c);
+        if (r == 1) {
+            on_handshake_done(c);
+        } else {
+            int e = SSL_get_error(c->ssl, r);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+                ssl_fail(c, IRP_CLIENT_TLS, "TLS handshake failed");
+            return;
+        }
+    }
+    while (c->state == ST_READY && !c->closing) {
+        uint8_t buf[16384];
+        size_t off = 0;
+        int n = SSL_read(c->ssl, buf, sizeof(buf));
+        if (n <= 0) {
+            int e = SSL_get_error(c->ssl, n);
+            flush_out(c);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+            if (e == SSL_ERROR_ZERO_RETURN)
+                fail(c, IRP_CLIENT_CLOSED, "the registry closed the connection");
+            else if (!c->got_doc)
+                /* TLS 1.3: the registry checks our certificate after we finished */
+                ssl_fail(c, IRP_CLIENT_TLS, "TLS handshake refused by the registry");
+            else
+                ssl_fail(c, IRP_CLIENT_CLOSED, "TLS connection failed");
+            return;
+        }
+        while (off < (size_t)n && c->state == ST_READY && !c->closing) {
+            const uint8_t *doc;
+            size_t used = 0, dlen;
+            int r = irp_framer_feed(&c->fr, buf + off, (size_t)n - off, &used, &doc, &dlen);
+            off += used;
+            if (r == IRP_FEED_NEED) continue;
+            if (r != IRP_FEED_DOC) {
+                fail(c, IRP_CLIENT_PROTOCOL, "bad frame from the registry");
+                return;
+            }
+            c->got_doc = 1;
+            deliver(c, doc, dlen);
+        }
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base != NULL ? suggested : 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    irp_client *c = s->data;
+    if (nread > 0 && c->state >= ST_HANDSHAKE && c->state != ST_FAILED) {
+        BIO_write(c->rbio, buf->base, (int)nread);
+        free(buf->base);
+        drive(c);
+        return;
+    }
+    free(buf->base);
+    if (nread < 0) {
+        if (c->state == ST_HANDSHAKE) {
+            /* the server aborted the handshake; OpenSSL may know why (alert) */
+            char m[256];
+            snprintf(m, sizeof(m), "connection closed during the TLS handshake (%s)",
+                     nread == UV_EOF ? "eof" : uv_strerror((int)nread));
+            if (c->verr[0] != '\0')
+                ssl_fail(c, IRP_CLIENT_TLS, "TLS handshake failed");
+            else
+                fail(c, IRP_CLIENT_TLS, m);
+        } else {
+            fail(c, IRP_CLIENT_CLOSED,
+                 nread == UV_EOF ? "the registry closed the connection" : uv_strerror((int)nread));
+        }
+    }
+}
+
+static void try_next(irp_client *c, int last_err);
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    irp_client *c = req->data;
+    uv_tcp_t *tcp = (uv_tcp_t *)req->handle;
+    free(req);
+    if (c->closing || c->state != ST_CONNECTING || tcp != c->tcp) return;
+    if (status < 0) {
+        close_tcp(c);
+        try_next(c, status);
+        return;
+    }
+    c->ssl = SSL_new(c->ctx);
+    c->rbio = BIO_new(BIO_s_mem());
+    c->wbio = BIO_new(BIO_s_mem());
+    if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
+        BIO_free(c->rbio);
+        BIO_free(c->wbio);
+        fail(c, IRP_CLIENT_TLS, "out of memory");
+        return;
+    }
+    BIO_set_mem_eof_return(c->rbio, -1);
+    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+    SSL_set_connect_state(c->ssl);
+    if (!is_ip_literal(c->host)) SSL_set_tlsext_host_name(c->ssl, c->host);
+    c->state = ST_HANDSHAKE;
+    uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
+    drive(c);
+}
+
+static void try_next(irp_client *c, int last_err)
+{
+    while (c->ai_cur != NULL) {
+        struct addrinfo *ai = c->ai_cur;
+        uv_connect_t *req;
+        c->ai_cur = ai->ai_next;
+        c->tcp = malloc(sizeof(*c->tcp));
+        req = malloc(sizeof(*req));
+        if (c->tcp == NULL || req == NULL) {
+            free(c->tcp);
+            free(req);
+            c->tcp = NULL;
+            fail(c, IRP_CLIENT_CONNECT, "out of memory");
+            return;
+        }
+        uv_tcp_init(c->loop, c->tcp);
+        c->tcp->data = c;
+        c->refs++;
+        uv_tcp_nodelay(c->tcp, 1);
+        req->data = c;
+        last_err = uv_tcp_connect(req, c->tcp, ai->ai_addr, on_connected);
+        if (last_err == 0) return;
+        free(req);
+        close_tcp(c);
+    }
+    {
+        char m[384];
+        snprintf(m, sizeof(m), "cannot connect to %s: %s", c->host,
+                 last_err != 0 ? uv_strerror(last_err) : "no address");
+        fail(c, IRP_CLIENT_CONNECT, m);
+    }
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    irp_client *c = req->data;
+    c->refs--;
+    if (c->closing) {
+        if (res != NULL) uv_freeaddrinfo(res);
+        maybe_free(c);
+        return;
+    }
+    if (status < 0) {
+        char m[384];
+        snprintf(m, sizeof(m), "cannot resolve %s: %s", c->host, uv_strerror(status));
+        fail(c, IRP_CLIENT_CONNECT, m);
+        return;
+    }
+    c->ai_list = res;
+    c->ai_cur = res;
+    c->state = ST_CONNECTING;
+    try_next(c, 0);
+}
+
+int irp_client_connect(irp_client *c, const char *host, uint16_t port, irp_connect_cb cb, void *ctx)
+{
+    struct addrinfo hints;
+    char ps[8];
+    if (c->state != ST_IDLE || c->closing) return SC_ERR_STATE;
+    if (host == NULL || strlen(host) >= sizeof(c->host) || port == 0) return SC_ERR_ARG;
+    snprintf(c->host, sizeof(c->host), "%s", host);
+    if (c->name[0] == '\0') snprintf(c->name, sizeof(c->name), "%s", host);
+    snprintf(ps, sizeof(ps), "%u", (unsigned)port);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    c->ccb = cb;
+    c->cctx = ctx;
+    c->gai.data = c;
+    c->state = ST_RESOLVING;
+    if (uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->host, ps, &hints) != 0) {
+        c->state = ST_IDLE;
+        return SC_ERR_ARG;
+    }
+    c->refs++;
+    uv_timer_start(&c->timer, on_timer, c->connect_ms, 0);
+    return 0;
+}
+
+int irp_client_request(irp_client *c, const irp_req *req, irp_response_cb cb, void *ctx)
+{
+    irp_req copy = *req;
+    sc_buf out;
+    size_t start;
+    pend *p;
+    int r;
+
+    if (c->closing || c->state == ST_IDLE || c->state == ST_FAILED) return SC_ERR_STATE;
+    snprintf(copy.id, sizeof(copy.id), "%llu", (unsigned long long)c->next_id);
+    sc_buf_init_public(&out, 0);
+    start = irp_frame_begin(&out);
+    r = irp_req_write(&out, &copy);
+    if (r == 0) r = irp_frame_end(&out, start);
+    if (r == 0 && !sc_buf_ok(&out)) r = SC_ERR_NOMEM;
+    if (r != 0) {
+        sc_buf_dispose(&out);
+        return r;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        sc_buf_dispose(&out);
+        return SC_ERR_NOMEM;
+    }
+    c->next_id++;
+    memcpy(p->id, copy.id, sizeof(p->id));
+    p->cb = cb;
+    p->ctx = ctx;
+    if (c->state == ST_READY) {
+        if (ssl_write_all(c, out.data, out.len) != 0) {
+            sc_buf_dispose(&out);
+            free(p);
+            return SC_ERR_STATE;
+        }
+        flush_out(c);
+    } else {
+        sc_buf_put(&c->early, out.data, out.len);
+        if (!sc_buf_ok(&c->early)) {
+            sc_buf_dispose(&out);
+            free(p);
+            return SC_ERR_NOMEM;
+        }
+    }
+    sc_buf_dispose(&out);
+    if (c->tail != NULL)
+        c->tail->next = p;
+    else
+        c->head = p;
+    c->tail = p;
+    c->n_pend++;
+    if (c->n_pend == 1) arm_timer(c);
+    return 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    irp_client *c = req->data;
+    uv_tcp_t *tcp = (uv_tcp_t *)req->handle;
+    (void)status;
+    free(req);
+    uv_close((uv_handle_t *)tcp, on_handle_closed);
+    c->refs--; /* the shutdown request; the close callback drops the tcp ref */
+    maybe_free(c);
+}
+
+void irp_client_close(irp_client *c)
+{
+    if (c == NULL || c->closing) return;
+    c->closing = 1;
+    c->ccb = NULL;
+    fail_pending(c, IRP_CLIENT_CLOSED, "the client closed the connection");
+    if (c->state == ST_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
+    if (c->state == ST_READY && c->tcp != NULL) {
+        uv_shutdown_t *sd = malloc(sizeof(*sd));
+        SSL_shutdown(c->ssl); /* close_notify */
+        flush_out(c);
+        uv_read_stop((uv_stream_t *)c->tcp);
+        if (sd != NULL) {
+            sd->data = c;
+            if (uv_shutdown(sd, (uv_stream_t *)c->tcp, on_shutdown) == 0) {
+                c->tcp = NULL; /* on_shutdown closes it */
+                c->refs++;
+            } else {
+                free(sd);
+            }
+        }
+    }
+    c->state = ST_FAILED;
+    close_tcp(c);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
