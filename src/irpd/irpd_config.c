@@ -15,7 +15,7 @@ void irpd_config_defaults(irpd_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->max_connections = 10000;
-    c->idle_timeout = 60;
+    c->idle_timeout = 120; /* docs/IRP.md 3.6 */
     c->handshake_timeout = 10;
     c->token_lifetime = 86400;
     c->min_lifetime = 60;

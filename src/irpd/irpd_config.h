@@ -13,7 +13,7 @@
  *   admin = USER            an administrator (docs/IRP.md 7.1), repeatable
  *   trusted_ca = PATH       PEM file of an external CA (docs/IRP.md 7.6)
  *   max_connections = N     connections served at once (default 10000)
- *   idle_timeout = S        idle connection, seconds (default 60)
+ *   idle_timeout = S        idle connection, seconds (default 120, docs/IRP.md 3.6)
  *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
  *   token_lifetime = S      enrolment tokens (default 86400)
  *   min_lifetime = S        lower clamp of a registration's granted lifetime

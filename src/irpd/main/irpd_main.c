@@ -165,7 +165,16 @@ static const char usage_serve[] =
     "    --dir DIR            the registry's directory (irpd init)\n"
     "    --listen ADDR:PORT   where to accept, repeatable (IPv6 in brackets)\n"
     "    --allow-local        accept loopback and link-local addresses in\n"
-    "                         register (tests only)\n";
+    "                         register (tests only)\n"
+    "\n"
+    "CONFIGURATION\n"
+    "    DIR/irpd.conf holds `key = value` lines (# starts a comment):\n"
+    "    listen = ADDR:PORT (repeatable), allow_local = 0|1, admin = USER\n"
+    "    (repeatable), trusted_ca = PEM FILE of an external CA (repeatable),\n"
+    "    max_connections (10000), idle_timeout (120 s), handshake_timeout\n"
+    "    (10 s), frame_timeout (30 s), write_timeout (30 s), token_lifetime\n"
+    "    (86400 s), login_fail_user (5), login_fail_addr (20),\n"
+    "    login_fail_window (900 s), min_lifetime (60 s; lower only in tests).\n";
 
 /* Prints "irpd: WHAT ARG", then the command's usage; returns 2. */
 static int usage_error(const char *usage, const char *what, const char *arg)
