@@ -1,0 +1,128 @@
+/*
+ * irpd_server_int.h - what the server files share (irpd_server.c: the
+ * connection loop, output, read batches and dispatch; irpd_server_tls.c: the
+ * TLS context, client certificate verification, listening and accepting;
+ * irpd_server_run.c: timers, signals, shutdown and irpd_server_run). Not for
+ * the handlers.
+ */
+#ifndef IRPD_SERVER_INT_H
+#define IRPD_SERVER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <openssl/ssl.h>
+
+#include "irp_frame.h"
+#include "irpd_handlers.h"
+#include "irpd_ratelimit.h"
+#include "irpd_server.h"
+
+#define READ_CHUNK 16384
+
+typedef struct irpd_server irpd_server;
+
+/* A response held until its read batch commits (docs/IRP.md 10.2). */
+typedef struct held {
+    size_t off, len; /* in conn.held */
+    char id[IRP_ID_MAX + 1];
+    int has_id;
+    int tainted; /* produced after a change of the batch: 500 if the commit fails */
+} held;
+
+/* What to do once the batch committed: tell watchers, close revoked connections. */
+typedef struct action {
+    int revoked; /* 0: bindings of user changed (why); 1: fp revoked */
+    int policy;  /* user changed their lookup policy: recheck every watch of them */
+    char user[IRPD_STORE_USER_MAX + 1];
+    irp_change why;
+    uint8_t fp[32];
+} action;
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    irpd_server *srv;
+    SSL *ssl;
+    BIO *rbio, *wbio; /* owned by ssl */
+    irp_framer fr;
+    irpd_session sess;
+    char peer[IRP_ADDR_STRLEN + 8];
+    int hs_done;
+    int closing;         /* uv_close called */
+    int close_when_sent; /* close once queued writes are done */
+    int handles_open;    /* tcp and timer: free when both closed */
+    size_t writes;       /* uv_write requests in flight */
+    /* the read batch (group commit) */
+    int batch;   /* irpd_store_batch_begin succeeded */
+    int dirty;   /* a request of the batch may have changed something */
+    int stop_rd; /* stop handling this read's requests (own certificate revoked) */
+    sc_buf held; /* framed responses, in order */
+    held *hl;
+    size_t n_hl, cap_hl;
+    action *acts;
+    size_t n_acts, cap_acts;
+    /* timeouts (docs/IRP.md 3.6), uv_now milliseconds; 0 = not running */
+    uint64_t last_rd, frame_t0, out_t0;
+    int paused; /* reading stopped until the client takes its output (OUT_CAP) */
+    struct conn *prev, *next;
+} conn;
+
+typedef struct listener {
+    uv_tcp_t tcp;
+    irpd_server *srv;
+} listener;
+
+struct irpd_server {
+    uv_loop_t loop;
+    const irpd_config *cfg;
+    irpd_ca *ca;
+    irpd_store *st;
+    SSL_CTX *ctx;
+    irpd_hctx h;
+    listener lis[IRPD_CONFIG_MAX_LISTEN];
+    size_t n_lis;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t tick;
+    unsigned ticks;
+    conn *conns;
+    size_t n_conns;
+    int stopping;
+    irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
+    uint8_t rd[READ_CHUNK];          /* libuv reads land here; consumed at once */
+    uint8_t plain[READ_CHUNK];       /* decrypted bytes */
+};
+/* ---- irpd_server.c ------------------------------------------------------------- */
+
+/* Seconds since the epoch (the clock the handlers and the store use). */
+int64_t irpd__srv_now_s(void);
+
+/* Unlinks the connection and closes its handles at once; freed when both closed. */
+void irpd__srv_conn_close(conn *c);
+
+/* Closes the connection once its queued writes are done. */
+void irpd__srv_conn_close_soon(conn *c);
+
+/* Hands what TLS produced to libuv. */
+void irpd__srv_conn_flush(conn *c);
+
+/* libuv callbacks of a connection: its timeouts, its read buffer, its reads. */
+void irpd__srv_on_timeout(uv_timer_t *t);
+void irpd__srv_on_alloc(uv_handle_t *hd, size_t want, uv_buf_t *buf);
+void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* Sends an event about user to every connection watching it. */
+void irpd__srv_notify_watchers(irpd_server *s, const char *user, irp_change why, int64_t now);
+
+/* Ends every watch of the connection with a watch-end event of why. */
+void irpd__srv_end_watches(conn *c, irp_change why, int64_t now);
+
+/* ---- irpd_server_tls.c --------------------------------------------------------- */
+
+/* The TLS 1.3 server context (docs/IRP.md 3.1, 3.3); NULL on failure. */
+SSL_CTX *irpd__srv_make_ctx(irpd_server *s);
+
+/* Listens on spec ("host:port", "[v6]:port") and prints "irpd ready on ..". 0 or -1. */
+int irpd__srv_listen_on(irpd_server *s, const char *spec);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * irpd_server_run.c - timers, signals, shutdown and irpd_server_run
+ * (irpd_server.h; docs/IRP.md 10.3, 10.4, 10.6).
+ */
+#include "irpd_server_int.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- timers, signals, shutdown --------------------------------------------------- */
+
+typedef struct swept {
+    char users[64][IRPD_STORE_USER_MAX + 1];
+    size_t n;
+} swept;
+
+static int on_swept(void *arg, const irpd_binding *b)
+{
+    swept *w = arg;
+    size_t i;
+
+    for (i = 0; i < w->n; i++)
+        if (strcasecmp(w->users[i], b->user) == 0) return 0;
+    if (w->n < 64) snprintf(w->users[w->n++], sizeof(w->users[0]), "%s", b->user);
+    return 0;
+}
+
+/* Every second: write queued lookup records (10.4); every 5 s: the sweep (10.3). */
+static void on_tick(uv_timer_t *t)
+{
+    irpd_server *s = t->data;
+    int64_t now = irpd__srv_now_s();
+
+    if (irpd_store_flush(s->st) != IRP_OK)
+        fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
+    if (++s->ticks % 5 == 0) {
+        swept w;
+        size_t n = 0, i;
+        w.n = 0;
+        if (irpd_store_sweep(s->st, now, on_swept, &w, &n) != IRP_OK) {
+            fprintf(stderr, "irpd: error: sweep: %s\n", irpd_store_errmsg(s->st));
+            return;
+        }
+        if (n > 0) fprintf(stderr, "irpd: info: sweep: %zu binding(s) expired\n", n);
+        for (i = 0; i < w.n; i++)
+            irpd__srv_notify_watchers(s, w.users[i], IRP_CHANGE_EXPIRE, now);
+    }
+}
+
+static void close_any(uv_handle_t *hd, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(hd)) uv_close(hd, NULL);
+}
+
+/* 10.6: stop accepting; requests already read were answered in their read callback. */
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    irpd_server *s = sig->data;
+    conn *c, *next;
+    size_t i;
+
+    if (s->stopping) return;
+    s->stopping = 1;
+    s->h.shutting_down = 1;
+    fprintf(stderr, "irpd: info: signal %d: shutting down\n", signum);
+    for (i = 0; i < s->n_lis; i++)
+        uv_close((uv_handle_t *)&s->lis[i].tcp, NULL);
+    uv_timer_stop(&s->tick);
+    uv_close((uv_handle_t *)&s->tick, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    for (c = s->conns; c != NULL; c = next) {
+        next = c->next;
+        if (c->hs_done) {
+            irpd__srv_end_watches(c, IRP_CHANGE_SHUTDOWN, irpd__srv_now_s());
+            (void)SSL_shutdown(c->ssl);
+            irpd__srv_conn_flush(c);
+        }
+        irpd__srv_conn_close_soon(c);
+    }
+}
+
+int irpd_server_run(const char *dir, const irpd_config *cfg)
+{
+    irpd_server *s = calloc(1, sizeof(*s));
+    char path[4096];
+    irpd_ca_err err;
+    unsigned char *der = NULL;
+    int n, rc = 1;
+    size_t i;
+    irp_status st;
+
+    if (s == NULL) return 1;
+    s->cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    if (irpd_ca_load(dir, &s->ca, &err) != IRPD_CA_OK) {
+        fprintf(stderr, "irpd: error: %s: %s\n", dir, err.msg);
+        goto out;
+    }
+    for (i = 0; i < cfg->n_trusted; i++) {
+        if (irpd_ca_add_trusted_file(s->ca, cfg->trusted_ca[i], &err) != IRPD_CA_OK) {
+            fprintf(stderr, "irpd: error: trusted_ca %s: %s\n", cfg->trusted_ca[i], err.msg);
+            goto out;
+        }
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
+    st = irpd_store_open_sqlite(path, NULL, &s->st);
+    if (st != IRP_OK) {
+        fprintf(stderr, "irpd: error: %s\n", irpd_store_errmsg(s->st));
+        goto out;
+    }
+    if ((s->ctx = irpd__srv_make_ctx(s)) == NULL) {
+        fprintf(stderr, "irpd: error: TLS setup failed\n");
+        goto out;
+    }
+    n = i2d_X509(irpd_ca_cert(s->ca), &der);
+    if (n <= 0) goto out;
+    s->h.ca = s->ca;
+    s->h.st = s->st;
+    s->h.cfg = cfg;
+    s->h.ca_der = der;
+    s->h.ca_der_len = (size_t)n;
+    if ((s->h.xp = sc_xml_parser_new()) == NULL) goto out;
+    if (irpd_rl_init(&s->rl_user, cfg->login_fail_user, cfg->login_fail_window) != 0 ||
+        irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0)
+        goto out;
+
+    uv_loop_init(&s->loop);
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    uv_timer_init(&s->loop, &s->tick);
+    s->tick.data = s;
+    uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    if (cfg->n_listen == 0) {
+        if (irpd__srv_listen_on(s, "[::]:4604") != 0) goto stop;
+    }
+    for (i = 0; i < cfg->n_listen; i++)
+        if (irpd__srv_listen_on(s, cfg->listen[i]) != 0) goto stop;
+    rc = 0;
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    goto done;
+stop:
+    uv_walk(&s->loop, close_any, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+done:
+    if (uv_loop_close(&s->loop) != 0) {
+        uv_walk(&s->loop, close_any, NULL);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        (void)uv_loop_close(&s->loop);
+    }
+    if (s->st != NULL && irpd_store_flush(s->st) != IRP_OK) rc = 1;
+    if (rc == 0) fprintf(stderr, "irpd: info: stopped\n");
+out:
+    if (s->h.xp != NULL) sc_xml_parser_free(s->h.xp);
+    irpd_rl_free(&s->rl_user);
+    irpd_rl_free(&s->rl_addr);
+    OPENSSL_free(der);
+    SSL_CTX_free(s->ctx);
+    irpd_store_close(s->st);
+    irpd_ca_free(s->ca);
+    free(s);
+    return rc;
+}
