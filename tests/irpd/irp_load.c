@@ -27,51 +27,17 @@
 #include <openssl/ssl.h>
 
 #include "irp_frame.h"
+#include "tls_client.h"
 #include "irp_msg.h"
-
-static int tcp_connect(const char *hostport, char *host, size_t cap)
-{
-    struct addrinfo hints, *res = NULL, *ai;
-    const char *colon = strrchr(hostport, ':');
-    char port[16];
-    int fd = -1;
-    size_t hl;
-
-    if (colon == NULL) return -1;
-    hl = (size_t)(colon - hostport);
-    if (hostport[0] == '[') {
-        hostport++;
-        hl -= 2;
-    }
-    if (hl >= cap) return -1;
-    memcpy(host, hostport, hl);
-    host[hl] = '\0';
-    snprintf(port, sizeof(port), "%s", colon + 1);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
 
 int main(int argc, char **argv)
 {
     const char *connect_to = NULL, *ca = NULL, *cert = NULL, *key = NULL;
     unsigned long long count = 0, devices = 4, window = 64, seq0 = 1, sent = 0, got = 0;
-    char host[256];
-    int fd, i, rc = 1;
-    SSL_CTX *ctx;
+    int i, rc = 1, rc_setup;
     SSL *ssl;
     irp_framer fr;
     sc_xml_parser *xp;
-    struct timeval tv = {30, 0};
 
     for (i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
@@ -101,30 +67,8 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
-        SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        fprintf(stderr, "irp_load: cannot load %s, %s or %s\n", ca, cert, key);
-        return 2;
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x05irp/1", 6);
-    fd = tcp_connect(connect_to, host, sizeof(host));
-    if (fd < 0) {
-        fprintf(stderr, "irp_load: cannot connect to %s\n", connect_to);
-        return 1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-    if (SSL_connect(ssl) != 1) {
-        fprintf(stderr, "irp_load: handshake failed\n");
-        ERR_print_errors_fp(stderr);
-        return 1;
-    }
+    ssl = tc_connect("irp_load", connect_to, ca, cert, key, 1, 30, &rc_setup);
+    if (ssl == NULL) return rc_setup;
     irp_framer_init(&fr);
     xp = sc_xml_parser_new();
     while (got < count) {
@@ -202,9 +146,7 @@ int main(int argc, char **argv)
     SSL_shutdown(ssl);
 out:
     fflush(stdout);
-    SSL_free(ssl);
-    close(fd);
-    SSL_CTX_free(ctx);
+    tc_close(ssl);
     irp_framer_free(&fr);
     sc_xml_parser_free(xp);
     return rc;

@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "irp_frame.h"
+#include "tls_client.h"
 #include "irp_msg.h"
 #include "irp_sig.h"
 
@@ -37,38 +38,6 @@ static int hexval(int c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-static int tcp_connect(const char *hostport, char *host, size_t cap)
-{
-    struct addrinfo hints, *res = NULL, *ai;
-    const char *colon = strrchr(hostport, ':');
-    char port[16];
-    int fd = -1;
-    size_t hl;
-
-    if (colon == NULL) return -1;
-    hl = (size_t)(colon - hostport);
-    if (hostport[0] == '[') {
-        hostport++;
-        hl -= 2;
-    }
-    if (hl >= cap) return -1;
-    memcpy(host, hostport, hl);
-    host[hl] = '\0';
-    snprintf(port, sizeof(port), "%s", colon + 1);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    return fd;
 }
 
 static void save_pem(const char *path, const uint8_t *der, size_t len)
@@ -87,16 +56,14 @@ static void save_pem(const char *path, const uint8_t *der, size_t len)
 int main(int argc, char **argv)
 {
     const char *connect_to = NULL, *ca = NULL, *cert = NULL, *key = NULL, *save = NULL;
-    char host[256], line[65536];
+    char line[65536];
     long events = 0;
-    int alpn = 1, fd, i, saved = 0;
+    int alpn = 1, i, saved = 0, rc_setup;
     size_t expected = 0, got = 0;
-    SSL_CTX *ctx;
     SSL *ssl;
     sc_buf out;
     irp_framer fr;
     sc_xml_parser *xp;
-    struct timeval tv = {20, 0};
 
     for (i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -148,33 +115,8 @@ int main(int argc, char **argv)
     }
     expected += (size_t)events;
 
-    ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-        fprintf(stderr, "irp_probe: cannot load %s\n", ca);
-        return 2;
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    if (cert != NULL && (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-                         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)) {
-        fprintf(stderr, "irp_probe: cannot load %s / %s\n", cert, key);
-        return 2;
-    }
-    if (alpn) SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x05irp/1", 6);
-    fd = tcp_connect(connect_to, host, sizeof(host));
-    if (fd < 0) {
-        fprintf(stderr, "irp_probe: cannot connect to %s\n", connect_to);
-        return 1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-    if (SSL_connect(ssl) != 1) {
-        fprintf(stderr, "irp_probe: handshake failed\n");
-        ERR_print_errors_fp(stderr);
-        return 1;
-    }
+    ssl = tc_connect("irp_probe", connect_to, ca, cert, key, alpn, 20, &rc_setup);
+    if (ssl == NULL) return rc_setup;
     if (out.len > 0 && SSL_write(ssl, out.data, (int)out.len) != (int)out.len) {
         printf("closed: write failed\n");
         return 1;
@@ -230,9 +172,7 @@ int main(int argc, char **argv)
         }
     }
     SSL_shutdown(ssl);
-    SSL_free(ssl);
-    close(fd);
-    SSL_CTX_free(ctx);
+    tc_close(ssl);
     irp_framer_free(&fr);
     sc_xml_parser_free(xp);
     sc_buf_dispose(&out);
