@@ -231,34 +231,6 @@ static int op_ca_certs(const irpd_hctx *h, irp_resp *r)
     return IRP_OK;
 }
 
-/* 6.4: a wrong password and an unknown user look the same (same scrypt cost). */
-static int op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
-                    int64_t now)
-{
-    irpd_user u;
-    int st, rc;
-
-    if (s->cert_auth || s->pw_auth) return irpd__fail(x, IRP_CONFLICT, "already authenticated");
-    memset(&u, 0, sizeof(u));
-    st = irpd_store_user_get(h->st, q->user, &u);
-    if (st != IRP_OK && st != IRP_NOT_FOUND) return irpd__store_fail(h, x, st, "login");
-    rc = irpd_pw_verify(q->password, q->password_len,
-                        st == IRP_OK && u.pw_hash_len > 0 ? (const char *)u.pw_hash : NULL);
-    if (rc != IRPD_SECRET_OK) {
-        OPENSSL_cleanse(&u, sizeof(u));
-        if (irpd_store_audit_add(h->st, now, NULL, "login-failed", q->user, "wrong password") !=
-            IRP_OK)
-            fprintf(stderr, "irpd: error: audit: %s\n", irpd_store_errmsg(h->st));
-        return irpd__fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
-    }
-    s->pw_auth = 1;
-    snprintf(s->pw_user, sizeof(s->pw_user), "%s", u.name);
-    OPENSSL_cleanse(&u, sizeof(u));
-    snprintf(x->user, sizeof(x->user), "%s", s->pw_user);
-    r->user = x->user;
-    return IRP_OK;
-}
-
 /* 6.5 */
 static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
                      hscratch *x, int64_t now)
@@ -584,9 +556,29 @@ static int write_resp(sc_buf *out, const irp_resp *r)
     return irp_frame_end(out, start) == 0 ? 0 : -1;
 }
 
-int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                sc_buf *out, irpd_hresult *res)
+int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, irpd_hresult *res)
 {
+    int rc;
+
+    res->status = st;
+    if (st == IRP_OK) {
+        snprintf(r->id, sizeof(r->id), "%s", id);
+        r->status = IRP_OK;
+        r->msg = x->msg[0] != '\0' ? x->msg : "ok";
+        rc = write_resp(out, r);
+    } else {
+        size_t start = irp_frame_begin(out);
+        rc = irp_resp_write_status(out, id, st, x->msg);
+        rc = irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
+        if (res->detail[0] == '\0') snprintf(res->detail, sizeof(res->detail), "%.90s", x->msg);
+    }
+    return rc;
+}
+
+int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
+                sc_buf *out, irpd_hresult *res, irpd_login **defer)
+{
+    irpd_login *lg = NULL;
     irp_req q;
     irp_resp r;
     hscratch *x;
@@ -594,6 +586,7 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     size_t i;
 
     memset(res, 0, sizeof(*res));
+    if (defer != NULL) *defer = NULL;
     x = calloc(1, sizeof(*x));
     if (x == NULL) return -1;
     sc_buf_init_public(&x->sig, 0);
@@ -621,7 +614,8 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
         snprintf(x->msg, sizeof(x->msg), "pong");
         break;
     case IRP_OP_LOGIN:
-        st = op_login(h, s, &q, &r, x, now);
+        /* 6.4: the password check runs where the caller says (irpd_login_verify) */
+        st = irpd__login_begin(h, s, &q, x, &lg);
         break;
     case IRP_OP_ENROLL:
         st = op_enroll(h, s, &q, &r, x, now);
@@ -675,17 +669,16 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     }
 
 done:
-    res->status = st;
-    if (st == IRP_OK) {
-        snprintf(r.id, sizeof(r.id), "%s", q.id);
-        r.status = IRP_OK;
-        r.msg = x->msg[0] != '\0' ? x->msg : "ok";
-        rc = write_resp(out, &r);
+    if (lg != NULL && defer != NULL) {
+        *defer = lg; /* answered by irpd_login_finish */
+        res->status = IRP_OK;
+        rc = 0;
+    } else if (lg != NULL) {
+        irpd_login_verify(lg);
+        rc = irpd_login_finish(h, s, lg, now, out, res);
+        irpd_login_free(lg);
     } else {
-        size_t start = irp_frame_begin(out);
-        rc = irp_resp_write_status(out, q.id, st, x->msg);
-        rc = irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
-        if (res->detail[0] == '\0') snprintf(res->detail, sizeof(res->detail), "%.90s", x->msg);
+        rc = irpd__answer(out, &r, q.id, st, x, res);
     }
     irp_req_clear(&q);
     for (i = 0; i < IRP_MAX_CERTS; i++)

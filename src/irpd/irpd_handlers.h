@@ -85,14 +85,49 @@ int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
 /* 1 if the session watches user (case-insensitive). */
 int irpd_session_watches(const irpd_session *s, const char *user);
 
+/* A login (docs/IRP.md 6.4) waiting for its password check. */
+typedef struct irpd_login irpd_login;
+
 /*
  * Handles one request document: parses it, checks it in the order of
  * docs/IRP.md 5.3, runs it, and appends one DOC frame with the response to
  * out. Returns 0, or -1 when even an error response could not be written
  * (memory: the caller closes the connection).
+ *
+ * A login that gets as far as its password check (scrypt: ~70 ms of CPU)
+ * is not answered when defer is non-NULL: *defer is set, nothing is
+ * appended, res has op and id; the caller runs irpd_login_verify (on any
+ * thread), then irpd_login_finish, then irpd_login_free. With defer NULL
+ * the check runs here. *defer is NULL for every other request.
  */
 int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                sc_buf *out, irpd_hresult *res);
+                sc_buf *out, irpd_hresult *res, irpd_login **defer);
+
+/*
+ * The password check of a deferred login: irpd_pw_verify, with the cost of
+ * a real check for a user that does not exist (nothing after
+ * irpd_login_cancel). Touches nothing but l, so it may run on another
+ * thread than the loop.
+ */
+void irpd_login_verify(irpd_login *l);
+
+/* Makes irpd_login_finish answer status (msg) instead, the check not needed. */
+void irpd_login_cancel(irpd_login *l, int status, const char *msg);
+
+/*
+ * Answers a deferred login after irpd_login_verify (or irpd_login_cancel) as
+ * docs/IRP.md 6.4 says: marks the session password-authenticated on a
+ * match, records a refused login in the audit log, appends the framed
+ * response to out and fills res like irpd_handle. 0 or -1 (memory).
+ */
+int irpd_login_finish(const irpd_hctx *h, irpd_session *s, irpd_login *l, int64_t now, sc_buf *out,
+                      irpd_hresult *res);
+
+/* The request id of the login ("" when none). */
+const char *irpd_login_id(const irpd_login *l);
+
+/* Wipes and frees l (NULL is fine). */
+void irpd_login_free(irpd_login *l);
 
 /*
  * Appends one framed `binding` event for a watched user with their current

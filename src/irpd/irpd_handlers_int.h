@@ -2,7 +2,7 @@
  * irpd_handlers_int.h - what the handler files share (irpd_handlers.c: the
  * dispatch, the session and the registration/lookup operations;
  * irpd_handlers_account.c: renew, user-info, lookup-policy, access-log,
- * pkcs12-put/get, list-users). Not for the server.
+ * pkcs12-put/get, list-users; irpd_login.c: login). Not for the server.
  */
 #ifndef IRPD_HANDLERS_INT_H
 #define IRPD_HANDLERS_INT_H
@@ -42,6 +42,19 @@ int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what);
 int irpd__need_cert(const irpd_session *s, hscratch *x);
 /* irpd_binding_cb adding one binding to ((irpd__collect *)arg)->r. */
 int irpd__collect_binding(void *arg, const irpd_binding *b);
+
+/*
+ * Appends the framed answer: r with status 200 and id, or the status st with
+ * x->msg; sets res->status (and res->detail on failure). 0 or -1 (memory).
+ */
+int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, irpd_hresult *res);
+
+/*
+ * 6.4 up to the password check (irpd_login.c): 409 when authenticated
+ * already, the store's failure, or IRP_OK with *out the login to verify.
+ */
+int irpd__login_begin(const irpd_hctx *h, const irpd_session *s, const irp_req *q, hscratch *x,
+                      irpd_login **out);
 
 /* The operations of irpd_handlers_account.c (docs/IRP.md 6.6, 6.13 to 6.17). */
 int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,

@@ -46,6 +46,7 @@ static void conn_freed(uv_handle_t *hd)
     sc_buf_dispose(&c->held);
     free(c->hl);
     free(c->acts);
+    free(c->rest);
     irpd_session_clear(&c->sess);
     free(c);
 }
@@ -62,6 +63,27 @@ void irpd__srv_conn_close(conn *c)
         s->conns = c->next;
     if (c->next != NULL) c->next->prev = c->prev;
     s->n_conns--;
+    if (c->login != NULL) {
+        login_job *j = c->login, **pp;
+        c->login = NULL;
+        j->c = NULL; /* a running check finishes, then login_after frees it */
+        if (!j->running) {
+            for (pp = &s->lq_head; *pp != NULL; pp = &(*pp)->next)
+                if (*pp == j) break;
+            if (*pp == j) {
+                *pp = j->next;
+                if (s->lq_tail == j) {
+                    login_job *t = s->lq_head;
+                    while (t != NULL && t->next != NULL)
+                        t = t->next;
+                    s->lq_tail = t;
+                }
+                s->n_lq--;
+            }
+            irpd_login_free(j->lg);
+            free(j);
+        }
+    }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->tcp, conn_freed);
     uv_close((uv_handle_t *)&c->timer, conn_freed);
@@ -71,6 +93,17 @@ void irpd__srv_conn_close_soon(conn *c)
 {
     c->close_when_sent = 1;
     if (c->writes == 0) irpd__srv_conn_close(c);
+}
+
+void irpd__srv_conn_stop(conn *c)
+{
+    if (c->closing) return;
+    if (c->hs_done) {
+        irpd__srv_end_watches(c, IRP_CHANGE_SHUTDOWN, irpd__srv_now_s());
+        (void)SSL_shutdown(c->ssl);
+        irpd__srv_conn_flush(c);
+    }
+    irpd__srv_conn_close_soon(c);
 }
 
 /* ---- output ------------------------------------------------------------------- */
@@ -105,6 +138,7 @@ static void on_written(uv_write_t *req, int status)
     /* The client took enough of its answers: read (and answer) its requests again. */
     if (c->paused && queued(c) < OUT_CAP / 2) {
         c->paused = 0;
+        if (c->login != NULL) return; /* reading resumes once the login is answered */
         if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
             irpd__srv_conn_close(c);
             return;
@@ -322,11 +356,12 @@ static int has_sub(const uint8_t *p, size_t len, const char *sub)
     return 0;
 }
 
-typedef struct rl_req {
-    int login, token_enroll;
-    char id[IRP_ID_MAX + 1];
-    char ukey[IRPD_RL_KEY_MAX], akey[IRPD_RL_KEY_MAX];
-} rl_req;
+static int rl_blocked(irpd_server *s, const rl_req *q, int64_t now)
+{
+    if (q->login && irpd_rl_blocked(&s->rl_user, q->ukey, now)) return 1;
+    if (q->akey[0] != '\0' && irpd_rl_blocked(&s->rl_addr, q->akey, now)) return 1;
+    return 0;
+}
 
 static int rl_check(conn *c, const uint8_t *doc, size_t len, int64_t now, rl_req *q)
 {
@@ -348,9 +383,7 @@ static int rl_check(conn *c, const uint8_t *doc, size_t len, int64_t now, rl_req
     irp_req_clear(&r);
     if (!q->login && !q->token_enroll) return 0;
     if (c->sess.has_peer) irpd_rl_addr_key(&c->sess.peer, q->akey);
-    if (q->login && irpd_rl_blocked(&s->rl_user, q->ukey, now)) return 1;
-    if (q->akey[0] != '\0' && irpd_rl_blocked(&s->rl_addr, q->akey, now)) return 1;
-    return 0;
+    return rl_blocked(s, q, now);
 }
 
 static void rl_count(conn *c, const rl_req *q, int status, int64_t now)
@@ -366,14 +399,165 @@ static void rl_count(conn *c, const rl_req *q, int status, int64_t now)
     }
 }
 
+/* ---- logins: the password check in the thread pool (docs/IRP.md 6.4) ------------- */
+
+static int batch_end(conn *c);
+static void login_pump(irpd_server *s);
+
+/* Answers the login as the current read batch's next response (held like handle_doc's). */
+static int login_answer(conn *c, irpd_login *lg, const rl_req *q)
+{
+    irpd_server *s = c->srv;
+    irpd_hresult res;
+    int64_t now = irpd__srv_now_s();
+    size_t off = c->held.len;
+
+    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
+    if (irpd_login_finish(&s->h, &c->sess, lg, now, &c->held, &res) != 0) return -1;
+    rl_count(c, q, res.status, now);
+    if (add_held(c, off, res.id) != 0) return -1;
+    log_request(c, &res);
+    return 0;
+}
+
+/* Queues the login's check; the connection handles nothing more until it is answered. */
+static int login_defer(conn *c, irpd_login *lg, const rl_req *q)
+{
+    irpd_server *s = c->srv;
+    login_job *j = NULL;
+    int rc;
+
+    if (s->n_lq < LOGIN_QUEUE_MAX) j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        irpd_login_cancel(lg, IRP_UNAVAILABLE, "too many logins in progress: try later");
+        rc = login_answer(c, lg, q);
+        irpd_login_free(lg);
+        return rc;
+    }
+    j->srv = s;
+    j->c = c;
+    j->lg = lg;
+    j->q = *q;
+    if (s->lq_tail != NULL)
+        s->lq_tail->next = j;
+    else
+        s->lq_head = j;
+    s->lq_tail = j;
+    s->n_lq++;
+    c->login = j;
+    login_pump(s);
+    return 0;
+}
+
+/* Keeps the rest of a decrypted chunk after a deferred login. 0 or -1 (memory). */
+static int keep_rest(conn *c, const uint8_t *p, size_t n)
+{
+    if (c->rest == NULL && (c->rest = malloc(READ_CHUNK)) == NULL) return -1;
+    memcpy(c->rest, p, n); /* n <= READ_CHUNK: what is left of one chunk */
+    c->rest_off = 0;
+    c->rest_len = n;
+    return 0;
+}
+
+/* Sends the login's answer and goes on with the connection's requests. */
+static void login_resume(conn *c, login_job *j, int go_on)
+{
+    irpd_server *s = c->srv;
+    int rc;
+
+    c->login = NULL;
+    if (c->close_when_sent) return; /* ends anyway (revoked, failed): nobody to answer */
+    rc = login_answer(c, j->lg, &j->q);
+    if (batch_end(c) != 0) rc = -1;
+    if (c->closing || c->close_when_sent) return;
+    if (rc != 0) {
+        irpd__srv_conn_flush(c);
+        irpd__srv_conn_close_soon(c);
+        return;
+    }
+    if (!go_on) return;
+    if (s->stopping) {
+        irpd__srv_conn_stop(c);
+        return;
+    }
+    if (c->paused) return; /* on_written reads again once the client took its output */
+    if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
+        irpd__srv_conn_close(c);
+        return;
+    }
+    conn_drive(c); /* the requests after the login wait in rest and the TLS buffers */
+}
+
+static void login_work(uv_work_t *req)
+{
+    login_job *j = (login_job *)req;
+
+    irpd_login_verify(j->lg); /* touches only j->lg: never the connection */
+}
+
+static void login_after(uv_work_t *req, int status)
+{
+    login_job *j = (login_job *)req;
+    irpd_server *s = j->srv;
+
+    (void)status; /* not verified: irpd_login_finish answers 500 */
+    s->n_running--;
+    login_pump(s);
+    if (j->c != NULL) login_resume(j->c, j, 1);
+    irpd_login_free(j->lg);
+    free(j);
+}
+
+/* Starts waiting checks while fewer than LOGIN_WORKERS run. */
+static void login_pump(irpd_server *s)
+{
+    while (s->n_running < LOGIN_WORKERS && s->lq_head != NULL) {
+        login_job *j = s->lq_head;
+
+        s->lq_head = j->next;
+        if (s->lq_head == NULL) s->lq_tail = NULL;
+        s->n_lq--;
+        j->next = NULL;
+        j->running = 1;
+        s->n_running++;
+        /*
+         * 9.1: failures counted while it waited may have used up the limit:
+         * then 429 without a check. Answered from login_after all the same,
+         * never from here (the caller may be amid the connection's read).
+         */
+        if (rl_blocked(s, &j->q, irpd__srv_now_s()))
+            irpd_login_cancel(j->lg, IRP_RATE_LIMITED, "too many failed attempts: try later");
+        if (uv_queue_work(&s->loop, &j->req, login_work, login_after) != 0)
+            abort(); /* fails only for a NULL work_cb */
+    }
+}
+
+void irpd__srv_logins_cancel(irpd_server *s)
+{
+    login_job *j;
+
+    while ((j = s->lq_head) != NULL) {
+        s->lq_head = j->next;
+        if (s->lq_head == NULL) s->lq_tail = NULL;
+        s->n_lq--;
+        irpd_login_cancel(j->lg, IRP_UNAVAILABLE, "the registry is shutting down");
+        if (j->c != NULL) login_resume(j->c, j, 0);
+        irpd_login_free(j->lg);
+        free(j);
+    }
+}
+
+/* ---- the read batch ------------------------------------------------------------- */
+
 /*
  * Handles one document of the current read batch: its response is held in
- * c->held until batch_end. Returns 0, or -1 when the connection must close
- * (memory).
+ * c->held until batch_end. A login is deferred (c->login set): the batch
+ * ends there. Returns 0, or -1 when the connection must close (memory).
  */
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
     irpd_server *s = c->srv;
+    irpd_login *lg = NULL;
     irpd_hresult res;
     int64_t now = irpd__srv_now_s();
     size_t off = c->held.len;
@@ -390,7 +574,8 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
         return add_held(c, off, q.id);
     }
     memset(&res, 0, sizeof(res));
-    if (irpd_handle(&s->h, &c->sess, doc, len, now, &c->held, &res) != 0) return -1;
+    if (irpd_handle(&s->h, &c->sess, doc, len, now, &c->held, &res, &lg) != 0) return -1;
+    if (lg != NULL) return login_defer(c, lg, &q);
     rl_count(c, &q, res.status, now);
     if (may_write(res.op) && res.status == IRP_OK) c->dirty = 1;
     if (add_held(c, off, res.id) != 0) return -1;
@@ -490,40 +675,59 @@ static void frame_error(conn *c, int status)
     irpd__srv_conn_close_soon(c);
 }
 
+/* Frames p[0..n) and handles each document, up to a deferred login. Returns the bytes used. */
+static size_t feed_plain(conn *c, const uint8_t *p, size_t n, int *ferr, int *fatal)
+{
+    size_t off = 0;
+
+    while (off < n && !c->stop_rd && c->login == NULL) {
+        const uint8_t *doc;
+        size_t used = 0, dlen;
+        int r = irp_framer_feed(&c->fr, p + off, n - off, &used, &doc, &dlen);
+        off += used;
+        if (r == IRP_FEED_DOC) {
+            if (handle_doc(c, doc, dlen) != 0) {
+                *fatal = 1;
+                break;
+            }
+        } else if (r != IRP_FEED_NEED) {
+            *ferr = r;
+            break;
+        }
+    }
+    return off;
+}
+
 /*
  * Reads all plaintext TLS has, frames it and handles each document; the
- * documents of one read callback form one batch (group commit, 10.2).
+ * documents of one read callback form one batch (group commit, 10.2). A
+ * login ends the batch: what follows it waits until it is answered.
  */
 static void conn_read_plain(conn *c)
 {
     int ferr = 0, eof = 0, fatal = 0;
 
-    for (;;) {
+    if (c->rest_off < c->rest_len) {
+        c->rest_off +=
+            feed_plain(c, c->rest + c->rest_off, c->rest_len - c->rest_off, &ferr, &fatal);
+        if (c->rest_off >= c->rest_len) c->rest_off = c->rest_len = 0;
+    }
+    while (!fatal && ferr == 0 && !c->stop_rd && c->login == NULL) {
         int n = SSL_read(c->ssl, c->srv->plain, sizeof(c->srv->plain));
-        size_t off = 0;
+        size_t used;
 
         if (n <= 0) {
             int e = SSL_get_error(c->ssl, n);
             if (e != SSL_ERROR_WANT_READ) eof = e == SSL_ERROR_ZERO_RETURN ? 1 : 2;
             break;
         }
-        while (off < (size_t)n && !c->stop_rd) {
-            const uint8_t *doc;
-            size_t used = 0, dlen;
-            int r =
-                irp_framer_feed(&c->fr, c->srv->plain + off, (size_t)n - off, &used, &doc, &dlen);
-            off += used;
-            if (r == IRP_FEED_DOC) {
-                if (handle_doc(c, doc, dlen) != 0) {
-                    fatal = 1;
-                    break;
-                }
-            } else if (r != IRP_FEED_NEED) {
-                ferr = r;
-                break;
-            }
-        }
+        used = feed_plain(c, c->srv->plain, (size_t)n, &ferr, &fatal);
         if (fatal || ferr != 0 || c->stop_rd) break;
+        if (c->login != NULL) {
+            if (used < (size_t)n && keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
+                fatal = 1;
+            break;
+        }
         if (c->held.len + queued(c) > OUT_CAP) {
             c->paused = 1; /* the rest stays in the TLS buffers until the client reads */
             break;
@@ -580,6 +784,7 @@ static void arm_idle(conn *c)
 
 static void conn_drive(conn *c)
 {
+    if (c->login != NULL) return; /* its answer comes first (login_resume) */
     if (!c->hs_done) {
         int r = SSL_do_handshake(c->ssl);
         if (r != 1) {
@@ -600,7 +805,7 @@ static void conn_drive(conn *c)
     conn_read_plain(c);
     if (!c->closing) {
         irpd__srv_conn_flush(c);
-        if (c->paused && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
+        if ((c->paused || c->login != NULL) && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
         if (!c->close_when_sent) arm_idle(c);
     }
 }

@@ -20,7 +20,34 @@
 
 #define READ_CHUNK 16384
 
+/*
+ * Password checks (scrypt, docs/IRP.md 6.4) run in libuv's thread pool, at
+ * most LOGIN_WORKERS at once server-wide; further logins wait in a FIFO of
+ * at most LOGIN_QUEUE_MAX, beyond which a login is answered 503 at once.
+ */
+#define LOGIN_WORKERS 4
+#define LOGIN_QUEUE_MAX 64
+
 typedef struct irpd_server irpd_server;
+struct conn;
+
+/* docs/IRP.md 9.1: what a login or token enroll counts a failure against. */
+typedef struct rl_req {
+    int login, token_enroll;
+    char id[IRP_ID_MAX + 1];
+    char ukey[IRPD_RL_KEY_MAX], akey[IRPD_RL_KEY_MAX];
+} rl_req;
+
+/* A login whose password check waits for, or runs in, the thread pool. */
+typedef struct login_job {
+    uv_work_t req;
+    irpd_server *srv;
+    struct conn *c; /* NULL once the connection closed: then only freed */
+    irpd_login *lg;
+    rl_req q;
+    int running;            /* handed to the thread pool (else in the FIFO) */
+    struct login_job *next; /* the FIFO */
+} login_job;
 
 /* A response held until its read batch commits (docs/IRP.md 10.2). */
 typedef struct held {
@@ -65,6 +92,14 @@ typedef struct conn {
     /* timeouts (docs/IRP.md 3.6), uv_now milliseconds; 0 = not running */
     uint64_t last_rd, frame_t0, out_t0;
     int paused; /* reading stopped until the client takes its output (OUT_CAP) */
+    /*
+     * A login waiting for its password check: the connection handles nothing
+     * more (reading stopped) until it is answered. The rest of the decrypted
+     * chunk it came in waits in rest[rest_off..rest_len).
+     */
+    login_job *login;
+    uint8_t *rest;
+    size_t rest_off, rest_len;
     struct conn *prev, *next;
 } conn;
 
@@ -89,6 +124,8 @@ struct irpd_server {
     size_t n_conns;
     int stopping;
     irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
+    login_job *lq_head, *lq_tail;    /* logins waiting for a worker */
+    size_t n_lq, n_running;          /* in the FIFO; in the thread pool */
     uint8_t rd[READ_CHUNK];          /* libuv reads land here; consumed at once */
     uint8_t plain[READ_CHUNK];       /* decrypted bytes */
 };
@@ -105,6 +142,15 @@ void irpd__srv_conn_close_soon(conn *c);
 
 /* Hands what TLS produced to libuv. */
 void irpd__srv_conn_flush(conn *c);
+
+/* 10.6: ends the connection's watches (reason shutdown), says goodbye, closes soon. */
+void irpd__srv_conn_stop(conn *c);
+
+/*
+ * 10.6: answers the logins still waiting for a worker 503 (their checks
+ * already running finish, answer and stop their connection).
+ */
+void irpd__srv_logins_cancel(irpd_server *s);
 
 /* libuv callbacks of a connection: its timeouts, its read buffer, its reads. */
 void irpd__srv_on_timeout(uv_timer_t *t);

@@ -56,7 +56,12 @@ static void close_any(uv_handle_t *hd, void *arg)
     if (!uv_is_closing(hd)) uv_close(hd, NULL);
 }
 
-/* 10.6: stop accepting; requests already read were answered in their read callback. */
+/*
+ * 10.6: stop accepting; requests already read were answered in their read
+ * callback, but for logins waiting for a password check: those not started
+ * are answered 503, those running are answered when done (uv_run returns,
+ * and the store closes, only after their work requests completed).
+ */
 static void on_signal(uv_signal_t *sig, int signum)
 {
     irpd_server *s = sig->data;
@@ -73,14 +78,11 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&s->tick, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
+    irpd__srv_logins_cancel(s);
     for (c = s->conns; c != NULL; c = next) {
         next = c->next;
-        if (c->hs_done) {
-            irpd__srv_end_watches(c, IRP_CHANGE_SHUTDOWN, irpd__srv_now_s());
-            (void)SSL_shutdown(c->ssl);
-            irpd__srv_conn_flush(c);
-        }
-        irpd__srv_conn_close_soon(c);
+        /* a password check in the thread pool: its answer comes first, then the stop */
+        if (c->login == NULL) irpd__srv_conn_stop(c);
     }
 }
 
