@@ -142,6 +142,23 @@ static void peer_of(conn *c)
         snprintf(c->peer, sizeof(c->peer), "%s", a);
 }
 
+/* Same IPv4 address, or same IPv6 /64 (one site's hosts share a /64). */
+static int same_source(const irp_addr *a, const irp_addr *b)
+{
+    if (a->family != b->family) return 0;
+    return memcmp(a->ip, b->ip, a->family == 4 ? 4 : 8) == 0;
+}
+
+/* docs/IRP.md 9.3: one source cannot take every connection slot. */
+static size_t conns_from(irpd_server *s, const conn *c)
+{
+    size_t n = 0;
+    for (const conn *o = s->conns; o != NULL; o = o->next)
+        if (o != c && !o->closing && o->sess.has_peer && same_source(&o->sess.peer, &c->sess.peer))
+            n++;
+    return n;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     listener *l = server->data;
@@ -171,6 +188,12 @@ static void on_connection(uv_stream_t *server, int status)
     peer_of(c);
     if (s->n_conns > s->cfg->max_connections) {
         fprintf(stderr, "irpd: info: %s refused: %zu connections\n", c->peer, s->n_conns - 1);
+        irpd__srv_conn_close(c);
+        return;
+    }
+    if (c->sess.has_peer && conns_from(s, c) >= s->cfg->max_per_addr) {
+        fprintf(stderr, "irpd: info: %s refused: %u connections from this source\n", c->peer,
+                (unsigned)s->cfg->max_per_addr);
         irpd__srv_conn_close(c);
         return;
     }

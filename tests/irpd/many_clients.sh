@@ -18,6 +18,7 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; tail -n 20 "$T/log" 2>/dev/null || true; exit 1; }
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
+echo "max_per_addr = $((N + 10))" >>"$T/r/irpd.conf" # every test client is 127.0.0.1
 mkfifo "$T/ready"
 (ulimit -n $((N + 256)) && exec "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >"$T/ready" 2>"$T/log") &
 PID=$!
@@ -63,3 +64,34 @@ wait "$PID" || rc=$?
 PID=
 [ "$rc" = 0 ] || fail "irpd exit status $rc after SIGTERM"
 echo "ok 3 - SIGTERM with $N clients connected: irpd exits 0"
+
+# One source cannot take every slot: with max_per_addr = 3 the 4th is refused.
+echo "max_per_addr = 3" >>"$T/r/irpd.conf"
+rm -f "$T/ready"
+mkfifo "$T/ready"
+"$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >"$T/ready" 2>"$T/log" &
+PID=$!
+read -r line <"$T/ready" || fail "irpd did not restart"
+PORT=${line##*:}
+python3 - "$PORT" "$T/r/ca.pem" >"$T/py2.out" 2>&1 <<'PY' || fail "per-source limit: $(cat "$T/py2.out")"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(ca)
+ctx.check_hostname = False
+ctx.set_alpn_protocols(["irp/1"])
+held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30)) for _ in range(3)]
+try:
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30))
+    t.sendall(bytes([0x10, 0, 0, 23]) + b'<req id="p" op="ping"/>')
+    refused = t.recv(4) == b""
+except (ssl.SSLError, OSError):
+    refused = True
+print("fourth refused" if refused else "fourth served")
+sys.exit(0 if refused else 1)
+PY
+grep -q "refused: 3 connections from this source" "$T/log" || fail "no refusal logged"
+echo "ok 4 - max_per_addr: the 4th connection from one source is refused"
+kill -TERM "$PID"
+wait "$PID" || fail "irpd exit status after SIGTERM"
+PID=
