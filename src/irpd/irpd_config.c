@@ -16,6 +16,7 @@ void irpd_config_defaults(irpd_config *c)
     memset(c, 0, sizeof(*c));
     c->max_connections = 10000;
     c->max_per_addr = 64; /* docs/IRP.md 9.3 */
+    c->max_per_user = 16;
     c->idle_timeout = 120; /* docs/IRP.md 3.6 */
     c->handshake_timeout = 10;
     c->token_lifetime = 86400;
@@ -96,6 +97,8 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         rc = parse_u32(value, 1, 1000000, &c->max_connections);
     } else if (strcmp(key, "max_per_addr") == 0) {
         rc = parse_u32(value, 1, 1000000, &c->max_per_addr);
+    } else if (strcmp(key, "max_per_user") == 0) {
+        rc = parse_u32(value, 1, 1000000, &c->max_per_user);
     } else if (strcmp(key, "idle_timeout") == 0) {
         rc = parse_u32(value, 1, 86400, &c->idle_timeout);
     } else if (strcmp(key, "handshake_timeout") == 0) {
@@ -233,6 +236,7 @@ int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t c
         fprintf(f, "trusted_ca = %s\n", c->trusted_ca[i]);
     fprintf(f, "max_connections = %u\n", (unsigned)c->max_connections);
     fprintf(f, "max_per_addr = %u\n", (unsigned)c->max_per_addr);
+    fprintf(f, "max_per_user = %u\n", (unsigned)c->max_per_user);
     fprintf(f, "idle_timeout = %u\n", (unsigned)c->idle_timeout);
     fprintf(f, "handshake_timeout = %u\n", (unsigned)c->handshake_timeout);
     fprintf(f, "token_lifetime = %u\n", (unsigned)c->token_lifetime);

@@ -14,6 +14,7 @@
  *   trusted_ca = PATH       PEM file of an external CA (docs/IRP.md 7.6)
  *   max_connections = N     connections served at once (default 10000)
  *   max_per_addr = N        of them from one IPv4 address or IPv6 /64 (default 64)
+ *   max_per_user = N        of them authenticated as one user (default 16)
  *   idle_timeout = S        idle connection, seconds (default 120, docs/IRP.md 3.6)
  *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
  *   token_lifetime = S      enrolment tokens (default 86400)
@@ -53,6 +54,7 @@ typedef struct irpd_config {
     size_t n_trusted;
     uint32_t max_connections;
     uint32_t max_per_addr;
+    uint32_t max_per_user;
     uint32_t idle_timeout;      /* seconds */
     uint32_t handshake_timeout; /* seconds */
     uint32_t token_lifetime;    /* seconds */

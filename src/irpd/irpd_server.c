@@ -782,6 +782,17 @@ static void arm_idle(conn *c)
     uv_timer_start(&c->timer, irpd__srv_on_timeout, deadline > now ? deadline - now : 0, 0);
 }
 
+/* docs/IRP.md 9.3: connections authenticated as one user, this one excluded. */
+static size_t conns_of_user(irpd_server *s, const conn *c)
+{
+    size_t n = 0;
+    for (const conn *o = s->conns; o != NULL; o = o->next)
+        if (o != c && !o->closing && o->hs_done && o->sess.cert_auth &&
+            strcmp(o->sess.client.user_id, c->sess.client.user_id) == 0)
+            n++;
+    return n;
+}
+
 static void conn_drive(conn *c)
 {
     if (c->login != NULL) return; /* its answer comes first (login_resume) */
@@ -800,6 +811,12 @@ static void conn_drive(conn *c)
             return;
         }
         c->hs_done = 1;
+        if (c->sess.cert_auth && conns_of_user(c->srv, c) >= c->srv->cfg->max_per_user) {
+            fprintf(stderr, "irpd: info: %s refused: %u connections of %s\n", c->peer,
+                    (unsigned)c->srv->cfg->max_per_user, c->sess.client.user_id);
+            irpd__srv_conn_close(c);
+            return;
+        }
     }
     c->last_rd = uv_now(&c->srv->loop);
     conn_read_plain(c);

@@ -231,4 +231,36 @@ probe lu3 <<E
 E
 has "$T/lu3.out" '<resp id="u4" status="401"' "list-users without a certificate: 401"
 stop
+
+# IRP.md 9.3: connections per user. With max_per_user = 2, bob holds two
+# watching connections; a third as bob is refused while alice is served.
+echo "max_per_user = 2" >>"$T/r/irpd.conf"
+start
+for i in 1 2; do
+    rm -f "$T/hold$i"
+    mkfifo "$T/hold$i"
+    "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" --cert "$T/bob.pem" \
+        --key "$T/bob.key" --events 1 >"$T/hold$i" 2>&1 <<E &
+<req id="h$i" op="watch" user="alice@example.org"/>
+E
+    eval "HPID$i=\$!"
+    eval "exec $((5 + i))<\"\$T/hold$i\""
+    read -r hl <&$((5 + i)) || fail "holding connection $i: no answer"
+    case "$hl" in '<resp id="h'$i'" status="200"'*) ;; *) fail "holding connection $i: $hl" ;; esac
+done
+ok "bob holds two connections"
+as bob third <<E
+<req id="t1" op="ping"/>
+E
+hasnt "$T/third.out" '<resp id="t1" status="200"' "a third connection as bob is refused"
+grep -q "refused: 2 connections of bob@example.org" "$T/log" || fail "no per-user refusal logged"
+as alice fine <<E
+<req id="t2" op="ping"/>
+E
+has "$T/fine.out" '<resp id="t2" status="200"' "alice is still served"
+kill "$HPID1" "$HPID2" 2>/dev/null || true
+wait "$HPID1" 2>/dev/null || true
+wait "$HPID2" 2>/dev/null || true
+exec 6<&- 7<&-
+stop
 echo "all $n account checks passed"

@@ -172,7 +172,7 @@ static const char usage_serve[] =
     "    listen = ADDR:PORT (repeatable), allow_local = 0|1, admin = USER\n"
     "    (repeatable), trusted_ca = PEM FILE of an external CA (repeatable),\n"
     "    max_connections (10000), max_per_addr (64 from one IPv4 address or\n"
-    "    IPv6 /64), idle_timeout (120 s), handshake_timeout\n"
+    "    IPv6 /64), max_per_user (16), idle_timeout (120 s), handshake_timeout\n"
     "    (10 s), frame_timeout (30 s), write_timeout (30 s), token_lifetime\n"
     "    (86400 s), login_fail_user (5), login_fail_addr (20),\n"
     "    login_fail_window (900 s), min_lifetime (60 s; lower only in tests).\n";
