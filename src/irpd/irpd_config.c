@@ -17,6 +17,10 @@ void irpd_config_defaults(irpd_config *c)
     c->max_connections = 10000;
     c->max_per_addr = 64; /* docs/IRP.md 9.3 */
     c->max_per_user = 16;
+    c->req_rate_user = 500; /* docs/IRP.md 9.2 */
+    c->req_burst_user = 1000;
+    c->req_rate_anon = 20;
+    c->req_burst_anon = 100;
     c->idle_timeout = 120; /* docs/IRP.md 3.6 */
     c->handshake_timeout = 10;
     c->token_lifetime = 86400;
@@ -99,6 +103,14 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         rc = parse_u32(value, 1, 1000000, &c->max_per_addr);
     } else if (strcmp(key, "max_per_user") == 0) {
         rc = parse_u32(value, 1, 1000000, &c->max_per_user);
+    } else if (strcmp(key, "req_rate_user") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->req_rate_user);
+    } else if (strcmp(key, "req_burst_user") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->req_burst_user);
+    } else if (strcmp(key, "req_rate_anon") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->req_rate_anon);
+    } else if (strcmp(key, "req_burst_anon") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->req_burst_anon);
     } else if (strcmp(key, "idle_timeout") == 0) {
         rc = parse_u32(value, 1, 86400, &c->idle_timeout);
     } else if (strcmp(key, "handshake_timeout") == 0) {

@@ -15,6 +15,10 @@
  *   max_connections = N     connections served at once (default 10000)
  *   max_per_addr = N        of them from one IPv4 address or IPv6 /64 (default 64)
  *   max_per_user = N        of them authenticated as one user (default 16)
+ *   req_rate_user, req_burst_user   requests per second and burst of one
+ *                           certificate identity (default 500, 1000; 9.2)
+ *   req_rate_anon, req_burst_anon   the same per source address without a
+ *                           certificate (default 20, 100)
  *   idle_timeout = S        idle connection, seconds (default 120, docs/IRP.md 3.6)
  *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
  *   token_lifetime = S      enrolment tokens (default 86400)
@@ -55,6 +59,7 @@ typedef struct irpd_config {
     uint32_t max_connections;
     uint32_t max_per_addr;
     uint32_t max_per_user;
+    uint32_t req_rate_user, req_burst_user, req_rate_anon, req_burst_anon;
     uint32_t idle_timeout;      /* seconds */
     uint32_t handshake_timeout; /* seconds */
     uint32_t token_lifetime;    /* seconds */

@@ -554,6 +554,32 @@ void irpd__srv_logins_cancel(irpd_server *s)
  * c->held until batch_end. A login is deferred (c->login set): the batch
  * ends there. Returns 0, or -1 when the connection must close (memory).
  */
+/*
+ * docs/IRP.md 9.2: a request takes a token of its certificate identity (all
+ * its connections), or of its source address when it has none. Cheap: the
+ * document is parsed only to answer a refused one with its id.
+ */
+static int bucket_refused(conn *c, const uint8_t *doc, size_t len, char id[IRP_ID_MAX + 1])
+{
+    irpd_server *s = c->srv;
+    char key[IRPD_RL_KEY_MAX];
+    irpd_buckets *b = c->sess.cert_auth ? &s->bk_user : &s->bk_anon;
+    irp_req r;
+
+    if (c->sess.cert_auth)
+        irpd_rl_user_key(c->sess.client.user_id, key);
+    else if (c->sess.has_peer)
+        irpd_rl_addr_key(&c->sess.peer, key);
+    else
+        return 0;
+    if (irpd_buckets_take(b, key, (int64_t)uv_now(&s->loop))) return 0;
+    id[0] = '\0';
+    irp_req_init(&r);
+    if (irp_req_parse_with(s->h.xp, &r, doc, len) == 0) snprintf(id, IRP_ID_MAX + 1, "%s", r.id);
+    irp_req_clear(&r);
+    return 1;
+}
+
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
     irpd_server *s = c->srv;
@@ -565,6 +591,14 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
     action a;
 
     if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
+    if (bucket_refused(c, doc, len, q.id)) {
+        fprintf(stderr, "irpd: info: %s - id=%s status=429 request rate\n", c->peer,
+                q.id[0] != '\0' ? q.id : "-");
+        if (put_status(&c->held, q.id[0] != '\0' ? q.id : NULL, IRP_RATE_LIMITED,
+                       "too many requests: slow down") != 0)
+            return -1;
+        return add_held(c, off, q.id);
+    }
     if (rl_check(c, doc, len, now, &q)) {
         fprintf(stderr, "irpd: info: %s - %s id=%s status=429 too many failures\n", c->peer,
                 q.login ? "login" : "enroll", q.id[0] != '\0' ? q.id : "-");

@@ -15,6 +15,7 @@
 
 #include "irp_frame.h"
 #include "irpd_handlers.h"
+#include "irpd_bucket.h"
 #include "irpd_ratelimit.h"
 #include "irpd_server.h"
 
@@ -124,6 +125,7 @@ struct irpd_server {
     size_t n_conns;
     int stopping;
     irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
+    irpd_buckets bk_user, bk_anon;   /* docs/IRP.md 9.2 */
     login_job *lq_head, *lq_tail;    /* logins waiting for a worker */
     size_t n_lq, n_running;          /* in the FIFO; in the thread pool */
     uint8_t rd[READ_CHUNK];          /* libuv reads land here; consumed at once */

@@ -128,7 +128,9 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     s->h.ca_der_len = (size_t)n;
     if ((s->h.xp = sc_xml_parser_new()) == NULL) goto out;
     if (irpd_rl_init(&s->rl_user, cfg->login_fail_user, cfg->login_fail_window) != 0 ||
-        irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0)
+        irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0 ||
+        irpd_buckets_init(&s->bk_user, cfg->req_rate_user, cfg->req_burst_user) != 0 ||
+        irpd_buckets_init(&s->bk_anon, cfg->req_rate_anon, cfg->req_burst_anon) != 0)
         goto out;
 
     uv_loop_init(&s->loop);
@@ -163,6 +165,8 @@ out:
     if (s->h.xp != NULL) sc_xml_parser_free(s->h.xp);
     irpd_rl_free(&s->rl_user);
     irpd_rl_free(&s->rl_addr);
+    irpd_buckets_free(&s->bk_user);
+    irpd_buckets_free(&s->bk_anon);
     OPENSSL_free(der);
     SSL_CTX_free(s->ctx);
     irpd_store_close(s->st);

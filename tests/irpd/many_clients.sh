@@ -18,7 +18,9 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; tail -n 20 "$T/log" 2>/dev/null || true; exit 1; }
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
-echo "max_per_addr = $((N + 10))" >>"$T/r/irpd.conf" # every test client is 127.0.0.1
+# every test client is 127.0.0.1: lift the per-source limits for this part
+printf 'max_per_addr = %d\nreq_rate_anon = 1000000\nreq_burst_anon = 1000000\n' $((N + 10)) \
+    >>"$T/r/irpd.conf"
 mkfifo "$T/ready"
 (ulimit -n $((N + 256)) && exec "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >"$T/ready" 2>"$T/log") &
 PID=$!
@@ -92,6 +94,29 @@ sys.exit(0 if refused else 1)
 PY
 grep -q "refused: 3 connections from this source" "$T/log" || fail "no refusal logged"
 echo "ok 4 - max_per_addr: the 4th connection from one source is refused"
+kill -TERM "$PID"
+wait "$PID" || fail "irpd exit status after SIGTERM"
+PID=
+
+# IRP.md 9.2: a client without a certificate has 100 requests of burst, then
+# 20/s. 150 pipelined pings: the first 100 are answered, the rest mostly 429.
+printf 'req_rate_anon = 20\nreq_burst_anon = 100\n' >>"$T/r/irpd.conf"
+rm -f "$T/ready"
+mkfifo "$T/ready"
+"$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >"$T/ready" 2>"$T/log" &
+PID=$!
+read -r line <"$T/ready" || fail "irpd did not restart"
+PORT=${line##*:}
+i=0
+while [ "$i" -lt 150 ]; do echo "<req id=\"b$i\" op=\"ping\"/>"; i=$((i + 1)); done |
+    "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" >"$T/burst.out" 2>&1 ||
+    fail "burst: $(tail -3 "$T/burst.out")"
+ok200=$(grep -c 'status="200"' "$T/burst.out" || true)
+ok429=$(grep -c 'status="429"' "$T/burst.out" || true)
+[ "$ok200" -ge 100 ] && [ "$ok429" -ge 1 ] && [ $((ok200 + ok429)) = 150 ] ||
+    fail "burst: $ok200 answered, $ok429 refused of 150"
+grep -qF '<resp id="b0" status="200"' "$T/burst.out" || fail "burst: the first ping refused"
+echo "ok 5 - request rate without a certificate: $ok200 of 150 answered, $ok429 refused (429)"
 kill -TERM "$PID"
 wait "$PID" || fail "irpd exit status after SIGTERM"
 PID=

@@ -175,7 +175,9 @@ static const char usage_serve[] =
     "    IPv6 /64), max_per_user (16), idle_timeout (120 s), handshake_timeout\n"
     "    (10 s), frame_timeout (30 s), write_timeout (30 s), token_lifetime\n"
     "    (86400 s), login_fail_user (5), login_fail_addr (20),\n"
-    "    login_fail_window (900 s), min_lifetime (60 s; lower only in tests).\n";
+    "    login_fail_window (900 s), req_rate_user / req_burst_user (500/s,\n"
+    "    1000), req_rate_anon / req_burst_anon (20/s, 100, per address),\n"
+    "    min_lifetime (60 s; lower only in tests).\n";
 
 /* Prints "irpd: WHAT ARG", then the command's usage; returns 2. */
 static int usage_error(const char *usage, const char *what, const char *arg)
