@@ -8,7 +8,7 @@
 
 #define PROBE 8 /* slots looked at from a key's hash */
 
-int irpd_buckets_init(irpd_buckets *b, uint32_t rate, uint32_t burst)
+int irpd_buckets_init(irpd_buckets *b, double rate, double burst)
 {
     b->slots = calloc(IRPD_BUCKET_SLOTS, sizeof(*b->slots));
     b->rate = rate;

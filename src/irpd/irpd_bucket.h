@@ -32,7 +32,8 @@ typedef struct irpd_buckets {
 } irpd_buckets;
 
 /* 0 or -1 (memory). */
-int irpd_buckets_init(irpd_buckets *b, uint32_t rate, uint32_t burst);
+/* rate: tokens per second (10 per hour is 10.0 / 3600). */
+int irpd_buckets_init(irpd_buckets *b, double rate, double burst);
 void irpd_buckets_free(irpd_buckets *b);
 
 /* Takes a token of key at now_ms: 1 when there was one, 0 when refused. */

@@ -21,6 +21,10 @@ void irpd_config_defaults(irpd_config *c)
     c->req_burst_user = 1000;
     c->req_rate_anon = 20;
     c->req_burst_anon = 100;
+    c->reg_rate = 1;
+    c->reg_burst = 10;
+    c->cert_per_hour = 10;
+    c->p12_per_hour = 10;
     c->idle_timeout = 120; /* docs/IRP.md 3.6 */
     c->handshake_timeout = 10;
     c->token_lifetime = 86400;
@@ -111,6 +115,14 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         rc = parse_u32(value, 1, 100000000, &c->req_rate_anon);
     } else if (strcmp(key, "req_burst_anon") == 0) {
         rc = parse_u32(value, 1, 100000000, &c->req_burst_anon);
+    } else if (strcmp(key, "reg_rate") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->reg_rate);
+    } else if (strcmp(key, "reg_burst") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->reg_burst);
+    } else if (strcmp(key, "cert_per_hour") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->cert_per_hour);
+    } else if (strcmp(key, "p12_per_hour") == 0) {
+        rc = parse_u32(value, 1, 100000000, &c->p12_per_hour);
     } else if (strcmp(key, "idle_timeout") == 0) {
         rc = parse_u32(value, 1, 86400, &c->idle_timeout);
     } else if (strcmp(key, "handshake_timeout") == 0) {

@@ -19,6 +19,9 @@
  *                           certificate identity (default 500, 1000; 9.2)
  *   req_rate_anon, req_burst_anon   the same per source address without a
  *                           certificate (default 20, 100)
+ *   reg_rate, reg_burst     register/unregister per (user, device) (1/s, 10)
+ *   cert_per_hour           enroll and renew per user (10 per hour, burst 10)
+ *   p12_per_hour            pkcs12-put per user (10 per hour, burst 10)
  *   idle_timeout = S        idle connection, seconds (default 120, docs/IRP.md 3.6)
  *   handshake_timeout = S   TCP accept to finished TLS handshake (default 10)
  *   token_lifetime = S      enrolment tokens (default 86400)
@@ -60,6 +63,7 @@ typedef struct irpd_config {
     uint32_t max_per_addr;
     uint32_t max_per_user;
     uint32_t req_rate_user, req_burst_user, req_rate_anon, req_burst_anon;
+    uint32_t reg_rate, reg_burst, cert_per_hour, p12_per_hour;
     uint32_t idle_timeout;      /* seconds */
     uint32_t handshake_timeout; /* seconds */
     uint32_t token_lifetime;    /* seconds */

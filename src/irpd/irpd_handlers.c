@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/sha.h>
 #include <strings.h>
 #include <time.h>
 #include <openssl/crypto.h>
@@ -201,6 +202,45 @@ static uint32_t lifetime_min(const irpd_hctx *h)
     uint32_t m = h->cfg != NULL ? h->cfg->min_lifetime : 0;
 
     return m >= 1 && m <= IRP_LIFETIME_MIN ? m : IRP_LIFETIME_MIN;
+}
+
+/*
+ * docs/IRP.md 9.2: the buckets of single operations, keyed by who asks (a
+ * request the handler will refuse for lack of identity takes no token).
+ * A (user, device) key too long for a slot is replaced by its SHA-256.
+ */
+static int op_rate_refused(const irpd_hctx *h, const irpd_session *s, const irp_req *q, int64_t now)
+{
+    char key[IRPD_RL_KEY_MAX + IRP_DEVICE_MAX + 2], user[IRPD_RL_KEY_MAX];
+    irpd_buckets *b = NULL;
+    const char *who = s->cert_auth ? s->client.user_id : s->pw_auth ? s->pw_user : NULL;
+
+    if (who == NULL) return 0;
+    irpd_rl_user_key(who, user);
+    snprintf(key, sizeof(key), "%s", user);
+    switch (q->op) {
+    case IRP_OP_REGISTER:
+    case IRP_OP_UNREGISTER:
+        b = h->bk_device;
+        snprintf(key, sizeof(key), "%s\n%s", user, q->all || q->device == NULL ? "*" : q->device);
+        if (strlen(key) >= IRPD_RL_KEY_MAX) {
+            uint8_t d[32];
+            SHA256((const unsigned char *)key, strlen(key), d);
+            for (size_t i = 0; i < 32; i++)
+                snprintf(key + 2 * i, 3, "%02x", d[i]);
+        }
+        break;
+    case IRP_OP_ENROLL:
+    case IRP_OP_RENEW:
+        b = h->bk_cert;
+        break;
+    case IRP_OP_PKCS12_PUT:
+        b = h->bk_p12;
+        break;
+    default:
+        return 0;
+    }
+    return b != NULL && !irpd_buckets_take(b, key, now * 1000);
 }
 
 /* 6.1 */
@@ -600,6 +640,10 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     res->op = q.op;
     if (h->shutting_down) {
         st = irpd__fail(x, IRP_UNAVAILABLE, "the registry is shutting down");
+        goto done;
+    }
+    if (op_rate_refused(h, s, &q, now)) {
+        st = irpd__fail(x, IRP_RATE_LIMITED, "too many %s requests: try later", irp_op_name(q.op));
         goto done;
     }
     switch (q.op) {

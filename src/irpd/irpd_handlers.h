@@ -18,6 +18,7 @@
 #include "sc_buf.h"
 #include "sc_xml.h"
 #include "irp_msg.h"
+#include "irpd_bucket.h"
 #include "irpd_ca.h"
 #include "irpd_config.h"
 #include "irpd_store.h"
@@ -33,6 +34,12 @@ typedef struct irpd_hctx {
     uint8_t *ca_der;   /* the CA certificate, for ca-certs and enroll */
     size_t ca_der_len;
     int shutting_down; /* answer 503 (docs/IRP.md 10.6) */
+    /*
+     * docs/IRP.md 9.2 per-operation buckets (NULL: not limited): register
+     * and unregister per (user, device); enroll and renew per user;
+     * pkcs12-put per user.
+     */
+    irpd_buckets *bk_device, *bk_cert, *bk_p12;
 } irpd_hctx;
 
 /* The identity and per-connection state of one connection (docs/IRP.md 7.1). */

@@ -126,10 +126,11 @@ struct irpd_server {
     int stopping;
     irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
     irpd_buckets bk_user, bk_anon;   /* docs/IRP.md 9.2 */
-    login_job *lq_head, *lq_tail;    /* logins waiting for a worker */
-    size_t n_lq, n_running;          /* in the FIFO; in the thread pool */
-    uint8_t rd[READ_CHUNK];          /* libuv reads land here; consumed at once */
-    uint8_t plain[READ_CHUNK];       /* decrypted bytes */
+    irpd_buckets bk_device, bk_cert, bk_p12;
+    login_job *lq_head, *lq_tail; /* logins waiting for a worker */
+    size_t n_lq, n_running;       /* in the FIFO; in the thread pool */
+    uint8_t rd[READ_CHUNK];       /* libuv reads land here; consumed at once */
+    uint8_t plain[READ_CHUNK];    /* decrypted bytes */
 };
 /* ---- irpd_server.c ------------------------------------------------------------- */
 

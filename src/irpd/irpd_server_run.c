@@ -130,8 +130,14 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     if (irpd_rl_init(&s->rl_user, cfg->login_fail_user, cfg->login_fail_window) != 0 ||
         irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0 ||
         irpd_buckets_init(&s->bk_user, cfg->req_rate_user, cfg->req_burst_user) != 0 ||
-        irpd_buckets_init(&s->bk_anon, cfg->req_rate_anon, cfg->req_burst_anon) != 0)
+        irpd_buckets_init(&s->bk_anon, cfg->req_rate_anon, cfg->req_burst_anon) != 0 ||
+        irpd_buckets_init(&s->bk_device, cfg->reg_rate, cfg->reg_burst) != 0 ||
+        irpd_buckets_init(&s->bk_cert, cfg->cert_per_hour / 3600.0, cfg->cert_per_hour) != 0 ||
+        irpd_buckets_init(&s->bk_p12, cfg->p12_per_hour / 3600.0, cfg->p12_per_hour) != 0)
         goto out;
+    s->h.bk_device = &s->bk_device;
+    s->h.bk_cert = &s->bk_cert;
+    s->h.bk_p12 = &s->bk_p12;
 
     uv_loop_init(&s->loop);
     uv_signal_init(&s->loop, &s->sigterm);
@@ -167,6 +173,9 @@ out:
     irpd_rl_free(&s->rl_addr);
     irpd_buckets_free(&s->bk_user);
     irpd_buckets_free(&s->bk_anon);
+    irpd_buckets_free(&s->bk_device);
+    irpd_buckets_free(&s->bk_cert);
+    irpd_buckets_free(&s->bk_p12);
     OPENSSL_free(der);
     SSL_CTX_free(s->ctx);
     irpd_store_close(s->st);

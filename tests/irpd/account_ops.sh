@@ -230,6 +230,23 @@ probe lu3 <<E
 <req id="u4" op="list-users"/>
 E
 has "$T/lu3.out" '<resp id="u4" status="401"' "list-users without a certificate: 401"
+
+# IRP.md 9.2: register per (user, device) has a burst of 10, then 1/s.
+i=1
+while [ "$i" -le 13 ]; do
+    echo "<req id=\"rb$i\" op=\"register\" device=\"burst\" port=\"4605\" seq=\"$i\"><addr>192.0.2.9</addr></req>"
+    i=$((i + 1))
+done >"$T/burst.in"
+as alice burst <"$T/burst.in"
+b200=$(grep -c 'status="200"' "$T/burst.out" || true)
+b429=$(grep -c 'status="429"' "$T/burst.out" || true)
+[ "$b200" -ge 10 ] && [ "$b429" -ge 1 ] && [ $((b200 + b429)) = 13 ] ||
+    fail "register burst: $b200 answered, $b429 refused of 13: $(cat "$T/burst.out")"
+ok "register per device: $b200 of 13 in a burst accepted, $b429 refused (429)"
+as alice burst2 <<E
+<req id="rb20" op="register" device="other" port="4605" seq="1"><addr>192.0.2.9</addr></req>
+E
+has "$T/burst2.out" '<resp id="rb20" status="200"' "another device of the same user is not held back"
 stop
 
 # IRP.md 9.3: connections per user. With max_per_user = 2, bob holds two

@@ -55,7 +55,8 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/
     -subj "/CN=alice" -outform DER -out "$T/alice.csr" 2>/dev/null
 CSR=$(openssl base64 -A -in "$T/alice.csr")
 # The load is one identity far above IRP.md 9.2's 500 requests/s: lift it here.
-printf 'req_rate_user = 100000000\nreq_burst_user = 100000000\n' >>"$T/r/irpd.conf"
+printf 'req_rate_user = 100000000\nreq_burst_user = 100000000\nreg_rate = 100000000\nreg_burst = 100000000\n' \
+    >>"$T/r/irpd.conf"
 start
 echo "<req id=\"e1\" op=\"enroll\" token=\"$TA\"><csr>$CSR</csr></req>" |
     "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" --save-cert "$T/alice.pem" \

@@ -177,6 +177,8 @@ static const char usage_serve[] =
     "    (86400 s), login_fail_user (5), login_fail_addr (20),\n"
     "    login_fail_window (900 s), req_rate_user / req_burst_user (500/s,\n"
     "    1000), req_rate_anon / req_burst_anon (20/s, 100, per address),\n"
+    "    reg_rate / reg_burst (1/s, 10 per user and device), cert_per_hour\n"
+    "    (10: enroll and renew), p12_per_hour (10),\n"
     "    min_lifetime (60 s; lower only in tests).\n";
 
 /* Prints "irpd: WHAT ARG", then the command's usage; returns 2. */
