@@ -22,7 +22,6 @@
 #define OUT_CAP (256 * 1024)
 
 static void arm_idle(conn *c);
-static void conn_drive(conn *c);
 
 static size_t queued(conn *c)
 {
@@ -143,7 +142,8 @@ static void on_written(uv_write_t *req, int status)
             irpd__srv_conn_close(c);
             return;
         }
-        conn_drive(c); /* requests already received and decrypted wait in the TLS buffers */
+        irpd__srv_conn_drive(
+            c); /* requests already received and decrypted wait in the TLS buffers */
     }
 }
 
@@ -267,7 +267,7 @@ static void end_disallowed_watches(irpd_server *s, const char *owner, int64_t no
     }
 }
 
-static void log_request(conn *c, const irpd_hresult *res)
+void irpd__srv_log_request(conn *c, const irpd_hresult *res)
 {
     const char *op = res->op != IRP_OP_NONE ? irp_op_name(res->op) : "-";
     const char *user = c->sess.cert_auth ? c->sess.client.user_id
@@ -311,7 +311,7 @@ static int add_action(conn *c, const action *a)
 }
 
 /* Records the response framed at held[off..] (id may be NULL). */
-static int add_held(conn *c, size_t off, const char *id)
+int irpd__srv_add_held(conn *c, size_t off, const char *id)
 {
     held *h;
 
@@ -356,7 +356,7 @@ static int has_sub(const uint8_t *p, size_t len, const char *sub)
     return 0;
 }
 
-static int rl_blocked(irpd_server *s, const rl_req *q, int64_t now)
+int irpd__srv_rl_blocked(irpd_server *s, const rl_req *q, int64_t now)
 {
     if (q->login && irpd_rl_blocked(&s->rl_user, q->ukey, now)) return 1;
     if (q->akey[0] != '\0' && irpd_rl_blocked(&s->rl_addr, q->akey, now)) return 1;
@@ -383,10 +383,10 @@ static int rl_check(conn *c, const uint8_t *doc, size_t len, int64_t now, rl_req
     irp_req_clear(&r);
     if (!q->login && !q->token_enroll) return 0;
     if (c->sess.has_peer) irpd_rl_addr_key(&c->sess.peer, q->akey);
-    return rl_blocked(s, q, now);
+    return irpd__srv_rl_blocked(s, q, now);
 }
 
-static void rl_count(conn *c, const rl_req *q, int status, int64_t now)
+void irpd__srv_rl_count(conn *c, const rl_req *q, int status, int64_t now)
 {
     irpd_server *s = c->srv;
 
@@ -399,159 +399,11 @@ static void rl_count(conn *c, const rl_req *q, int status, int64_t now)
     }
 }
 
-/* ---- logins: the password check in the thread pool (docs/IRP.md 6.4) ------------- */
-
-static int batch_end(conn *c);
-static void login_pump(irpd_server *s);
-
-/* Answers the login as the current read batch's next response (held like handle_doc's). */
-static int login_answer(conn *c, irpd_login *lg, const rl_req *q)
-{
-    irpd_server *s = c->srv;
-    irpd_hresult res;
-    int64_t now = irpd__srv_now_s();
-    size_t off = c->held.len;
-
-    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
-    if (irpd_login_finish(&s->h, &c->sess, lg, now, &c->held, &res) != 0) return -1;
-    rl_count(c, q, res.status, now);
-    if (add_held(c, off, res.id) != 0) return -1;
-    log_request(c, &res);
-    return 0;
-}
-
-/* Queues the login's check; the connection handles nothing more until it is answered. */
-static int login_defer(conn *c, irpd_login *lg, const rl_req *q)
-{
-    irpd_server *s = c->srv;
-    login_job *j = NULL;
-    int rc;
-
-    if (s->n_lq < LOGIN_QUEUE_MAX) j = calloc(1, sizeof(*j));
-    if (j == NULL) {
-        irpd_login_cancel(lg, IRP_UNAVAILABLE, "too many logins in progress: try later");
-        rc = login_answer(c, lg, q);
-        irpd_login_free(lg);
-        return rc;
-    }
-    j->srv = s;
-    j->c = c;
-    j->lg = lg;
-    j->q = *q;
-    if (s->lq_tail != NULL)
-        s->lq_tail->next = j;
-    else
-        s->lq_head = j;
-    s->lq_tail = j;
-    s->n_lq++;
-    c->login = j;
-    login_pump(s);
-    return 0;
-}
-
-/* Keeps the rest of a decrypted chunk after a deferred login. 0 or -1 (memory). */
-static int keep_rest(conn *c, const uint8_t *p, size_t n)
-{
-    if (c->rest == NULL && (c->rest = malloc(READ_CHUNK)) == NULL) return -1;
-    memcpy(c->rest, p, n); /* n <= READ_CHUNK: what is left of one chunk */
-    c->rest_off = 0;
-    c->rest_len = n;
-    return 0;
-}
-
-/* Sends the login's answer and goes on with the connection's requests. */
-static void login_resume(conn *c, login_job *j, int go_on)
-{
-    irpd_server *s = c->srv;
-    int rc;
-
-    c->login = NULL;
-    if (c->close_when_sent) return; /* ends anyway (revoked, failed): nobody to answer */
-    rc = login_answer(c, j->lg, &j->q);
-    if (batch_end(c) != 0) rc = -1;
-    if (c->closing || c->close_when_sent) return;
-    if (rc != 0) {
-        irpd__srv_conn_flush(c);
-        irpd__srv_conn_close_soon(c);
-        return;
-    }
-    if (!go_on) return;
-    if (s->stopping) {
-        irpd__srv_conn_stop(c);
-        return;
-    }
-    if (c->paused) return; /* on_written reads again once the client took its output */
-    if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
-        irpd__srv_conn_close(c);
-        return;
-    }
-    conn_drive(c); /* the requests after the login wait in rest and the TLS buffers */
-}
-
-static void login_work(uv_work_t *req)
-{
-    login_job *j = (login_job *)req;
-
-    irpd_login_verify(j->lg); /* touches only j->lg: never the connection */
-}
-
-static void login_after(uv_work_t *req, int status)
-{
-    login_job *j = (login_job *)req;
-    irpd_server *s = j->srv;
-
-    (void)status; /* not verified: irpd_login_finish answers 500 */
-    s->n_running--;
-    login_pump(s);
-    if (j->c != NULL) login_resume(j->c, j, 1);
-    irpd_login_free(j->lg);
-    free(j);
-}
-
-/* Starts waiting checks while fewer than LOGIN_WORKERS run. */
-static void login_pump(irpd_server *s)
-{
-    while (s->n_running < LOGIN_WORKERS && s->lq_head != NULL) {
-        login_job *j = s->lq_head;
-
-        s->lq_head = j->next;
-        if (s->lq_head == NULL) s->lq_tail = NULL;
-        s->n_lq--;
-        j->next = NULL;
-        j->running = 1;
-        s->n_running++;
-        /*
-         * 9.1: failures counted while it waited may have used up the limit:
-         * then 429 without a check. Answered from login_after all the same,
-         * never from here (the caller may be amid the connection's read).
-         */
-        if (rl_blocked(s, &j->q, irpd__srv_now_s()))
-            irpd_login_cancel(j->lg, IRP_RATE_LIMITED, "too many failed attempts: try later");
-        if (uv_queue_work(&s->loop, &j->req, login_work, login_after) != 0)
-            abort(); /* fails only for a NULL work_cb */
-    }
-}
-
-void irpd__srv_logins_cancel(irpd_server *s)
-{
-    login_job *j;
-
-    while ((j = s->lq_head) != NULL) {
-        s->lq_head = j->next;
-        if (s->lq_head == NULL) s->lq_tail = NULL;
-        s->n_lq--;
-        irpd_login_cancel(j->lg, IRP_UNAVAILABLE, "the registry is shutting down");
-        if (j->c != NULL) login_resume(j->c, j, 0);
-        irpd_login_free(j->lg);
-        free(j);
-    }
-}
-
 /* ---- the read batch ------------------------------------------------------------- */
 
 /*
  * Handles one document of the current read batch: its response is held in
- * c->held until batch_end. A login is deferred (c->login set): the batch
+ * c->held until irpd__srv_batch_end. A login is deferred (c->login set): the batch
  * ends there. Returns 0, or -1 when the connection must close (memory).
  */
 /*
@@ -597,7 +449,7 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
         if (put_status(&c->held, q.id[0] != '\0' ? q.id : NULL, IRP_RATE_LIMITED,
                        "too many requests: slow down") != 0)
             return -1;
-        return add_held(c, off, q.id);
+        return irpd__srv_add_held(c, off, q.id);
     }
     if (rl_check(c, doc, len, now, &q)) {
         fprintf(stderr, "irpd: info: %s - %s id=%s status=429 too many failures\n", c->peer,
@@ -605,15 +457,15 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
         if (put_status(&c->held, q.id, IRP_RATE_LIMITED, "too many failed attempts: try later") !=
             0)
             return -1;
-        return add_held(c, off, q.id);
+        return irpd__srv_add_held(c, off, q.id);
     }
     memset(&res, 0, sizeof(res));
     if (irpd_handle(&s->h, &c->sess, doc, len, now, &c->held, &res, &lg) != 0) return -1;
-    if (lg != NULL) return login_defer(c, lg, &q);
-    rl_count(c, &q, res.status, now);
+    if (lg != NULL) return irpd__srv_login_defer(c, lg, &q);
+    irpd__srv_rl_count(c, &q, res.status, now);
     if (may_write(res.op) && res.status == IRP_OK) c->dirty = 1;
-    if (add_held(c, off, res.id) != 0) return -1;
-    log_request(c, &res);
+    if (irpd__srv_add_held(c, off, res.id) != 0) return -1;
+    irpd__srv_log_request(c, &res);
     memset(&a, 0, sizeof(a));
     if (res.changed) {
         snprintf(a.user, sizeof(a.user), "%s", res.changed_user);
@@ -643,7 +495,7 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
  * responses in order (500 for those after a change if the commit failed),
  * then tells watchers and closes revoked connections. -1 when sending failed.
  */
-static int batch_end(conn *c)
+int irpd__srv_batch_end(conn *c)
 {
     irpd_server *s = c->srv;
     int ok = 1, rc = 0;
@@ -758,7 +610,8 @@ static void conn_read_plain(conn *c)
         used = feed_plain(c, c->srv->plain, (size_t)n, &ferr, &fatal);
         if (fatal || ferr != 0 || c->stop_rd) break;
         if (c->login != NULL) {
-            if (used < (size_t)n && keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
+            if (used < (size_t)n &&
+                irpd__srv_keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
                 fatal = 1;
             break;
         }
@@ -767,7 +620,7 @@ static void conn_read_plain(conn *c)
             break;
         }
     }
-    if (batch_end(c) != 0) fatal = 1;
+    if (irpd__srv_batch_end(c) != 0) fatal = 1;
     if (c->closing || c->close_when_sent) return;
     if (ferr != 0 && !fatal) {
         frame_error(c, ferr);
@@ -827,7 +680,7 @@ static size_t conns_of_user(irpd_server *s, const conn *c)
     return n;
 }
 
-static void conn_drive(conn *c)
+void irpd__srv_conn_drive(conn *c)
 {
     if (c->login != NULL) return; /* its answer comes first (login_resume) */
     if (!c->hs_done) {
@@ -882,5 +735,5 @@ void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         irpd__srv_conn_close(c);
         return;
     }
-    conn_drive(c);
+    irpd__srv_conn_drive(c);
 }

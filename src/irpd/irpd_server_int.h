@@ -174,4 +174,14 @@ SSL_CTX *irpd__srv_make_ctx(irpd_server *s);
 /* Listens on spec ("host:port", "[v6]:port") and prints "irpd ready on ..". 0 or -1. */
 int irpd__srv_listen_on(irpd_server *s, const char *spec);
 
+/* Shared by irpd_server.c and irpd_server_login.c. */
+int irpd__srv_batch_end(conn *c);
+int irpd__srv_add_held(conn *c, size_t off, const char *id);
+void irpd__srv_log_request(conn *c, const irpd_hresult *res);
+int irpd__srv_rl_blocked(irpd_server *s, const rl_req *q, int64_t now);
+void irpd__srv_rl_count(conn *c, const rl_req *q, int status, int64_t now);
+void irpd__srv_conn_drive(conn *c);
+int irpd__srv_login_defer(conn *c, irpd_login *lg, const rl_req *q);
+int irpd__srv_keep_rest(conn *c, const uint8_t *p, size_t n);
+
 #endif
