@@ -213,6 +213,7 @@ static void deliver(fz_ctx *c, uint8_t inner, const uint8_t *p, size_t n)
     FZ_CHECK(n <= SC_MAX_PLAINTEXT);
     FZ_CHECK(sc_record_seal(&c->tx, &wire, inner, p, n, NULL, 0) == SC_OK);
     if (inner == SC_INNER_KEY_UPDATE && n == 1 && p[0] <= 1) FZ_CHECK(sc_dir_update(&c->tx) == 0);
+    int closed_before = s->sent_close;
     int rc = sc_session_recv(s, wire.data, wire.len, FZ_NOW_MS);
     sc_buf_dispose(&wire);
     check_sticky(c);
@@ -227,8 +228,10 @@ static void deliver(fz_ctx *c, uint8_t inner, const uint8_t *p, size_t n)
     if (!was_established || rc != SC_OK) {
         /* The peer's fatal alert is not answered. */
         if (SC_ERR_IS_PEER_ALERT(rc) && was_established) FZ_CHECK(c->rd.n == 0);
+        /* Nothing follows our own close_notify, not even an alert. */
+        if (closed_before) FZ_CHECK(c->rd.n == 0);
         /* A failure we detected goes to the peer as its alert, under our key. */
-        if (SC_ERR_IS_ALERT(rc) && was_established) {
+        if (SC_ERR_IS_ALERT(rc) && was_established && !closed_before) {
             const fz_rec *last = logged(c, c->rd.n - 1);
             FZ_CHECK(last && last->inner == SC_INNER_ALERT && last->p[0] == SC_ERR_ALERT_CODE(rc));
         }
