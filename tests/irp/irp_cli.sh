@@ -7,28 +7,12 @@
 # line), never with sleeps; every wait is bounded by `timeout`.
 set -eu
 
-IRPD=${IRPD:?set IRPD to the irpd binary}
 IRP=${IRP:?set IRP to the irp binary}
-T=$(mktemp -d)
-PID=
+. "$(dirname "$0")/../irpd/lib.sh"
 WPID=
-cleanup() {
-    if [ -n "$WPID" ]; then kill "$WPID" 2>/dev/null || true; fi
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+# lib.sh's cleanup, and the watcher if one is still running
+trap 'if [ -n "$WPID" ]; then kill "$WPID" 2>/dev/null || true; fi; cleanup' EXIT INT TERM
 
-n=0
-fail() {
-    echo "FAIL: $*"
-    echo "--- irpd log:"
-    cat "$T/log" 2>/dev/null || true
-    exit 1
-}
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-has() { grep -qF -- "$2" "$1" || fail "$3: no '$2' in: $(cat "$1")"; ok "$3"; }
-hasnt() { if grep -qF -- "$2" "$1"; then fail "$3: unexpected '$2' in: $(cat "$1")"; fi; ok "$3"; }
 # run NAME EXPECTED_RC irp-args...: stdout in $T/NAME.out, stderr in $T/NAME.err
 run() {
     name=$1 want=$2
@@ -57,13 +41,7 @@ FP=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
 TB=$("$IRPD" token --dir "$T/r" bob@example.org)
 
-mkfifo "$T/ready"
-"$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 --allow-local >"$T/ready" 2>>"$T/log" &
-PID=$!
-exec 3<"$T/ready"
-read -r line <&3 || fail "irpd did not start"
-case "$line" in "irpd ready on 127.0.0.1:"*) ;; *) fail "ready line: $line" ;; esac
-PORT=${line##*:}
+start --allow-local
 
 # ---- public operations, pinning ------------------------------------------------------
 run caps 0 --ca-fp "$FP" capabilities

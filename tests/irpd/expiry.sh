@@ -11,64 +11,10 @@
 # on probe output through FIFOs (the probe's own read timeout bounds each).
 set -eu
 
-IRPD=${IRPD:?set IRPD to the irpd binary}
-PROBE=${IRP_PROBE:?set IRP_PROBE to the irp_probe binary}
-T=$(mktemp -d)
-PID=
+. "$(dirname "$0")/lib.sh"
 WPID=
-cleanup() {
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-    if [ -n "$WPID" ]; then kill "$WPID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-n=0
-fail() {
-    echo "FAIL: $*"
-    echo "--- irpd log:"
-    cat "$T/log" 2>/dev/null || true
-    exit 1
-}
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-has() { grep -qF -- "$2" "$1" || fail "$3: no '$2' in: $(cat "$1")"; ok "$3"; }
-hasnt() { if grep -qF -- "$2" "$1"; then fail "$3: unexpected '$2' in: $(cat "$1")"; fi; ok "$3"; }
-start() {
-    rm -f "$T/ready"
-    mkfifo "$T/ready"
-    "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >"$T/ready" 2>>"$T/log" &
-    PID=$!
-    exec 3<"$T/ready"
-    read -r line <&3 || fail "irpd did not start"
-    case "$line" in "irpd ready on 127.0.0.1:"*) ;; *) fail "ready line: $line" ;; esac
-    PORT=${line##*:}
-}
-stop() {
-    kill -TERM "$PID"
-    rc=0
-    wait "$PID" || rc=$?
-    PID=
-    exec 3<&-
-    [ "$rc" = 0 ] || fail "irpd exited with $rc after SIGTERM"
-    ok "SIGTERM: irpd exits 0"
-}
-probe() {
-    name=$1
-    shift
-    rc=0
-    "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" "$@" >"$T/$name.out" 2>&1 || rc=$?
-    echo "$rc" >"$T/$name.rc"
-}
-as() { who=$1; shift; probe "$@" --cert "$T/$who.pem" --key "$T/$who.key"; }
-enroll() {
-    tok=$("$IRPD" token --dir "$T/r" "$1@example.org")
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -subj "/CN=$1" -outform DER -out "$T/$1.csr" 2>/dev/null
-    c=$(openssl base64 -A -in "$T/$1.csr")
-    echo "<req id=\"e\" op=\"enroll\" token=\"$tok\"><csr>$c</csr></req>" |
-        probe "enroll_$1" --save-cert "$T/$1.pem"
-    has "$T/enroll_$1.out" '<resp id="e" status="200"' "enroll $1"
-}
+# lib.sh's cleanup, and the watching probe if one is still running
+trap 'if [ -n "$WPID" ]; then kill "$WPID" 2>/dev/null || true; fi; cleanup' EXIT INT TERM
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
 cat >>"$T/r/irpd.conf" <<E
@@ -81,8 +27,9 @@ E
 printf 'carol pw\n' | "$IRPD" passwd --dir "$T/r" carol@example.org
 printf 'dave pw\n' | "$IRPD" passwd --dir "$T/r" dave@example.org
 start
-enroll alice
-enroll bob
+enroll alice alice@example.org
+enroll bob bob@example.org
+ok "enrolled alice and bob"
 
 # ---- expiry after the granted lifetime --------------------------------------------
 as alice reg <<E
