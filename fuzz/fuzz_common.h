@@ -464,8 +464,8 @@ static inline void fz_world_init(void)
             FZ_CHECK(sc_config_set_suites(r, "chacha20-poly1305 aes-256-gcm") == SC_OK);
             FZ_CHECK(sc_config_allow_identity(r, "alice@example.org") == SC_OK);
             FZ_CHECK(sc_config_allow_issuer(i, fp) == SC_OK);
-            sc_config_set_key_update_limits(i, 5, 20000);
-            sc_config_set_key_update_limits(r, 5, 20000);
+            FZ_CHECK(sc_config_set_key_update_limits(i, 5, 20000) == SC_OK);
+            FZ_CHECK(sc_config_set_key_update_limits(r, 5, 20000) == SC_OK);
         }
     }
 }

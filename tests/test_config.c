@@ -100,6 +100,20 @@ static void test_algorithm_lists(void **st)
     sc_config_free(c);
 }
 
+/* PROTOCOL.md 5.4 caps both limits; the API refuses more (issue 6, finding 8). */
+static void test_key_update_limits_capped(void **st)
+{
+    sc_config *c = sc_config_new();
+    assert_int_equal(sc_config_set_key_update_limits(c, UINT64_MAX, UINT64_MAX), SC_ERR_ARG);
+    assert_int_equal(sc_config_set_key_update_limits(c, (UINT64_C(1) << 20) + 1, 0), SC_ERR_ARG);
+    assert_int_equal(sc_config_set_key_update_limits(c, 0, (UINT64_C(1) << 34) + 1), SC_ERR_ARG);
+    assert_int_equal(sc_config_set_key_update_limits(c, UINT64_C(1) << 20, UINT64_C(1) << 34),
+                     SC_OK);
+    assert_int_equal(sc_config_set_key_update_limits(c, 5, 1000), SC_OK);
+    assert_int_equal(sc_config_set_key_update_limits(c, 0, 0), SC_OK); /* the defaults */
+    sc_config_free(c);
+}
+
 static void test_session_needs_whole_config(void **st)
 {
     fx *f = *st;
@@ -125,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_identity_needs_user_id),
         cmocka_unit_test(test_algorithm_lists),
+        cmocka_unit_test(test_key_update_limits_capped),
         cmocka_unit_test(test_session_needs_whole_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -418,8 +418,8 @@ static void test_automatic_key_update(void **st)
     char id[16], text[32];
     sc_testpki_make_types(&k, SC_TESTKEY_P256, SC_TESTKEY_P256);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
-    sc_config_set_key_update_limits(ci, 5, 0);
-    sc_config_set_key_update_limits(cr, 5, 0);
+    assert_int_equal(sc_config_set_key_update_limits(ci, 5, 0), SC_OK);
+    assert_int_equal(sc_config_set_key_update_limits(cr, 5, 0), SC_OK);
     sc_pair_init(&p, ci, cr, NOW_MS);
     assert_true(sc_pair_handshake(&p));
     for (int n = 0; n < 12; n++) {
@@ -638,7 +638,7 @@ static void test_automatic_key_update_by_bytes_during_file(void **st)
         data[i] = (uint8_t)(i ^ (i >> 8));
     sc_testpki_make_types(&k, SC_TESTKEY_ED25519, SC_TESTKEY_ED25519);
     sc_config *ci = alice_cfg(&k), *cr = bob_cfg(&k);
-    sc_config_set_key_update_limits(ci, 0, 2 * (SC_MAX_PLAINTEXT + 1));
+    assert_int_equal(sc_config_set_key_update_limits(ci, 0, 2 * (SC_MAX_PLAINTEXT + 1)), SC_OK);
     sc_pair_init(&p, ci, cr, NOW_MS);
     assert_true(sc_pair_handshake(&p));
     assert_int_equal(sc_session_send_file_data(p.i.s, "f", 0, data, LEN), SC_OK);

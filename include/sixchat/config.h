@@ -88,10 +88,13 @@ SC_API void sc_config_set_handshake_timeout(sc_config *cfg, uint64_t ms);
 
 /*
  * Automatic key update after this many records or bytes sealed under one
- * key, whichever first. Defaults: 2^20 records, 2^34 bytes; both far below
- * the AEAD limits. Zero keeps the default.
+ * key, whichever first. Defaults and ceilings: 2^20 records, 2^34 bytes
+ * (docs/PROTOCOL.md 5.4: a sender MUST update by then); lower limits are
+ * allowed. Zero keeps the default. Errors: SC_ERR_ARG for a value above its
+ * ceiling (the configuration is then unchanged).
  */
-SC_API void sc_config_set_key_update_limits(sc_config *cfg, uint64_t records, uint64_t bytes);
+SC_API SC_MUST_CHECK int sc_config_set_key_update_limits(sc_config *cfg, uint64_t records,
+                                                         uint64_t bytes);
 
 /* The local user ID (the leaf's rfc822Name), or NULL before an identity is set. */
 SC_API const char *sc_config_user_id(const sc_config *cfg);

@@ -12,6 +12,7 @@
 
 sc_config *sc_config_new(void)
 {
+    SC_ERRQ_GUARD;
     sc_config *cfg = calloc(1, sizeof *cfg);
     if (cfg == NULL) return NULL;
     if (sc_policy_init(&cfg->policy) != SC_OK) {
@@ -43,6 +44,7 @@ static void clear_identity(sc_config *cfg)
 
 void sc_config_free(sc_config *cfg)
 {
+    SC_ERRQ_GUARD;
     if (cfg == NULL) return;
     clear_identity(cfg);
     sc_policy_free(&cfg->policy);
@@ -98,7 +100,7 @@ static int load_chain(sc_config *cfg, const char *pem, size_t len)
         else
             X509_free(x);
     }
-    ERR_clear_error(); /* the loop ends on "no start line" */
+    /* The loop ends on "no start line"; SC_ERRQ_GUARD drops it, and only it. */
     BIO_free(bio);
     if (ret == SC_OK && n == 0) ret = SC_ERR_PARSE;
     sc_xml_w_close(&cfg->cert_msg, "cert");
@@ -111,6 +113,7 @@ static int load_chain(sc_config *cfg, const char *pem, size_t len)
 int sc_config_set_identity_pem(sc_config *cfg, const char *chain_pem, size_t chain_len,
                                const char *key_pem, size_t key_len)
 {
+    SC_ERRQ_GUARD;
     BIO *bio = NULL;
     int ret;
     if (cfg == NULL || chain_pem == NULL || key_pem == NULL || chain_len > INT32_MAX ||
@@ -129,13 +132,13 @@ int sc_config_set_identity_pem(sc_config *cfg, const char *chain_pem, size_t cha
     ret = X509_digest(cfg->leaf, EVP_sha256(), cfg->fingerprint, NULL) ? SC_OK : SC_ERR_CRYPTO;
 out:
     BIO_free(bio);
-    ERR_clear_error();
     if (ret != SC_OK) clear_identity(cfg);
     return ret;
 }
 
 int sc_config_add_trust_pem(sc_config *cfg, const char *pem, size_t len)
 {
+    SC_ERRQ_GUARD;
     return sc_policy_add_anchors_pem(&cfg->policy, pem, len);
 }
 
@@ -218,10 +221,14 @@ void sc_config_set_handshake_timeout(sc_config *cfg, uint64_t ms)
     cfg->hs_timeout_ms = ms ? ms : SC_DEFAULT_HS_TIMEOUT_MS;
 }
 
-void sc_config_set_key_update_limits(sc_config *cfg, uint64_t records, uint64_t bytes)
+/* PROTOCOL.md 5.4: the defaults are also the most the protocol allows under one key. */
+int sc_config_set_key_update_limits(sc_config *cfg, uint64_t records, uint64_t bytes)
 {
+    if (cfg == NULL || records > SC_DEFAULT_KU_RECORDS || bytes > SC_DEFAULT_KU_BYTES)
+        return SC_ERR_ARG;
     cfg->ku_records = records ? records : SC_DEFAULT_KU_RECORDS;
     cfg->ku_bytes = bytes ? bytes : SC_DEFAULT_KU_BYTES;
+    return SC_OK;
 }
 
 int sc_config_fingerprint(const sc_config *cfg, uint8_t out[32])

@@ -5,10 +5,25 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include "sixchat/error.h"
 #include "sc_crypto.h"
+
+/* ---- the error queue (see SC_ERRQ_GUARD) ----------------------------------- */
+
+int sc__errq_mark(void)
+{
+    /* Returns 0 on an empty queue without setting a mark; the pop then empties it, as it was. */
+    return ERR_set_mark();
+}
+
+void sc__errq_pop(int *mark)
+{
+    (void)mark;
+    (void)ERR_pop_to_mark();
+}
 
 /* ---- names ---------------------------------------------------------- */
 
@@ -351,11 +366,12 @@ static EVP_PKEY *import_peer(int group, const uint8_t *peer, size_t len)
 int sc_kex_derive(const sc_kex_key *k, const uint8_t *peer, size_t peer_len,
                   uint8_t out[SC_HASH_LEN])
 {
-    EVP_PKEY *pp = import_peer(k->group, peer, peer_len);
+    EVP_PKEY *pp;
     EVP_PKEY_CTX *pctx = NULL;
     size_t olen = SC_HASH_LEN;
     int ret = SC_ERR_ILLEGAL_PARAMETER;
-    if (pp == NULL) return ret;
+    (void)ERR_set_mark(); /* the peer's value may fail inside OpenSSL: drop its errors */
+    if ((pp = import_peer(k->group, peer, peer_len)) == NULL) goto out;
     pctx = EVP_PKEY_CTX_new(k->priv, NULL);
     if (pctx && EVP_PKEY_derive_init(pctx) > 0 && EVP_PKEY_derive_set_peer(pctx, pp) > 0 &&
         EVP_PKEY_derive(pctx, out, &olen) > 0 && olen == SC_HASH_LEN) {
@@ -363,8 +379,10 @@ int sc_kex_derive(const sc_kex_key *k, const uint8_t *peer, size_t peer_len,
         static const uint8_t zeros[SC_HASH_LEN];
         ret = CRYPTO_memcmp(out, zeros, SC_HASH_LEN) != 0 ? SC_OK : SC_ERR_ILLEGAL_PARAMETER;
     }
+out:
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(pp);
+    (void)ERR_pop_to_mark();
     return ret;
 }
 
@@ -446,8 +464,10 @@ int sc_verify(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len, const uint
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     int ret = SC_ERR_DECRYPT_ERROR;
     if (mctx == NULL) return SC_ERR_NOMEM;
+    (void)ERR_set_mark(); /* a bad signature pushes errors: drop them */
     if (sig_setup(mctx, key, alg, 0) && EVP_DigestVerify(mctx, sig, sig_len, msg, len) == 1)
         ret = SC_OK;
+    (void)ERR_pop_to_mark();
     EVP_MD_CTX_free(mctx);
     return ret;
 }
@@ -494,10 +514,12 @@ int sc_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t len, uint8_t *out,
     int ret = SC_ERR_DECRYPT_ERROR;
     EVP_PKEY_CTX *pctx = oaep_ctx(priv, 0);
     if (pctx == NULL) return SC_ERR_CRYPTO;
+    (void)ERR_set_mark(); /* a ciphertext that does not decrypt pushes errors: drop them */
     if (len <= sizeof tmp && EVP_PKEY_decrypt(pctx, tmp, &olen, in, len) > 0 && olen == out_len) {
         memcpy(out, tmp, out_len);
         ret = SC_OK;
     }
+    (void)ERR_pop_to_mark();
     OPENSSL_cleanse(tmp, sizeof tmp);
     EVP_PKEY_CTX_free(pctx);
     return ret;

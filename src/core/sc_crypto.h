@@ -14,6 +14,23 @@
 #include <openssl/evp.h>
 #include "sc_buf.h"
 
+/*
+ * OpenSSL's per-thread error queue belongs to the embedder, who may run
+ * libssl connections on the same thread: an error we leave behind makes an
+ * unrelated idle TLS connection report SSL_ERROR_SSL, and clearing the queue
+ * would erase errors the embedder has not read yet (issue 6, finding 4).
+ * SC_ERRQ_GUARD, the first statement of every public entry point that can
+ * reach OpenSSL, sets a mark and pops back to it on every return (GCC's and
+ * Clang's cleanup attribute), so whatever the call pushed is dropped and
+ * what was there before stays. sc_crypto.c also drops the errors of the
+ * operations a peer's input makes fail before returning, so none is on the
+ * queue while an event callback runs.
+ */
+int sc__errq_mark(void);
+void sc__errq_pop(int *mark);
+#define SC_ERRQ_GUARD                                                                              \
+    int sc__errq_guard __attribute__((cleanup(sc__errq_pop), unused)) = sc__errq_mark()
+
 #define SC_HASH_LEN 32
 #define SC_KEY_LEN 32
 #define SC_IV_LEN 12

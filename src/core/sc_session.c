@@ -27,6 +27,7 @@ void sc__set_state(sc_session *s, sc_state st)
 
 int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_session **out)
 {
+    SC_ERRQ_GUARD;
     sc_session *s;
     int ret;
     if (cfg == NULL || out == NULL || (role != SC_ROLE_INITIATOR && role != SC_ROLE_RESPONDER))
@@ -50,6 +51,7 @@ int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_sessi
 
 void sc_session_free(sc_session *s)
 {
+    SC_ERRQ_GUARD;
     if (s == NULL) return;
     sc__hs_free(s);
     sc_dir_clear(&s->tx);
@@ -86,6 +88,7 @@ int sc_session_set_expected_peer(sc_session *s, const char *user_id)
 
 int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
 {
+    SC_ERRQ_GUARD;
     const unsigned char *p = der;
     X509 *x;
     if (s == NULL || der == NULL || len == 0 || len > SC_CERT_MAX_DER) return SC_ERR_ARG;
@@ -104,6 +107,7 @@ int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
 
 int sc_session_start(sc_session *s)
 {
+    SC_ERRQ_GUARD;
     if (s == NULL) return SC_ERR_ARG;
     if (s->err) return s->err;
     if (s->role == SC_ROLE_RESPONDER) return SC_OK;
@@ -213,6 +217,7 @@ static int send_stanza(sc_session *s, const sc_stanza *st)
 
 int sc_session_send_stanza(sc_session *s, const sc_stanza *st)
 {
+    SC_ERRQ_GUARD;
     int ret;
     if (s == NULL || st == NULL) return SC_ERR_ARG;
     if ((ret = can_send(s)) != SC_OK) return ret;
@@ -224,6 +229,7 @@ int sc_session_send_stanza(sc_session *s, const sc_stanza *st)
 int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset, const uint8_t *data,
                               size_t len)
 {
+    SC_ERRQ_GUARD;
     uint8_t hdr[1 + SC_STANZA_ID_MAX + 8];
     size_t idlen = id ? strlen(id) : 0, hlen = 1 + idlen + 8;
     int ret;
@@ -250,6 +256,7 @@ int sc_session_send_file_data(sc_session *s, const char *id, uint64_t offset, co
 
 int sc_session_key_update(sc_session *s, int request_peer)
 {
+    SC_ERRQ_GUARD;
     int ret;
     if (s == NULL) return SC_ERR_ARG;
     if ((ret = can_send(s)) != SC_OK) return ret;
@@ -259,6 +266,7 @@ int sc_session_key_update(sc_session *s, int request_peer)
 
 int sc_session_close(sc_session *s)
 {
+    SC_ERRQ_GUARD;
     if (s == NULL) return SC_ERR_ARG;
     if (s->err) return s->err;
     if (s->sent_close) return SC_OK;
@@ -388,6 +396,7 @@ static int check_header(const sc_session *s, const uint8_t *hdr, uint32_t *body_
  */
 int sc_session_recv(sc_session *s, const uint8_t *data, size_t len, uint64_t now_ms)
 {
+    SC_ERRQ_GUARD;
     uint32_t body_len = 0;
     int ret = SC_OK;
     if (s == NULL || (data == NULL && len)) return SC_ERR_ARG;
@@ -430,6 +439,7 @@ int sc_session_recv(sc_session *s, const uint8_t *data, size_t len, uint64_t now
 
 int sc_session_eof(sc_session *s)
 {
+    SC_ERRQ_GUARD;
     if (s == NULL) return SC_ERR_ARG;
     if (s->state == SC_ST_CLOSED) return SC_OK;
     if (s->err) return s->err;
@@ -445,6 +455,7 @@ int sc_session_eof(sc_session *s)
 
 int sc_session_tick(sc_session *s, uint64_t now_ms)
 {
+    SC_ERRQ_GUARD;
     if (s == NULL) return SC_ERR_ARG;
     if (s->err) return s->err;
     s->now_ms = now_ms;
@@ -488,6 +499,7 @@ const char *sc_session_peer_id(const sc_session *s)
 
 int sc_session_export(const sc_session *s, const char *label, uint8_t out[32])
 {
+    SC_ERRQ_GUARD;
     if (s == NULL || label == NULL || strlen(label) > 200) return SC_ERR_ARG;
     if (s->peer_cert == NULL) return SC_ERR_STATE;
     return sc_hkdf_expand_label(s->exporter, label, NULL, 0, out, 32);
