@@ -62,7 +62,7 @@ irp_status irpd__sqlite_failf(sq_store *s, irp_status status, const char *fmt, .
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    vsnprintf(s->base.errmsg, sizeof s->base.errmsg, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -484,7 +484,10 @@ irp_status irpd_store_open_sqlite(const char *path, const irpd_store_opts *opts,
     if (path == NULL || path[0] == '\0')
         return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "no database path");
     irp_status st = open_db(s, path, opts);
-    if (st != IRP_OK) close_db(s);
+    if (st != IRP_OK)
+        close_db(s);
+    else
+        s->base.usable = 1;
     return st;
 }
 
@@ -504,11 +507,6 @@ static void sq_close(irpd_store *st)
     free(s);
 }
 
-static const char *sq_errmsg(const irpd_store *st)
-{
-    return ((const sq_store *)st)->errmsg;
-}
-
 /* ---- group commit ------------------------------------------------------------------ */
 
 /*
@@ -519,7 +517,6 @@ static const char *sq_errmsg(const irpd_store *st)
 static irp_status sq_batch_begin(irpd_store *st)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
     if (s->in_batch) return irpd__sqlite_failf(s, IRP_INTERNAL, "batch: a batch is open already");
     s->in_batch = 1;
     s->batch_tx = 0;
@@ -540,7 +537,6 @@ static irp_status sq_batch_commit(irpd_store *st)
 {
     sq_store *s = SQ(st);
     irp_status status = IRP_OK;
-    REQUIRE_OPEN(s);
     if (!s->in_batch) return irpd__sqlite_failf(s, IRP_INTERNAL, "commit: no batch is open");
     if (s->batch_tx) {
         if (irpd__sqlite_batch_lost(s))
@@ -557,20 +553,18 @@ static irp_status sq_batch_commit(irpd_store *st)
 static void sq_batch_rollback(irpd_store *st)
 {
     sq_store *s = SQ(st);
-    if (s->db != NULL && s->in_batch) end_batch(s);
+    if (s->in_batch) end_batch(s);
 }
 
 static irp_status sq_flush(irpd_store *st)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
     return s->batch_tx ? IRP_OK : irpd__sqlite_flush_queue(s);
 }
 
 static const irpd_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
-    .errmsg = sq_errmsg,
     .batch_begin = sq_batch_begin,
     .batch_commit = sq_batch_commit,
     .batch_rollback = sq_batch_rollback,

@@ -62,9 +62,6 @@ irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
     char addrs[IRPD_STORE_ADDRS_MAX * (IRPD_STORE_ADDR_MAX + 1)];
     char user[IRPD_STORE_USER_MAX + 1], detail[192];
     int64_t uid = 0, stored = 0, others = 0;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_binding(b, now) || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: invalid binding", what);
     join_addrs(b, addrs);
     irp_status status = irpd__sqlite_wr_begin(s, what);
     if (status != IRP_OK) return status;
@@ -127,11 +124,6 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
     char user[IRPD_STORE_USER_MAX + 1], detail[128];
     int64_t uid = 0, stored = 0;
     size_t n = 0;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) ||
-        (device != NULL && !irpd__store_valid_id(device, IRPD_STORE_DEVICE_MAX, 0)) ||
-        (seq != NULL && device == NULL) || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: invalid user ID, device or seq", what);
     irp_status status = irpd__sqlite_wr_begin(s, what);
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, what, name, &uid, NULL, user);
@@ -209,9 +201,6 @@ irp_status irpd__sqlite_binding_list(irpd_store *st, const char *name, int64_t n
     sq_store *s = SQ(st);
     char user[IRPD_STORE_USER_MAX + 1];
     int64_t uid;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "bindings: invalid user ID");
     irp_status status = irpd__sqlite_find_user(s, "bindings", name, &uid, NULL, user);
     if (status != IRP_OK) return status;
     return each_binding(s, "bindings", uid, user, now, cb, arg);
@@ -225,7 +214,6 @@ irp_status irpd__sqlite_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb, v
     irpd_binding b;
     int rc = SQLITE_DONE;
     size_t n = 0;
-    REQUIRE_OPEN(s);
     irp_status status = irpd__sqlite_wr_begin(s, "sweep");
     if (status != IRP_OK) return status;
     sqlite3_stmt *q = s->q[S_BIND_EXPIRED];
@@ -288,9 +276,6 @@ irp_status irpd__sqlite_access_check(irpd_store *st, const char *viewer, const c
     sq_store *s = SQ(st);
     char canon[IRPD_STORE_USER_MAX + 1];
     int64_t uid;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_lookup_args_ok(viewer, target, flags))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "lookup: invalid user ID");
     return check_access(s, viewer != NULL ? viewer : "", target, flags, &uid, canon);
 }
 
@@ -302,9 +287,6 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
     int64_t uid = 0, n_valid = 0;
     int op = (flags & IRPD_LOOKUP_WATCH) ? 1 : (flags & IRPD_LOOKUP_USER_INFO) ? 2 : 0;
     irp_status status;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_lookup_args_ok(viewer, target, flags))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "lookup: invalid user ID");
     if (s->batch_tx) { /* inside the batch's transaction: it sees the batch's changes */
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
     } else if (s->n_rows >= IRPD_STORE_AUDIT_QUEUE &&
@@ -352,14 +334,6 @@ irp_status irpd__sqlite_p12_put(irpd_store *st, const char *name, const uint8_t 
     sq_store *s = SQ(st);
     char user[IRPD_STORE_USER_MAX + 1], detail[32];
     int64_t uid;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || blob == NULL || len == 0 ||
-        !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST,
-                                  "pkcs12-put: invalid user ID or empty backup");
-    if (len > IRPD_STORE_P12_MAX)
-        return irpd__sqlite_failf(s, IRP_TOO_LARGE, "pkcs12-put: %zu bytes (at most %d)", len,
-                                  IRPD_STORE_P12_MAX);
     irp_status status = irpd__sqlite_wr_begin(s, "pkcs12-put");
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, "pkcs12-put", name, &uid, NULL, user);
@@ -384,9 +358,6 @@ irp_status irpd__sqlite_p12_get(irpd_store *st, const char *name, uint8_t *buf, 
 {
     sq_store *s = SQ(st);
     int64_t uid;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || buf == NULL || len == NULL)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "pkcs12-get: invalid user ID");
     irp_status status = irpd__sqlite_find_user(s, "pkcs12-get", name, &uid, NULL, NULL);
     if (status != IRP_OK) return status;
     sqlite3_stmt *q = s->q[S_P12_GET];
@@ -415,11 +386,6 @@ irp_status irpd__sqlite_audit_add(irpd_store *st, int64_t now, const char *actor
                                   const char *target, const char *detail)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_ascii(op, 1, IRPD_STORE_OP_MAX, 0) ||
-        !irpd__store_valid_opt_text(actor) || !irpd__store_valid_opt_text(target) ||
-        !irpd__store_valid_opt_text(detail))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "audit: invalid op or text");
     irp_status status = irpd__sqlite_wr_begin(s, "audit");
     if (status != IRP_OK) return status;
     status = irpd__sqlite_audit(s, "audit", now, actor, op, target, detail);
@@ -459,9 +425,6 @@ irp_status irpd__sqlite_audit_list(irpd_store *st, const char *target, int64_t a
                                    size_t limit, irpd_audit_cb cb, void *arg)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_opt_text(target))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "audit: invalid target");
     return list_audit(s, target != NULL ? S_AUDIT_TARGET : S_AUDIT_ALL, "audit", target, after_id,
                       limit, cb, arg);
 }
@@ -470,8 +433,5 @@ irp_status irpd__sqlite_access_log(irpd_store *st, const char *owner, int64_t af
                                    size_t limit, irpd_audit_cb cb, void *arg)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(owner))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "access-log: invalid user ID");
     return list_audit(s, S_ACCESS_LOG, "access-log", owner, after_id, limit, cb, arg);
 }

@@ -6,29 +6,17 @@
 #include <string.h>
 
 #include "irpd_sqlite_int.h"
-#include "sc_crypto.h"
 
 /* ---- certificates ------------------------------------------------------------------ */
 
-/* Checks a certificate record given as input; its canonical serial and fingerprint out. */
-static irp_status check_cert_in(sq_store *s, const char *what, const irpd_cert *c,
-                                char serial[IRPD_STORE_SERIAL_MAX + 1], uint8_t fp[32])
-{
-    if (c == NULL || !irpd__store_canon_serial(c->serial, serial) ||
-        !irpd__store_valid_user(c->user) || c->der == NULL || c->der_len == 0 ||
-        c->der_len > IRPD_STORE_CERT_DER_MAX || c->not_after <= c->not_before)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: invalid certificate record", what);
-    if (sc_sha256(c->der, c->der_len, fp) != 0)
-        return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: SHA-256 failed", what);
-    return IRP_OK;
-}
-
 /* Records the certificate for user uid in the open transaction, audited as op. */
 static irp_status insert_cert(sq_store *s, const char *what, const char *op, int64_t uid,
-                              const char *user, const irpd_cert *c, const char *serial,
-                              const uint8_t fp[32], int own, const char *actor, int64_t now)
+                              const char *user, const irpd_cert *c, int own, const char *actor,
+                              int64_t now)
 {
     char detail[64];
+    const char *serial = c->serial;
+    const uint8_t *fp = c->fingerprint;
     sqlite3_stmt *q = s->q[S_CERT_ADD];
     irpd__sqlite_bind_text(q, 1, serial);
     sqlite3_bind_int64(q, 2, uid);
@@ -121,17 +109,11 @@ irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const 
                                const char *actor, int64_t now, irpd_revocation *sup)
 {
     sq_store *s = SQ(st);
-    char serial[IRPD_STORE_SERIAL_MAX + 1], user[IRPD_STORE_USER_MAX + 1];
-    uint8_t fp[32];
+    char user[IRPD_STORE_USER_MAX + 1];
     int64_t uid = 0;
     irpd_revocation rev;
-    REQUIRE_OPEN(s);
     memset(&rev, 0, sizeof rev);
-    irp_status status = check_cert_in(s, "enroll", cert, serial, fp);
-    if (status != IRP_OK) return status;
-    if (!irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "enroll: invalid actor");
-    status = irpd__sqlite_wr_begin(s, "enroll");
+    irp_status status = irpd__sqlite_wr_begin(s, "enroll");
     if (status != IRP_OK) return status;
     if (token_hash != NULL) {
         status = irpd__sqlite_consume(s, token_hash, now, user);
@@ -150,8 +132,9 @@ irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const 
     if (status == IRP_OK)
         status = irpd__sqlite_find_user(s, "enroll", cert->user, &uid, NULL, user);
     if (status == IRP_OK)
-        status = insert_cert(s, "enroll", "enroll", uid, user, cert, serial, fp, 1, actor, now);
-    if (status == IRP_OK) status = supersede(s, "enroll", uid, fp, NULL, actor, now, &rev);
+        status = insert_cert(s, "enroll", "enroll", uid, user, cert, 1, actor, now);
+    if (status == IRP_OK)
+        status = supersede(s, "enroll", uid, cert->fingerprint, NULL, actor, now, &rev);
     status = irpd__sqlite_wr_end(s, status, "enroll");
     if (status == IRP_OK && sup != NULL) *sup = rev;
     return status;
@@ -161,22 +144,16 @@ irp_status irpd__sqlite_cert_add(irpd_store *st, const irpd_cert *cert, const ui
                                  const char *actor, int64_t now, irpd_revocation *sup)
 {
     sq_store *s = SQ(st);
-    char serial[IRPD_STORE_SERIAL_MAX + 1], user[IRPD_STORE_USER_MAX + 1];
-    uint8_t fp[32];
+    char user[IRPD_STORE_USER_MAX + 1];
     int64_t uid = 0;
     irpd_revocation rev;
-    REQUIRE_OPEN(s);
     memset(&rev, 0, sizeof rev);
-    irp_status status = check_cert_in(s, "renew", cert, serial, fp);
-    if (status != IRP_OK) return status;
-    if (!irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "renew: invalid actor");
-    status = irpd__sqlite_wr_begin(s, "renew");
+    irp_status status = irpd__sqlite_wr_begin(s, "renew");
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, "renew", cert->user, &uid, NULL, user);
+    if (status == IRP_OK) status = insert_cert(s, "renew", "renew", uid, user, cert, 1, actor, now);
     if (status == IRP_OK)
-        status = insert_cert(s, "renew", "renew", uid, user, cert, serial, fp, 1, actor, now);
-    if (status == IRP_OK) status = supersede(s, "renew", uid, fp, keep_fp, actor, now, &rev);
+        status = supersede(s, "renew", uid, cert->fingerprint, keep_fp, actor, now, &rev);
     status = irpd__sqlite_wr_end(s, status, "renew");
     if (status == IRP_OK && sup != NULL) *sup = rev;
     return status;
@@ -224,11 +201,7 @@ irp_status irpd__sqlite_cert_get_serial(irpd_store *st, const char *serial, irpd
                                         uint8_t *der, size_t der_cap)
 {
     sq_store *s = SQ(st);
-    char hex[IRPD_STORE_SERIAL_MAX + 1];
-    REQUIRE_OPEN(s);
-    if (!irpd__store_canon_serial(serial, hex) || out == NULL)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "cert-status: invalid serial");
-    irpd__sqlite_bind_text(s->q[S_CERT_BY_SERIAL], 1, hex);
+    irpd__sqlite_bind_text(s->q[S_CERT_BY_SERIAL], 1, serial);
     return get_cert(s, S_CERT_BY_SERIAL, out, der, der_cap);
 }
 
@@ -236,9 +209,6 @@ irp_status irpd__sqlite_cert_get_fp(irpd_store *st, const uint8_t fp[32], irpd_c
                                     uint8_t *der, size_t der_cap)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (fp == NULL || out == NULL)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "cert-status: no fingerprint");
     sqlite3_bind_blob(s->q[S_CERT_BY_FP], 1, fp, 32, SQLITE_STATIC);
     return get_cert(s, S_CERT_BY_FP, out, der, der_cap);
 }
@@ -269,9 +239,6 @@ irp_status irpd__sqlite_cert_list(irpd_store *st, const char *user, irpd_cert_cb
 {
     sq_store *s = SQ(st);
     int64_t uid;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(user))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "cert-list: invalid user ID");
     irp_status status = irpd__sqlite_find_user(s, "cert-list", user, &uid, NULL, NULL);
     if (status != IRP_OK) return status;
     sqlite3_bind_int64(s->q[S_CERT_LIST], 1, uid);
@@ -283,20 +250,12 @@ irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial, const ui
                                     irpd_revocation *out)
 {
     sq_store *s = SQ(st);
-    char hex[IRPD_STORE_SERIAL_MAX + 1];
     int64_t rowid = 0;
     irpd_revocation rev;
-    REQUIRE_OPEN(s);
     memset(&rev, 0, sizeof rev);
-    if (reason == NULL) reason = "unspecified";
-    if ((serial == NULL) == (fp == NULL) ||
-        (serial != NULL && !irpd__store_canon_serial(serial, hex)) ||
-        !irpd__store_valid_reason(reason) || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST,
-                                  "revoke: give a serial or a fingerprint, and a reason");
     int find = serial != NULL ? S_CERT_FIND_SERIAL : S_CERT_FIND_FP;
     if (serial != NULL)
-        irpd__sqlite_bind_text(s->q[find], 1, hex);
+        irpd__sqlite_bind_text(s->q[find], 1, serial);
     else
         sqlite3_bind_blob(s->q[find], 1, fp, 32, SQLITE_STATIC);
     irp_status status = irpd__sqlite_wr_begin(s, "revoke");
@@ -321,12 +280,7 @@ irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char
     size_t n;
     int rc;
     irpd_revocation rev;
-    REQUIRE_OPEN(s);
     memset(&rev, 0, sizeof rev);
-    if (reason == NULL) reason = "unspecified";
-    if (!irpd__store_valid_user(name) || !irpd__store_valid_reason(reason) ||
-        !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "revoke: invalid user ID or reason");
     irp_status status = irpd__sqlite_wr_begin(s, "revoke");
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, "revoke", name, &uid, NULL, rev.user);
@@ -370,18 +324,14 @@ irp_status irpd__sqlite_check_auth_cert(sq_store *s, const char *what, int64_t u
                                         const char *user, const irpd_cert *c, const char *actor,
                                         int64_t now)
 {
-    char serial[IRPD_STORE_SERIAL_MAX + 1];
-    uint8_t fp[32];
     irpd_cert got;
-    irp_status status = check_cert_in(s, what, c, serial, fp);
-    if (status != IRP_OK) return status;
-    sqlite3_bind_blob(s->q[S_CERT_BY_FP], 1, fp, 32, SQLITE_STATIC);
-    status = get_cert(s, S_CERT_BY_FP, &got, NULL, 0);
+    sqlite3_bind_blob(s->q[S_CERT_BY_FP], 1, c->fingerprint, 32, SQLITE_STATIC);
+    irp_status status = get_cert(s, S_CERT_BY_FP, &got, NULL, 0);
     if (status == IRP_NOT_FOUND) {
         if (!irpd__store_same_user(c->user, user))
             return irpd__sqlite_failf(s, IRP_FORBIDDEN, "%s: the certificate names %s, not %s",
                                       what, c->user, user);
-        return insert_cert(s, what, "cert-record", uid, user, c, serial, fp, 0, actor, now);
+        return insert_cert(s, what, "cert-record", uid, user, c, 0, actor, now);
     }
     if (status != IRP_OK) return status;
     if (!irpd__store_same_user(got.user, user) || got.status != IRPD_CERT_VALID ||

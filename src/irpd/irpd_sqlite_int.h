@@ -95,14 +95,13 @@ typedef struct sq_store {
     irpd_store base; /* first: a sq_store * is an irpd_store * */
     sqlite3 *db;     /* NULL when open failed */
     sqlite3_stmt *q[N_STMT];
-    int in_batch;     /* between batch_begin and batch_commit/rollback */
-    int batch_tx;     /* the batch's write transaction is open (since its first
-                         change) */
-    int batch_failed; /* SQLite rolled that transaction back (I/O error, disk
-                         full) */
-    int sync_normal;  /* synchronous=FULL must be restored before the next change
-                       */
-    char errmsg[IRPD_STORE_ERRMSG_MAX];
+    int in_batch;      /* between batch_begin and batch_commit/rollback */
+    int batch_tx;      /* the batch's write transaction is open (since its first
+                          change) */
+    int batch_failed;  /* SQLite rolled that transaction back (I/O error, disk
+                          full) */
+    int sync_normal;   /* synchronous=FULL must be restored before the next change
+                        */
     queued_read *rows; /* the read records queue: grows inside a batch's transaction */
     size_t n_rows, cap_rows;
     char *arena;
@@ -110,12 +109,6 @@ typedef struct sq_store {
 } sq_store;
 
 #define SQ(st) ((sq_store *)(st))
-
-#define REQUIRE_OPEN(s)                                                                            \
-    do {                                                                                           \
-        if ((s)->db == NULL)                                                                       \
-            return irpd__sqlite_failf((s), IRP_INTERNAL, "the store is not open");                 \
-    } while (0)
 
 /* ---- irpd_sqlite.c: errors, statement helpers, the queue, transactions
  * ---------- */

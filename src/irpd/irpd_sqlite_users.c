@@ -13,9 +13,6 @@
 irp_status irpd__sqlite_user_add(irpd_store *st, const char *name, const char *actor, int64_t now)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "user-add: invalid user ID or actor");
     irp_status status = irpd__sqlite_wr_begin(s, "user-add");
     if (status != IRP_OK) return status;
     irpd__sqlite_bind_text(s->q[S_USER_ADD], 1, name);
@@ -32,9 +29,6 @@ irp_status irpd__sqlite_user_add(irpd_store *st, const char *name, const char *a
 irp_status irpd__sqlite_user_get(irpd_store *st, const char *name, irpd_user *out)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || out == NULL)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "user-get: invalid user ID");
     sqlite3_stmt *q = s->q[S_USER_GET];
     irpd__sqlite_bind_text(q, 1, name);
     int rc = sqlite3_step(q);
@@ -61,9 +55,6 @@ irp_status irpd__sqlite_user_list(irpd_store *st, const char *after, size_t limi
     sq_store *s = SQ(st);
     irpd_user u;
     int rc;
-    REQUIRE_OPEN(s);
-    if (after != NULL && !irpd__store_valid_user(after))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "list-users: invalid user ID");
     sqlite3_stmt *q = s->q[S_USER_LIST];
     irpd__sqlite_bind_text(q, 1, after != NULL ? after : "");
     sqlite3_bind_int64(q, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
@@ -106,11 +97,6 @@ irp_status irpd__sqlite_user_set_password(irpd_store *st, const char *name, cons
                                           const char *actor, int64_t now)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || !irpd__store_valid_opt_text(actor) ||
-        (hash != NULL && (hash_len == 0 || hash_len > IRPD_STORE_PW_MAX ||
-                          (salt == NULL && salt_len != 0) || salt_len > IRPD_STORE_SALT_MAX)))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "passwd: invalid user ID, hash or salt");
     sqlite3_stmt *q = s->q[S_USER_SET_PW];
     sqlite3_bind_null(q, 2);
     sqlite3_bind_null(q, 3);
@@ -124,9 +110,6 @@ irp_status irpd__sqlite_user_set_admin(irpd_store *st, const char *name, int adm
                                        const char *actor, int64_t now)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name) || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "admin: invalid user ID");
     sqlite3_bind_int(s->q[S_USER_SET_ADMIN], 2, admin != 0);
     return update_user(s, S_USER_SET_ADMIN, "admin", name, actor, now,
                        admin != 0 ? "granted" : "withdrawn");
@@ -142,22 +125,6 @@ irp_status irpd__sqlite_user_set_access(irpd_store *st, const char *name, irpd_a
     const char *what = "lookup-policy";
     char canon[IRPD_STORE_USER_MAX + 1], detail[64];
     int64_t uid = 0;
-    REQUIRE_OPEN(s);
-    if (n_allow > IRPD_STORE_ALLOW_MAX)
-        return irpd__sqlite_failf(s, IRP_TOO_LARGE, "%s: %zu allowed users (at most %d)", what,
-                                  n_allow, IRPD_STORE_ALLOW_MAX);
-    int ok = irpd__store_valid_user(name) && irpd__store_valid_opt_text(actor) &&
-             access >= IRPD_ACCESS_ANYONE && access <= IRPD_ACCESS_NOBODY &&
-             (n_allow == 0 || (allow != NULL && access == IRPD_ACCESS_LIST));
-    for (size_t i = 0; ok && i < n_allow; i++) {
-        ok = irpd__store_valid_user(allow[i]);
-        for (size_t j = 0; ok && j < i; j++)
-            ok = !irpd__store_same_user(allow[i], allow[j]);
-    }
-    if (!ok)
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST,
-                                  "%s: invalid access, or an invalid or repeated user ID", what);
-
     irp_status status = irpd__sqlite_wr_begin(s, what);
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, what, name, &uid, NULL, canon);
@@ -187,9 +154,6 @@ irp_status irpd__sqlite_allow_list(irpd_store *st, const char *name, irpd_name_c
     char allowed[IRPD_STORE_USER_MAX + 1];
     int64_t uid;
     int rc;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(name))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "lookup-policy: invalid user ID");
     irp_status status = irpd__sqlite_find_user(s, "lookup-policy", name, &uid, NULL, NULL);
     if (status != IRP_OK) return status;
     sqlite3_stmt *q = s->q[S_ALLOW_LIST];
@@ -211,28 +175,6 @@ irp_status irpd__sqlite_info_set(irpd_store *st, const char *user, const irpd_in
         detail[IRPD_STORE_INFO_MAX * (IRPD_STORE_INFO_NAME_MAX + 1) + 8];
     int64_t uid = 0, held = 0;
     size_t at = 0;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(user) || !irpd__store_valid_opt_text(actor) ||
-        (items == NULL && n > 0))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: invalid user ID", what);
-    if (n > IRPD_STORE_INFO_MAX)
-        return irpd__sqlite_failf(s, IRP_TOO_LARGE, "%s: %zu items (at most %d)", what, n,
-                                  IRPD_STORE_INFO_MAX);
-    for (size_t i = 0; i < n; i++) {
-        if (!irpd__store_valid_id(items[i].name, IRPD_STORE_INFO_NAME_MAX, 1) ||
-            (items[i].value == NULL && items[i].value_len > 0))
-            return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: invalid item name", what);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(items[i].name, items[j].name) == 0)
-                return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: item %s given twice", what,
-                                          items[i].name);
-        if (items[i].value_len > IRPD_STORE_INFO_VALUE_MAX)
-            return irpd__sqlite_failf(s, IRP_TOO_LARGE, "%s: item %s over %d bytes", what,
-                                      items[i].name, IRPD_STORE_INFO_VALUE_MAX);
-        if (!irpd__store_valid_utf8((const unsigned char *)items[i].value, items[i].value_len, 1))
-            return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "%s: item %s is not text", what,
-                                      items[i].name);
-    }
     irp_status status = irpd__sqlite_wr_begin(s, what);
     if (status != IRP_OK) return status;
     status = irpd__sqlite_find_user(s, what, user, &uid, NULL, canon);
@@ -262,9 +204,6 @@ irp_status irpd__sqlite_info_get(irpd_store *st, const char *user, irpd_info_cb 
     sq_store *s = SQ(st);
     int64_t uid;
     int rc;
-    REQUIRE_OPEN(s);
-    if (!irpd__store_valid_user(user))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "user-info: invalid user ID");
     irp_status status = irpd__sqlite_find_user(s, "user-info", user, &uid, NULL, NULL);
     if (status != IRP_OK) return status;
     sqlite3_stmt *q = s->q[S_INFO_LIST];
@@ -292,10 +231,6 @@ irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32], const 
 {
     sq_store *s = SQ(st);
     char detail[64], tag[9];
-    REQUIRE_OPEN(s);
-    if (hash == NULL || !irpd__store_valid_user(user) || expires <= now ||
-        !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "token: invalid user ID or expiry");
     irp_status status = irpd__sqlite_wr_begin(s, "token");
     if (status != IRP_OK) return status;
     sqlite3_stmt *q = s->q[S_TOKEN_ADD];
@@ -341,8 +276,6 @@ irp_status irpd__sqlite_token_check(irpd_store *st, const uint8_t hash[32], int6
                                     char *user_out)
 {
     sq_store *s = SQ(st);
-    REQUIRE_OPEN(s);
-    if (hash == NULL) return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "token: no hash");
     return token_state(s, hash, now, user_out);
 }
 
@@ -366,9 +299,6 @@ irp_status irpd__sqlite_token_consume(irpd_store *st, const uint8_t hash[32], in
 {
     sq_store *s = SQ(st);
     char user[IRPD_STORE_USER_MAX + 1], tag[9], detail[32];
-    REQUIRE_OPEN(s);
-    if (hash == NULL || !irpd__store_valid_opt_text(actor))
-        return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "token: no hash or invalid actor");
     irp_status status = irpd__sqlite_wr_begin(s, "token");
     if (status != IRP_OK) return status;
     status = irpd__sqlite_consume(s, hash, now, user);

@@ -11,9 +11,12 @@
  *
  * Backends: SQLite (irpd_store_open_sqlite, this file's only one so far);
  * PostgreSQL (irpd_store_open_pg, a later issue). The server sees only
- * irpd_store and the functions below; a backend implements the
- * irpd_store_ops vtable ("Backend interface" at the end), the way SQLite's
- * own sqlite3_file carries nothing but a pointer to its sqlite3_io_methods.
+ * irpd_store and the functions below. Each function below is a real one
+ * (irpd_store.c): it checks its arguments as its comment says, once, for
+ * every backend, and only then calls the backend's entry of the same name
+ * (irpd_store_int.h, the vtable). So every backend refuses the same things
+ * with the same status, and a new backend cannot forget a check; what a
+ * function's comment says is the contract of every backend.
  *
  * Results: every fallible function returns an irp_status (irp_status.h),
  * the status the server answers with, as it is: IRP_OK, IRP_BAD_REQUEST,
@@ -70,7 +73,12 @@
  * call into the same store. It returns 0 to go on, anything else to stop:
  * the function then returns IRP_INTERNAL ("stopped by the caller"). When a
  * function that called back returns anything but IRP_OK, discard what the
- * callbacks built.
+ * callbacks built. The callback of user_list, allow_list, info_get,
+ * access_log and audit_list is required (NULL: IRP_BAD_REQUEST); the others
+ * may be NULL (not wanted).
+ *
+ * A store whose open failed answers every function but irpd_store_errmsg
+ * and irpd_store_close with IRP_INTERNAL, before any argument check.
  *
  * Names: user IDs compare case-insensitively (ASCII), as certificate
  * identities do (sc_cert_check_identity); a user keeps the spelling it was
@@ -255,10 +263,10 @@ IRPD_MUST_CHECK irp_status irpd_store_open_sqlite(const char *path, const irpd_s
 
 /* Writes queued lookup records (best effort; irpd_store_flush first to know), abandons an
  * open batch, frees everything. NULL is a no-op. */
-static inline void irpd_store_close(irpd_store *st);
+void irpd_store_close(irpd_store *st);
 
 /* The last failure on st, one sentence ("" before any). Valid until the next call on st. */
-static inline const char *irpd_store_errmsg(const irpd_store *st);
+const char *irpd_store_errmsg(const irpd_store *st);
 
 /* ---- group commit ----------------------------------------------------------------- */
 
@@ -268,7 +276,7 @@ static inline const char *irpd_store_errmsg(const irpd_store *st);
  * the write lock within the busy timeout fails alone with IRP_INTERNAL.
  * Errors: IRP_INTERNAL (a batch is open already).
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_batch_begin(irpd_store *st);
+IRPD_MUST_CHECK irp_status irpd_store_batch_begin(irpd_store *st);
 
 /*
  * Commits the batch's changes durably, with the queued lookup records. On
@@ -277,17 +285,17 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_batch_begin(irpd_store *st);
  * changes commits nothing. Errors: IRP_INTERNAL (no batch; the batch's
  * transaction failed earlier, e.g. disk full; the commit failed).
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_batch_commit(irpd_store *st);
+IRPD_MUST_CHECK irp_status irpd_store_batch_commit(irpd_store *st);
 
 /* Abandons the batch: none of its changes stay. No-op without one. */
-static inline void irpd_store_batch_rollback(irpd_store *st);
+void irpd_store_batch_rollback(irpd_store *st);
 
 /*
  * Writes the queued lookup records now, without fsync ("Lookups" above);
  * while a batch's transaction is open it does nothing (its commit writes
  * them). Errors: IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
+IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
 
 /* ---- users -------------------------------------------------------------------------- */
 
@@ -296,12 +304,11 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
  * "user-add". Errors: IRP_BAD_REQUEST, IRP_CONFLICT (exists, in any case),
  * IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_add(irpd_store *st, const char *name,
-                                                             const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_user_add(irpd_store *st, const char *name, const char *actor,
+                                               int64_t now);
 
 /* Fills *out (with the password fields). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, const char *name,
-                                                             irpd_user *out);
+IRPD_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, const char *name, irpd_user *out);
 
 /*
  * list-users (IRP.md 6.17): calls cb for at most limit users whose ID sorts
@@ -310,9 +317,8 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, con
  * one more than a page to know whether more follow. Errors:
  * IRP_BAD_REQUEST (after not a user ID), IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, const char *after,
-                                                              size_t limit, int64_t now,
-                                                              irpd_user_cb cb, void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, const char *after, size_t limit,
+                                                int64_t now, irpd_user_cb cb, void *arg);
 
 /*
  * Sets the password hash (opaque, 1..IRPD_STORE_PW_MAX bytes: the text
@@ -321,14 +327,14 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, co
  * Audited "passwd", never with the hash. Errors: IRP_BAD_REQUEST,
  * IRP_NOT_FOUND, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status
-irpd_store_user_set_password(irpd_store *st, const char *name, const uint8_t *hash, size_t hash_len,
-                             const uint8_t *salt, size_t salt_len, const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_user_set_password(irpd_store *st, const char *name,
+                                                        const uint8_t *hash, size_t hash_len,
+                                                        const uint8_t *salt, size_t salt_len,
+                                                        const char *actor, int64_t now);
 
 /* Grants (1) or withdraws (0) administrator rights. Audited "admin". Errors as above. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *st, const char *name,
-                                                                   int admin, const char *actor,
-                                                                   int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *st, const char *name, int admin,
+                                                     const char *actor, int64_t now);
 
 /*
  * lookup-policy set (IRP.md 6.14): sets the access and replaces the allow
@@ -338,14 +344,15 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *s
  * an invalid or repeated ID, entries with another access), IRP_TOO_LARGE
  * (over IRPD_STORE_ALLOW_MAX), IRP_NOT_FOUND, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_set_access(
-    irpd_store *st, const char *name, irpd_access access, const char *const *allow, size_t n_allow,
-    const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_user_set_access(irpd_store *st, const char *name,
+                                                      irpd_access access, const char *const *allow,
+                                                      size_t n_allow, const char *actor,
+                                                      int64_t now);
 
 /* Calls cb for each name on the allow list, in order. Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND,
  * IRP_INTERNAL. (The access itself is in irpd_user.) */
-static inline IRPD_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, const char *name,
-                                                               irpd_name_cb cb, void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, const char *name, irpd_name_cb cb,
+                                                 void *arg);
 
 /*
  * user-info set (IRP.md 6.13): replaces each named item, deletes those with
@@ -356,14 +363,14 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, c
  * IRPD_STORE_INFO_VALUE_MAX; more than IRPD_STORE_INFO_MAX items given or
  * then held), IRP_NOT_FOUND, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_info_set(irpd_store *st, const char *user,
-                                                             const irpd_info *items, size_t n,
-                                                             const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_info_set(irpd_store *st, const char *user,
+                                               const irpd_info *items, size_t n, const char *actor,
+                                               int64_t now);
 
 /* Calls cb for each user-info item, by name. Not audited (a get of another user's info goes
  * through irpd_store_lookup first). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, const char *user,
-                                                             irpd_info_cb cb, void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, const char *user, irpd_info_cb cb,
+                                               void *arg);
 
 /* ---- enrolment tokens (IRP.md 7.2) ------------------------------------------------- */
 
@@ -374,10 +381,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, con
  * the first 4 bytes of the hash. Errors: IRP_BAD_REQUEST (user, expires <=
  * now), IRP_CONFLICT (this hash exists), IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st,
-                                                              const uint8_t hash[32],
-                                                              const char *user, int64_t expires,
-                                                              const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st, const uint8_t hash[32],
+                                                const char *user, int64_t expires,
+                                                const char *actor, int64_t now);
 
 /*
  * Whether the token would be accepted, without using it; its user into
@@ -386,19 +392,16 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st,
  * Errors (IRP.md 6.5 step 1): IRP_FORBIDDEN (unknown token), IRP_GONE (used,
  * or now >= expires), IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_token_check(irpd_store *st,
-                                                                const uint8_t hash[32], int64_t now,
-                                                                char *user_out);
+IRPD_MUST_CHECK irp_status irpd_store_token_check(irpd_store *st, const uint8_t hash[32],
+                                                  int64_t now, char *user_out);
 
 /*
  * Uses the token, once: atomically checks it is unused and unexpired and
  * marks it used; its user into user_out (may be NULL). Audited "token-use".
  * (irpd_store_enroll does this itself.) Errors as irpd_store_token_check.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st,
-                                                                  const uint8_t hash[32],
-                                                                  int64_t now, char *user_out,
-                                                                  const char *actor);
+IRPD_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st, const uint8_t hash[32],
+                                                    int64_t now, char *user_out, const char *actor);
 
 /* ---- certificates --------------------------------------------------------------------- */
 
@@ -417,10 +420,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st
  * such user), IRP_CONFLICT (serial or fingerprint recorded already),
  * IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st,
-                                                           const uint8_t *token_hash,
-                                                           const irpd_cert *cert, const char *actor,
-                                                           int64_t now, irpd_revocation *sup);
+IRPD_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st, const uint8_t *token_hash,
+                                             const irpd_cert *cert, const char *actor, int64_t now,
+                                             irpd_revocation *sup);
 
 /*
  * renew (IRP.md 6.6): records a certificate for an existing user, audited
@@ -428,10 +430,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st,
  * certificate whose fingerprint is keep_fp (the one that authenticated the
  * request; may be NULL). Errors as irpd_store_enroll without a token.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert,
-                                                             const uint8_t *keep_fp,
-                                                             const char *actor, int64_t now,
-                                                             irpd_revocation *sup);
+IRPD_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert,
+                                               const uint8_t *keep_fp, const char *actor,
+                                               int64_t now, irpd_revocation *sup);
 
 /*
  * cert-status: a certificate by serial (hex, any case) or by fingerprint.
@@ -440,19 +441,15 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, con
  * NULL and der_len says the size. Errors: IRP_BAD_REQUEST (serial not hex),
  * IRP_NOT_FOUND, IRP_TOO_LARGE, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_cert_get_serial(irpd_store *st,
-                                                                    const char *serial,
-                                                                    irpd_cert *out, uint8_t *der,
-                                                                    size_t der_cap);
-static inline IRPD_MUST_CHECK irp_status irpd_store_cert_get_fp(irpd_store *st,
-                                                                const uint8_t fp[32],
-                                                                irpd_cert *out, uint8_t *der,
-                                                                size_t der_cap);
+IRPD_MUST_CHECK irp_status irpd_store_cert_get_serial(irpd_store *st, const char *serial,
+                                                      irpd_cert *out, uint8_t *der, size_t der_cap);
+IRPD_MUST_CHECK irp_status irpd_store_cert_get_fp(irpd_store *st, const uint8_t fp[32],
+                                                  irpd_cert *out, uint8_t *der, size_t der_cap);
 
 /* Calls cb for every certificate of the user (valid, revoked, expired), oldest first; c->der
  * points into the store. Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_cert_list(irpd_store *st, const char *user,
-                                                              irpd_cert_cb cb, void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb,
+                                                void *arg);
 
 /*
  * revoke (IRP.md 6.12), by serial or by fingerprint (exactly one not NULL),
@@ -464,18 +461,16 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_cert_list(irpd_store *st, co
  * check. Errors: IRP_BAD_REQUEST (serial, reason, both or neither given),
  * IRP_NOT_FOUND, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *serial,
-                                                                const uint8_t *fp,
-                                                                const char *reason,
-                                                                const char *actor, int64_t now,
-                                                                irpd_revocation *out);
+IRPD_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *serial,
+                                                  const uint8_t *fp, const char *reason,
+                                                  const char *actor, int64_t now,
+                                                  irpd_revocation *out);
 
 /* `irpd revoke USER`: every valid certificate of the user and all their bindings, in one
  * transaction; audited "revoke". Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
-                                                                const char *reason,
-                                                                const char *actor, int64_t now,
-                                                                irpd_revocation *out);
+IRPD_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
+                                                  const char *reason, const char *actor,
+                                                  int64_t now, irpd_revocation *out);
 
 /* ---- bindings (IRP.md 6.7, 6.8, 10.3) ------------------------------------------------ */
 
@@ -497,10 +492,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, 
  * invalid), IRP_NOT_FOUND (no such user), IRP_FORBIDDEN, IRP_CONFLICT,
  * IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st,
-                                                                const irpd_binding *b,
-                                                                const irpd_cert *auth_cert,
-                                                                const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b,
+                                                  const irpd_cert *auth_cert, const char *actor,
+                                                  int64_t now);
 
 /*
  * unregister: ends the live binding of one device (device not NULL) or of
@@ -510,17 +504,15 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st,
  * IRP_BAD_REQUEST (also seq without device), IRP_NOT_FOUND (no such user;
  * the device has no live binding), IRP_CONFLICT, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_binding_delete(irpd_store *st, const char *user,
-                                                                   const char *device,
-                                                                   const uint64_t *seq,
-                                                                   const char *actor, int64_t now,
-                                                                   size_t *n_ended);
+IRPD_MUST_CHECK irp_status irpd_store_binding_delete(irpd_store *st, const char *user,
+                                                     const char *device, const uint64_t *seq,
+                                                     const char *actor, int64_t now,
+                                                     size_t *n_ended);
 
 /* Calls cb for each live binding of the user (now < expires), by device. Not audited.
  * Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st, const char *user,
-                                                                 int64_t now, irpd_binding_cb cb,
-                                                                 void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st, const char *user, int64_t now,
+                                                   irpd_binding_cb cb, void *arg);
 
 /*
  * The sweep (IRP.md 10.3, at least every 5 s): calls cb (may be NULL) for
@@ -531,9 +523,8 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st,
  * audited "expire" when any. A callback that stops rolls the sweep back.
  * Errors: IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_sweep(irpd_store *st, int64_t now,
-                                                          irpd_binding_cb cb, void *arg,
-                                                          size_t *n_expired);
+IRPD_MUST_CHECK irp_status irpd_store_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb,
+                                            void *arg, size_t *n_expired);
 
 /* ---- lookup: the hot path (IRP.md 6.9, 6.10, 7.3) --------------------------------- */
 
@@ -550,9 +541,8 @@ enum {
  * viewer NULL without IRPD_LOOKUP_ANY), IRP_NOT_FOUND (no such target),
  * IRP_FORBIDDEN, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st, const char *viewer,
-                                                                 const char *target,
-                                                                 unsigned flags);
+IRPD_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st, const char *viewer,
+                                                   const char *target, unsigned flags);
 
 /*
  * lookup (and watch, and a user-info get of another user: flags), from one
@@ -566,10 +556,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st,
  * "user-info"; detail "ok" or "forbidden") through the queue ("Lookups"
  * above). Errors: as irpd_store_access_check.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const char *viewer,
-                                                           const char *target, int64_t now,
-                                                           unsigned flags, const irpd_lookup_cb *cb,
-                                                           void *arg, char *user_out);
+IRPD_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const char *viewer, const char *target,
+                                             int64_t now, unsigned flags, const irpd_lookup_cb *cb,
+                                             void *arg, char *user_out);
 
 /*
  * access-log (IRP.md 6.15): calls cb for at most limit records with id >
@@ -578,17 +567,16 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const
  * count: irpd_store_flush first for the latest. Errors: IRP_BAD_REQUEST,
  * IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_access_log(irpd_store *st, const char *owner,
-                                                               int64_t after_id, size_t limit,
-                                                               irpd_audit_cb cb, void *arg);
+IRPD_MUST_CHECK irp_status irpd_store_access_log(irpd_store *st, const char *owner,
+                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
+                                                 void *arg);
 
 /* ---- PKCS#12 backups (IRP.md 6.16) ----------------------------------------------------- */
 
 /* Stores (replacing) the user's backup, 1..IRPD_STORE_P12_MAX opaque bytes; audited
  * "pkcs12-put". Errors: IRP_BAD_REQUEST (empty), IRP_TOO_LARGE, IRP_NOT_FOUND, IRP_INTERNAL. */
-static inline IRPD_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, const char *user,
-                                                            const uint8_t *blob, size_t len,
-                                                            const char *actor, int64_t now);
+IRPD_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, const char *user, const uint8_t *blob,
+                                              size_t len, const char *actor, int64_t now);
 
 /*
  * Copies the user's backup into buf (cap bytes; IRPD_STORE_P12_MAX always
@@ -596,9 +584,8 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, cons
  * (may be NULL). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND (no such user, or
  * no backup), IRP_TOO_LARGE (cap too small), IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, const char *user,
-                                                            uint8_t *buf, size_t cap, size_t *len,
-                                                            int64_t *updated);
+IRPD_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, const char *user, uint8_t *buf,
+                                              size_t cap, size_t *len, int64_t *updated);
 
 /* ---- audit (IRP.md 10.4) --------------------------------------------------------------- */
 
@@ -609,10 +596,9 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, cons
  * or NULL. Committed at once, or with the open batch's transaction.
  * Errors: IRP_BAD_REQUEST, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, int64_t now,
-                                                              const char *actor, const char *op,
-                                                              const char *target,
-                                                              const char *detail);
+IRPD_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, int64_t now, const char *actor,
+                                                const char *op, const char *target,
+                                                const char *detail);
 
 /*
  * Calls cb for at most limit records with id > after_id, oldest first: all
@@ -620,280 +606,8 @@ static inline IRPD_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, in
  * after_id = the last id seen. The table refuses every change and
  * deletion. Errors: IRP_BAD_REQUEST, IRP_INTERNAL.
  */
-static inline IRPD_MUST_CHECK irp_status irpd_store_audit_list(irpd_store *st, const char *target,
-                                                               int64_t after_id, size_t limit,
-                                                               irpd_audit_cb cb, void *arg);
-
-/* ==== Backend interface =========================================================
- *
- * Only backends (irpd_<backend>*.c) look below this line. A backend's
- * store struct begins with an irpd_store, so a pointer to it is a pointer to
- * its irpd_store; its open function points ops at its table. Every entry is
- * required and has the contract of the function of the same name above.
- * The wrappers check nothing: argument checks belong to the backend, so
- * every backend refuses the same things (the tests run against each).
- */
-typedef struct irpd_store_ops {
-    const char *name; /* "sqlite", "pg" */
-    void (*close)(irpd_store *st);
-    const char *(*errmsg)(const irpd_store *st);
-    irp_status (*batch_begin)(irpd_store *st);
-    irp_status (*batch_commit)(irpd_store *st);
-    void (*batch_rollback)(irpd_store *st);
-    irp_status (*flush)(irpd_store *st);
-    irp_status (*user_add)(irpd_store *st, const char *name, const char *actor, int64_t now);
-    irp_status (*user_get)(irpd_store *st, const char *name, irpd_user *out);
-    irp_status (*user_list)(irpd_store *st, const char *after, size_t limit, int64_t now,
-                            irpd_user_cb cb, void *arg);
-    irp_status (*user_set_password)(irpd_store *st, const char *name, const uint8_t *hash,
-                                    size_t hash_len, const uint8_t *salt, size_t salt_len,
-                                    const char *actor, int64_t now);
-    irp_status (*user_set_admin)(irpd_store *st, const char *name, int admin, const char *actor,
-                                 int64_t now);
-    irp_status (*user_set_access)(irpd_store *st, const char *name, irpd_access access,
-                                  const char *const *allow, size_t n_allow, const char *actor,
-                                  int64_t now);
-    irp_status (*allow_list)(irpd_store *st, const char *name, irpd_name_cb cb, void *arg);
-    irp_status (*info_set)(irpd_store *st, const char *user, const irpd_info *items, size_t n,
-                           const char *actor, int64_t now);
-    irp_status (*info_get)(irpd_store *st, const char *user, irpd_info_cb cb, void *arg);
-    irp_status (*token_add)(irpd_store *st, const uint8_t hash[32], const char *user,
-                            int64_t expires, const char *actor, int64_t now);
-    irp_status (*token_check)(irpd_store *st, const uint8_t hash[32], int64_t now, char *user_out);
-    irp_status (*token_consume)(irpd_store *st, const uint8_t hash[32], int64_t now, char *user_out,
-                                const char *actor);
-    irp_status (*enroll)(irpd_store *st, const uint8_t *token_hash, const irpd_cert *cert,
-                         const char *actor, int64_t now, irpd_revocation *sup);
-    irp_status (*cert_add)(irpd_store *st, const irpd_cert *cert, const uint8_t *keep_fp,
-                           const char *actor, int64_t now, irpd_revocation *sup);
-    irp_status (*cert_get_serial)(irpd_store *st, const char *serial, irpd_cert *out, uint8_t *der,
-                                  size_t der_cap);
-    irp_status (*cert_get_fp)(irpd_store *st, const uint8_t fp[32], irpd_cert *out, uint8_t *der,
-                              size_t der_cap);
-    irp_status (*cert_list)(irpd_store *st, const char *user, irpd_cert_cb cb, void *arg);
-    irp_status (*cert_revoke)(irpd_store *st, const char *serial, const uint8_t *fp,
-                              const char *reason, const char *actor, int64_t now,
-                              irpd_revocation *out);
-    irp_status (*user_revoke)(irpd_store *st, const char *user, const char *reason,
-                              const char *actor, int64_t now, irpd_revocation *out);
-    irp_status (*binding_put)(irpd_store *st, const irpd_binding *b, const irpd_cert *auth_cert,
-                              const char *actor, int64_t now);
-    irp_status (*binding_delete)(irpd_store *st, const char *user, const char *device,
-                                 const uint64_t *seq, const char *actor, int64_t now,
-                                 size_t *n_ended);
-    irp_status (*binding_list)(irpd_store *st, const char *user, int64_t now, irpd_binding_cb cb,
-                               void *arg);
-    irp_status (*sweep)(irpd_store *st, int64_t now, irpd_binding_cb cb, void *arg,
-                        size_t *n_expired);
-    irp_status (*access_check)(irpd_store *st, const char *viewer, const char *target,
-                               unsigned flags);
-    irp_status (*lookup)(irpd_store *st, const char *viewer, const char *target, int64_t now,
-                         unsigned flags, const irpd_lookup_cb *cb, void *arg, char *user_out);
-    irp_status (*access_log)(irpd_store *st, const char *owner, int64_t after_id, size_t limit,
-                             irpd_audit_cb cb, void *arg);
-    irp_status (*p12_put)(irpd_store *st, const char *user, const uint8_t *blob, size_t len,
-                          const char *actor, int64_t now);
-    irp_status (*p12_get)(irpd_store *st, const char *user, uint8_t *buf, size_t cap, size_t *len,
-                          int64_t *updated);
-    irp_status (*audit_add)(irpd_store *st, int64_t now, const char *actor, const char *op,
-                            const char *target, const char *detail);
-    irp_status (*audit_list)(irpd_store *st, const char *target, int64_t after_id, size_t limit,
-                             irpd_audit_cb cb, void *arg);
-} irpd_store_ops;
-
-/* The head of every backend's store. Callers never touch it. */
-struct irpd_store {
-    const irpd_store_ops *ops;
-};
-
-/* ---- the dispatch: one line each ---------------------------------------------------- */
-
-static inline void irpd_store_close(irpd_store *st)
-{
-    if (st != NULL) st->ops->close(st);
-}
-static inline const char *irpd_store_errmsg(const irpd_store *st)
-{
-    return st != NULL ? st->ops->errmsg(st) : "out of memory";
-}
-static inline irp_status irpd_store_batch_begin(irpd_store *st)
-{
-    return st->ops->batch_begin(st);
-}
-static inline irp_status irpd_store_batch_commit(irpd_store *st)
-{
-    return st->ops->batch_commit(st);
-}
-static inline void irpd_store_batch_rollback(irpd_store *st)
-{
-    st->ops->batch_rollback(st);
-}
-static inline irp_status irpd_store_flush(irpd_store *st)
-{
-    return st->ops->flush(st);
-}
-static inline irp_status irpd_store_user_add(irpd_store *st, const char *name, const char *actor,
-                                             int64_t now)
-{
-    return st->ops->user_add(st, name, actor, now);
-}
-static inline irp_status irpd_store_user_get(irpd_store *st, const char *name, irpd_user *out)
-{
-    return st->ops->user_get(st, name, out);
-}
-static inline irp_status irpd_store_user_list(irpd_store *st, const char *after, size_t limit,
-                                              int64_t now, irpd_user_cb cb, void *arg)
-{
-    return st->ops->user_list(st, after, limit, now, cb, arg);
-}
-static inline irp_status irpd_store_user_set_password(irpd_store *st, const char *name,
-                                                      const uint8_t *hash, size_t hash_len,
-                                                      const uint8_t *salt, size_t salt_len,
-                                                      const char *actor, int64_t now)
-{
-    return st->ops->user_set_password(st, name, hash, hash_len, salt, salt_len, actor, now);
-}
-static inline irp_status irpd_store_user_set_admin(irpd_store *st, const char *name, int admin,
-                                                   const char *actor, int64_t now)
-{
-    return st->ops->user_set_admin(st, name, admin, actor, now);
-}
-static inline irp_status irpd_store_user_set_access(irpd_store *st, const char *name,
-                                                    irpd_access access, const char *const *allow,
-                                                    size_t n_allow, const char *actor, int64_t now)
-{
-    return st->ops->user_set_access(st, name, access, allow, n_allow, actor, now);
-}
-static inline irp_status irpd_store_allow_list(irpd_store *st, const char *name, irpd_name_cb cb,
-                                               void *arg)
-{
-    return st->ops->allow_list(st, name, cb, arg);
-}
-static inline irp_status irpd_store_info_set(irpd_store *st, const char *user,
-                                             const irpd_info *items, size_t n, const char *actor,
-                                             int64_t now)
-{
-    return st->ops->info_set(st, user, items, n, actor, now);
-}
-static inline irp_status irpd_store_info_get(irpd_store *st, const char *user, irpd_info_cb cb,
-                                             void *arg)
-{
-    return st->ops->info_get(st, user, cb, arg);
-}
-static inline irp_status irpd_store_token_add(irpd_store *st, const uint8_t hash[32],
-                                              const char *user, int64_t expires, const char *actor,
-                                              int64_t now)
-{
-    return st->ops->token_add(st, hash, user, expires, actor, now);
-}
-static inline irp_status irpd_store_token_check(irpd_store *st, const uint8_t hash[32], int64_t now,
-                                                char *user_out)
-{
-    return st->ops->token_check(st, hash, now, user_out);
-}
-static inline irp_status irpd_store_token_consume(irpd_store *st, const uint8_t hash[32],
-                                                  int64_t now, char *user_out, const char *actor)
-{
-    return st->ops->token_consume(st, hash, now, user_out, actor);
-}
-static inline irp_status irpd_store_enroll(irpd_store *st, const uint8_t *token_hash,
-                                           const irpd_cert *cert, const char *actor, int64_t now,
-                                           irpd_revocation *sup)
-{
-    return st->ops->enroll(st, token_hash, cert, actor, now, sup);
-}
-static inline irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert,
-                                             const uint8_t *keep_fp, const char *actor, int64_t now,
-                                             irpd_revocation *sup)
-{
-    return st->ops->cert_add(st, cert, keep_fp, actor, now, sup);
-}
-static inline irp_status irpd_store_cert_get_serial(irpd_store *st, const char *serial,
-                                                    irpd_cert *out, uint8_t *der, size_t der_cap)
-{
-    return st->ops->cert_get_serial(st, serial, out, der, der_cap);
-}
-static inline irp_status irpd_store_cert_get_fp(irpd_store *st, const uint8_t fp[32],
-                                                irpd_cert *out, uint8_t *der, size_t der_cap)
-{
-    return st->ops->cert_get_fp(st, fp, out, der, der_cap);
-}
-static inline irp_status irpd_store_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb,
-                                              void *arg)
-{
-    return st->ops->cert_list(st, user, cb, arg);
-}
-static inline irp_status irpd_store_cert_revoke(irpd_store *st, const char *serial,
-                                                const uint8_t *fp, const char *reason,
-                                                const char *actor, int64_t now,
-                                                irpd_revocation *out)
-{
-    return st->ops->cert_revoke(st, serial, fp, reason, actor, now, out);
-}
-static inline irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
-                                                const char *reason, const char *actor, int64_t now,
-                                                irpd_revocation *out)
-{
-    return st->ops->user_revoke(st, user, reason, actor, now, out);
-}
-static inline irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b,
-                                                const irpd_cert *auth_cert, const char *actor,
-                                                int64_t now)
-{
-    return st->ops->binding_put(st, b, auth_cert, actor, now);
-}
-static inline irp_status irpd_store_binding_delete(irpd_store *st, const char *user,
-                                                   const char *device, const uint64_t *seq,
-                                                   const char *actor, int64_t now, size_t *n_ended)
-{
-    return st->ops->binding_delete(st, user, device, seq, actor, now, n_ended);
-}
-static inline irp_status irpd_store_binding_list(irpd_store *st, const char *user, int64_t now,
-                                                 irpd_binding_cb cb, void *arg)
-{
-    return st->ops->binding_list(st, user, now, cb, arg);
-}
-static inline irp_status irpd_store_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb,
-                                          void *arg, size_t *n_expired)
-{
-    return st->ops->sweep(st, now, cb, arg, n_expired);
-}
-static inline irp_status irpd_store_access_check(irpd_store *st, const char *viewer,
-                                                 const char *target, unsigned flags)
-{
-    return st->ops->access_check(st, viewer, target, flags);
-}
-static inline irp_status irpd_store_lookup(irpd_store *st, const char *viewer, const char *target,
-                                           int64_t now, unsigned flags, const irpd_lookup_cb *cb,
-                                           void *arg, char *user_out)
-{
-    return st->ops->lookup(st, viewer, target, now, flags, cb, arg, user_out);
-}
-static inline irp_status irpd_store_access_log(irpd_store *st, const char *owner, int64_t after_id,
-                                               size_t limit, irpd_audit_cb cb, void *arg)
-{
-    return st->ops->access_log(st, owner, after_id, limit, cb, arg);
-}
-static inline irp_status irpd_store_p12_put(irpd_store *st, const char *user, const uint8_t *blob,
-                                            size_t len, const char *actor, int64_t now)
-{
-    return st->ops->p12_put(st, user, blob, len, actor, now);
-}
-static inline irp_status irpd_store_p12_get(irpd_store *st, const char *user, uint8_t *buf,
-                                            size_t cap, size_t *len, int64_t *updated)
-{
-    return st->ops->p12_get(st, user, buf, cap, len, updated);
-}
-static inline irp_status irpd_store_audit_add(irpd_store *st, int64_t now, const char *actor,
-                                              const char *op, const char *target,
-                                              const char *detail)
-{
-    return st->ops->audit_add(st, now, actor, op, target, detail);
-}
-static inline irp_status irpd_store_audit_list(irpd_store *st, const char *target, int64_t after_id,
-                                               size_t limit, irpd_audit_cb cb, void *arg)
-{
-    return st->ops->audit_list(st, target, after_id, limit, cb, arg);
-}
+IRPD_MUST_CHECK irp_status irpd_store_audit_list(irpd_store *st, const char *target,
+                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
+                                                 void *arg);
 
 #endif
