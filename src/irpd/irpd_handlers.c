@@ -112,10 +112,19 @@ int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what)
     return irpd__fail(x, st, "%s: %s", what, irp_status_name(st));
 }
 
-int irpd__need_cert(const irpd_session *s, hscratch *x)
+void irpd__scratch_reset(hscratch *x)
 {
-    if (s->cert_auth) return 0;
-    return irpd__fail(x, IRP_AUTH_REQUIRED, "this operation needs a client certificate");
+    for (size_t i = 0; i < IRP_MAX_CERTS; i++) {
+        free(x->der[i]);
+        x->der[i] = NULL;
+    }
+    irpd_issued_clear(&x->issued);
+    sc_buf_reset(&x->sig);
+    if (x->p12_used > 0) OPENSSL_cleanse(x->p12, x->p12_used);
+    x->p12_used = 0;
+    x->user[0] = '\0';
+    x->msg[0] = '\0';
+    x->bad = 0;
 }
 
 /* ---- response pieces ---------------------------------------------------------- */
@@ -204,48 +213,11 @@ static uint32_t lifetime_min(const irpd_hctx *h)
     return m >= 1 && m <= IRP_LIFETIME_MIN ? m : IRP_LIFETIME_MIN;
 }
 
-/*
- * docs/IRP.md 9.2: the buckets of single operations, keyed by who asks (a
- * request the handler will refuse for lack of identity takes no token).
- * A (user, device) key too long for a slot is replaced by its SHA-256.
- */
-static int op_rate_refused(const irpd_hctx *h, const irpd_session *s, const irp_req *q, int64_t now)
-{
-    char key[IRPD_RL_KEY_MAX + IRP_DEVICE_MAX + 2], user[IRPD_RL_KEY_MAX];
-    irpd_buckets *b = NULL;
-    const char *who = s->cert_auth ? s->client.user_id : s->pw_auth ? s->pw_user : NULL;
-
-    if (who == NULL) return 0;
-    irpd_rl_user_key(who, user);
-    snprintf(key, sizeof(key), "%s", user);
-    switch (q->op) {
-    case IRP_OP_REGISTER:
-    case IRP_OP_UNREGISTER:
-        b = h->bk_device;
-        snprintf(key, sizeof(key), "%s\n%s", user, q->all || q->device == NULL ? "*" : q->device);
-        if (strlen(key) >= IRPD_RL_KEY_MAX) {
-            uint8_t d[32];
-            SHA256((const unsigned char *)key, strlen(key), d);
-            for (size_t i = 0; i < 32; i++)
-                snprintf(key + 2 * i, 3, "%02x", d[i]);
-        }
-        break;
-    case IRP_OP_ENROLL:
-    case IRP_OP_RENEW:
-        b = h->bk_cert;
-        break;
-    case IRP_OP_PKCS12_PUT:
-        b = h->bk_p12;
-        break;
-    default:
-        return 0;
-    }
-    return b != NULL && !irpd_buckets_take(b, key, now * 1000);
-}
-
 /* 6.1 */
-static int op_capabilities(const irpd_hctx *h, irp_resp *r)
+int irpd__op_capabilities(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    irp_resp *r = o->r;
+
     r->has_caps = 1;
     r->caps.versions = 1u << IRP_VERSION;
     r->caps.ops = OPS_OFFERED;
@@ -263,18 +235,27 @@ static int op_capabilities(const irpd_hctx *h, irp_resp *r)
 }
 
 /* 6.2 */
-static int op_ca_certs(const irpd_hctx *h, irp_resp *r)
+int irpd__op_ca_certs(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    irp_resp *r = o->r;
+
     r->n_certs = 1;
     r->certs[0].der = h->ca_der;
     r->certs[0].der_len = h->ca_der_len;
     return IRP_OK;
 }
 
-/* 6.5 */
-static int op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                     hscratch *x, int64_t now)
+/* 6.3 */
+int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    snprintf(o->x->msg, sizeof(o->x->msg), "pong");
+    return IRP_OK;
+}
+
+/* 6.5 */
+int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
+{
+    IRPD_OP_UNPACK(o);
     uint8_t th[IRPD_TOKEN_HASH_LEN];
     char user[IRPD_STORE_USER_MAX + 1];
     irpd_ca_err err;
@@ -326,16 +307,15 @@ static int acting_user_ok(const irpd_session *s, const irp_req *q, hscratch *x)
 }
 
 /* 6.7 */
-static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                       hscratch *x, irpd_hresult *res, int64_t now)
+int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_binding b;
     irpd_cert auth;
     uint32_t granted;
     size_t i;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = acting_user_ok(s, q, x)) != 0) return st;
     /* 1. addresses */
     for (i = 0; i < q->n_addrs; i++) {
@@ -409,13 +389,12 @@ static int op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
 }
 
 /* 6.8 */
-static int op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, hscratch *x,
-                         irpd_hresult *res, int64_t now)
+int irpd__op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     size_t n = 0;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = acting_user_ok(s, q, x)) != 0) return st;
     st = irpd_store_binding_delete(h->st, s->client.user_id, q->all ? NULL : q->device,
                                    q->has_seq ? &q->seq : NULL, s->client.user_id, now, &n);
@@ -431,15 +410,14 @@ static int op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, 
 }
 
 /* 6.9 */
-static int op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                     hscratch *x, int64_t now)
+int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_lookup_cb cb = {irpd__collect_binding, collect_cert};
     irpd__collect c = {r, x, now};
     unsigned flags = irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
     if (st == IRP_FORBIDDEN)
         return irpd__fail(x, st, "%s does not allow you to look them up", q->user);
@@ -456,16 +434,15 @@ static int op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_
 }
 
 /* 6.10 */
-static int op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
-                    int64_t now)
+int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_lookup_cb cb = {irpd__collect_binding, NULL};
     irpd__collect c = {r, x, now};
     unsigned flags =
         IRPD_LOOKUP_WATCH | (irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0);
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if (!irpd_session_watches(s, q->user) && s->n_watches >= IRPD_MAX_WATCHES)
         return irpd__fail(x, IRP_CONFLICT, "at most %d watches per connection", IRPD_MAX_WATCHES);
     st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
@@ -485,8 +462,9 @@ static int op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_r
     return IRP_OK;
 }
 
-static int op_unwatch(irpd_session *s, const irp_req *q)
+int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     size_t i;
 
     for (i = 0; i < s->n_watches; i++) {
@@ -515,13 +493,12 @@ static int check_one_of(const irp_req *q, hscratch *x)
 }
 
 /* 6.11 */
-static int op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                          hscratch *x, int64_t now)
+int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_cert c;
     int st, show_user;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = check_one_of(q, x)) != 0) return st;
     st = cert_find(h, q, &c);
     r->n_certs = 1;
@@ -544,14 +521,13 @@ static int op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q,
 }
 
 /* 6.12 */
-static int op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                     hscratch *x, irpd_hresult *res, int64_t now)
+int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_revocation rev;
     irpd_cert c;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if ((st = check_one_of(q, x)) != 0) return st;
     st = cert_find(h, q, &c);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such certificate");
@@ -615,136 +591,17 @@ int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, 
     return rc;
 }
 
-int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                sc_buf *out, irpd_hresult *res, irpd_login **defer)
-{
-    irpd_login *lg = NULL;
-    irp_req q;
-    irp_resp r;
-    hscratch *x;
-    int st, rc;
-    size_t i;
-
-    memset(res, 0, sizeof(*res));
-    if (defer != NULL) *defer = NULL;
-    x = calloc(1, sizeof(*x));
-    if (x == NULL) return -1;
-    sc_buf_init_public(&x->sig, 0);
-    irp_resp_init(&r);
-    st = irp_req_parse_with(h->xp, &q, doc, len);
-    snprintf(res->id, sizeof(res->id), "%s", q.id);
-    if (st != 0) {
-        irpd__fail(x, st, "%s", q.err[0] != '\0' ? q.err : irp_status_name(st));
-        goto done;
-    }
-    res->op = q.op;
-    if (h->shutting_down) {
-        st = irpd__fail(x, IRP_UNAVAILABLE, "the registry is shutting down");
-        goto done;
-    }
-    if (op_rate_refused(h, s, &q, now)) {
-        st = irpd__fail(x, IRP_RATE_LIMITED, "too many %s requests: try later", irp_op_name(q.op));
-        goto done;
-    }
-    switch (q.op) {
-    case IRP_OP_CAPABILITIES:
-        st = op_capabilities(h, &r);
-        break;
-    case IRP_OP_CA_CERTS:
-        st = op_ca_certs(h, &r);
-        break;
-    case IRP_OP_PING:
-        st = IRP_OK;
-        snprintf(x->msg, sizeof(x->msg), "pong");
-        break;
-    case IRP_OP_LOGIN:
-        /* 6.4: the password check runs where the caller says (irpd_login_verify) */
-        st = irpd__login_begin(h, s, &q, x, &lg);
-        break;
-    case IRP_OP_ENROLL:
-        st = op_enroll(h, s, &q, &r, x, now);
-        break;
-    case IRP_OP_REGISTER:
-        st = op_register(h, s, &q, &r, x, res, now);
-        break;
-    case IRP_OP_UNREGISTER:
-        st = op_unregister(h, s, &q, x, res, now);
-        break;
-    case IRP_OP_LOOKUP:
-        st = op_lookup(h, s, &q, &r, x, now);
-        break;
-    case IRP_OP_WATCH:
-        st = op_watch(h, s, &q, &r, x, now);
-        break;
-    case IRP_OP_UNWATCH:
-        st = irpd__need_cert(s, x) ? IRP_AUTH_REQUIRED : op_unwatch(s, &q);
-        break;
-    case IRP_OP_CERT_STATUS:
-        st = op_cert_status(h, s, &q, &r, x, now);
-        break;
-    case IRP_OP_REVOKE:
-        st = op_revoke(h, s, &q, &r, x, res, now);
-        break;
-    case IRP_OP_RENEW:
-        st = irpd__op_renew(h, s, &q, &r, x, res, now);
-        break;
-    case IRP_OP_USER_INFO:
-        st = irpd__op_user_info(h, s, &q, &r, x, now);
-        break;
-    case IRP_OP_LOOKUP_POLICY:
-        st = irpd__op_lookup_policy(h, s, &q, &r, x, res, now);
-        break;
-    case IRP_OP_ACCESS_LOG:
-        st = irpd__op_access_log(h, s, &q, &r, x);
-        break;
-    case IRP_OP_PKCS12_PUT:
-        st = irpd__op_pkcs12_put(h, s, &q, x, now);
-        break;
-    case IRP_OP_PKCS12_GET:
-        st = irpd__op_pkcs12_get(h, s, &r, x);
-        break;
-    case IRP_OP_LIST_USERS:
-        st = irpd__op_list_users(h, s, &q, &r, x, now);
-        break;
-    default:
-        st = irpd__fail(x, IRP_UNKNOWN_OP, "operation %s is not offered by this registry",
-                        irp_op_name(q.op) != NULL ? irp_op_name(q.op) : "?");
-        break;
-    }
-
-done:
-    if (lg != NULL && defer != NULL) {
-        *defer = lg; /* answered by irpd_login_finish */
-        res->status = IRP_OK;
-        rc = 0;
-    } else if (lg != NULL) {
-        irpd_login_verify(lg);
-        rc = irpd_login_finish(h, s, lg, now, out, res);
-        irpd_login_free(lg);
-    } else {
-        rc = irpd__answer(out, &r, q.id, st, x, res);
-    }
-    irp_req_clear(&q);
-    for (i = 0; i < IRP_MAX_CERTS; i++)
-        free(x->der[i]);
-    irpd_issued_clear(&x->issued);
-    sc_buf_dispose(&x->sig);
-    OPENSSL_cleanse(x->p12, sizeof(x->p12));
-    free(x);
-    return rc;
-}
-
 int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_change reason,
                      int end, int64_t now, sc_buf *out)
 {
     irp_resp tmp; /* bindings are collected into a response, then moved into the event */
     irp_event e;
-    hscratch *x = calloc(1, sizeof(*x));
+    hscratch *x = h->x;
     irpd__collect c;
     size_t start;
     int rc = -1;
 
-    if (x == NULL) return -1;
+    irpd__scratch_reset(x);
     irp_resp_init(&tmp);
     irp_event_init(&e);
     c.r = &tmp;
@@ -764,6 +621,6 @@ int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_
     rc = irp_event_write(out, &e);
     rc = irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
 out:
-    free(x);
+    irpd__scratch_reset(x);
     return rc;
 }

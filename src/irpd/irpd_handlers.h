@@ -18,14 +18,29 @@
 #include "sc_buf.h"
 #include "sc_xml.h"
 #include "irp_msg.h"
-#include "irpd_bucket.h"
 #include "irpd_ca.h"
 #include "irpd_config.h"
+#include "irpd_policy.h"
 #include "irpd_store.h"
 
 #define IRPD_MAX_WATCHES 64 /* docs/IRP.md 6.10 */
 
-/* What every handler may use; set up once by the server. */
+struct irpd_session;
+struct irpd_hctx;
+struct hscratch;
+
+/*
+ * The hook the pipeline calls before every operation that acts on the
+ * connection's certificate identity (IRPD_OPF_IDENTITY in irpd_ops.c), on a
+ * certificate-authenticated connection: it re-checks that the certificate
+ * the connection was opened with still holds (not revoked, not expired, not
+ * superseded; docs/IRP.md 11.4). Returns IRP_OK to go on, or the status to
+ * answer with instead (msg: the response text, at most IRP_MSG_MAX bytes).
+ */
+typedef int (*irpd_recheck_fn)(const struct irpd_hctx *h, struct irpd_session *s, int64_t now,
+                               char *msg, size_t msg_cap);
+
+/* What every handler may use; set up once by the server (irpd_hctx_init). */
 typedef struct irpd_hctx {
     irpd_ca *ca;
     irpd_store *st;
@@ -33,14 +48,20 @@ typedef struct irpd_hctx {
     sc_xml_parser *xp; /* one parser for the loop thread */
     uint8_t *ca_der;   /* the CA certificate, for ca-certs and enroll */
     size_t ca_der_len;
-    int shutting_down; /* answer 503 (docs/IRP.md 10.6) */
-    /*
-     * docs/IRP.md 9.2 per-operation buckets (NULL: not limited): register
-     * and unregister per (user, device); enroll and renew per user;
-     * pkcs12-put per user.
-     */
-    irpd_buckets *bk_device, *bk_cert, *bk_p12;
+    int shutting_down;       /* answer 503 (docs/IRP.md 10.6) */
+    irpd_policy *pol;        /* every rate rule (docs/IRP.md 9); NULL: none applied */
+    irpd_recheck_fn recheck; /* NULL: the handshake's check stands */
+    struct hscratch *x;      /* the loop thread's response scratch */
 } irpd_hctx;
+
+/*
+ * Sets up h for the loop thread: the parser, the scratch and the CA
+ * certificate's DER. pol and recheck are the caller's to set. 0 or -1.
+ */
+int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config *cfg)
+    __attribute__((warn_unused_result));
+/* Frees what irpd_hctx_init made. */
+void irpd_hctx_clear(irpd_hctx *h);
 
 /* The identity and per-connection state of one connection (docs/IRP.md 7.1). */
 typedef struct irpd_session {
@@ -61,6 +82,7 @@ typedef struct irpd_session {
 /* What the server learns from one request. */
 typedef struct irpd_hresult {
     irp_op op;               /* IRP_OP_NONE when the document did not parse */
+    int write;               /* the op may have changed stored data (group commit) */
     char id[IRP_ID_MAX + 1]; /* "" when none */
     int status;
     char detail[96]; /* for the log line: no secrets */
@@ -96,10 +118,13 @@ int irpd_session_watches(const irpd_session *s, const char *user);
 typedef struct irpd_login irpd_login;
 
 /*
- * Handles one request document: parses it, checks it in the order of
- * docs/IRP.md 5.3, runs it, and appends one DOC frame with the response to
- * out. Returns 0, or -1 when even an error response could not be written
- * (memory: the caller closes the connection).
+ * The request pipeline (irpd_pipeline.c). Handles one request document:
+ * parses it once, takes the request's token (docs/IRP.md 9.2, at now_ms),
+ * looks its op up in the operation table (irpd_ops.h) and checks, in the
+ * order of 5.3, who may call it, the identity re-check, the failure limits
+ * and the op's bucket, then runs its handler and appends one DOC frame with
+ * the response to out. Returns 0, or -1 when even an error response could
+ * not be written (memory: the caller closes the connection).
  *
  * A login that gets as far as its password check (scrypt: ~70 ms of CPU)
  * is not answered when defer is non-NULL: *defer is set, nothing is
@@ -108,7 +133,7 @@ typedef struct irpd_login irpd_login;
  * the check runs here. *defer is NULL for every other request.
  */
 int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                sc_buf *out, irpd_hresult *res, irpd_login **defer);
+                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_login **defer);
 
 /*
  * The password check of a deferred login: irpd_pw_verify, with the cost of
@@ -133,7 +158,10 @@ int irpd_login_finish(const irpd_hctx *h, irpd_session *s, irpd_login *l, int64_
 /* The request id of the login ("" when none). */
 const char *irpd_login_id(const irpd_login *l);
 
-/* Wipes and frees l (NULL is fine). */
+/*
+ * Wipes and frees l (NULL is fine). A login freed without
+ * irpd_login_finish (its connection closed) still counts its failure.
+ */
 void irpd_login_free(irpd_login *l);
 
 /*

@@ -14,15 +14,14 @@
 
 /* ---- renew (6.6) ------------------------------------------------------------------ */
 
-int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
-                   irpd_hresult *res, int64_t now)
+int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd_revocation sup;
     irpd_ca_err err;
     irpd_cert c;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if (irpd_ca_issue_user(h->ca, q->csr, q->csr_len, s->client.user_id, now, 0, &x->issued,
                            &err) != 0)
         return irpd__fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
@@ -104,9 +103,9 @@ static int info_check(const irp_info *it, hscratch *x)
     return irpd__fail(x, IRP_INVALID, "unknown info name \"%s\"", it->name);
 }
 
-int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                       hscratch *x, int64_t now)
+int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     const char *me = s->client.user_id;
     irpd__collect c = {r, x, now};
     irpd_info items[IRP_MAX_INFO];
@@ -114,7 +113,6 @@ int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
     size_t i;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if (q->n_info > 0) { /* set one's own items (a write) */
         for (i = 0; i < q->n_info; i++) {
             if ((st = info_check(&q->info[i], x)) != 0) return st;
@@ -177,15 +175,14 @@ static irp_access access_wire(irpd_access a)
                                      : IRP_ACCESS_ANYONE;
 }
 
-int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                           hscratch *x, irpd_hresult *res, int64_t now)
+int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     const char *me = s->client.user_id;
     irpd__collect c = {r, x, now};
     irpd_user u;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     if (q->access != IRP_ACCESS_NONE) { /* set (a write), replacing the allow list */
         irpd_access a = q->access == IRP_ACCESS_LIST     ? IRPD_ACCESS_LIST
                         : q->access == IRP_ACCESS_NOBODY ? IRPD_ACCESS_NOBODY
@@ -262,14 +259,13 @@ static int collect_log(void *arg, const irpd_audit_row *row)
     return 0;
 }
 
-int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                        hscratch *x)
+int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd__collect c = {r, x, 0};
     int64_t after = q->after_id > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)q->after_id;
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     /* lookup records wait in the store's queue: write them so the owner sees the latest */
     if ((st = irpd_store_flush(h->st)) != IRP_OK) return irpd__store_fail(h, x, st, "access-log");
     st = irpd_store_access_log(h->st, s->client.user_id, after, IRP_MAX_LOG + 1, collect_log, &c);
@@ -280,12 +276,11 @@ int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
 
 /* ---- pkcs12-put and pkcs12-get (6.16) ------------------------------------------------- */
 
-int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, hscratch *x,
-                        int64_t now)
+int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
     st = irpd_store_p12_put(h->st, s->client.user_id, q->p12, q->p12_len, s->client.user_id, now);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", s->client.user_id);
     if (st == IRP_TOO_LARGE)
@@ -295,17 +290,19 @@ int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, h
     return IRP_OK;
 }
 
-int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, irp_resp *r, hscratch *x)
+int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     const char *user = s->cert_auth ? s->client.user_id : s->pw_auth ? s->pw_user : NULL;
     int64_t updated = 0;
     size_t len = 0;
     int st;
 
-    if (user == NULL)
+    if (user == NULL) /* the operation table lets only these in */
         return irpd__fail(x, IRP_AUTH_REQUIRED,
                           "pkcs12-get needs a client certificate or a password login");
     st = irpd_store_p12_get(h->st, user, x->p12, sizeof(x->p12), &len, &updated);
+    x->p12_used = sizeof(x->p12); /* wiped whatever the store wrote */
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no key backup stored for %s", user);
     if (st != IRP_OK) return irpd__store_fail(h, x, st, "pkcs12-get");
     r->p12 = x->p12;
@@ -337,15 +334,12 @@ static int collect_user(void *arg, const irpd_user *u)
     return 0;
 }
 
-int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                        hscratch *x, int64_t now)
+int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
+    IRPD_OP_UNPACK(o);
     irpd__collect c = {r, x, now};
     int st;
 
-    if ((st = irpd__need_cert(s, x)) != 0) return st;
-    if (!irpd_config_is_admin(h->cfg, s->client.user_id))
-        return irpd__fail(x, IRP_FORBIDDEN, "list-users is for administrators");
     st = irpd_store_user_list(h->st, q->after, IRP_MAX_USERS + 1, now, collect_user, &c);
     if (st != IRP_OK) return irpd__store_fail(h, x, st, "list-users");
     snprintf(x->msg, sizeof(x->msg), "%zu user(s)", r->n_users);

@@ -1,15 +1,22 @@
 /*
- * irpd_handlers_int.h - what the handler files share (irpd_handlers.c: the
- * dispatch, the session and the registration/lookup operations;
- * irpd_handlers_account.c: renew, user-info, lookup-policy, access-log,
- * pkcs12-put/get, list-users; irpd_login.c: login). Not for the server.
+ * irpd_handlers_int.h - what the handler files share (irpd_pipeline.c: the
+ * request pipeline; irpd_ops.c: the operation table; irpd_handlers.c: the
+ * session, shared response helpers and the registration/lookup
+ * operations; irpd_handlers_account.c: renew, user-info, lookup-policy,
+ * access-log, pkcs12-put/get, list-users; irpd_login.c: login). Not for the
+ * server.
  */
 #ifndef IRPD_HANDLERS_INT_H
 #define IRPD_HANDLERS_INT_H
 
 #include "irpd_handlers.h"
+#include "irpd_policy.h"
 
-/* Per-request storage the response points into (calloc'd by irpd_handle). */
+/*
+ * Storage the response of one request points into: one per handler context
+ * (irpd_hctx_init), reset between requests (irpd__scratch_reset), never
+ * allocated per request.
+ */
 typedef struct hscratch {
     char devices[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
     char serials[IRP_MAX_CERTS][IRP_SERIAL_MAX + 1];
@@ -25,7 +32,29 @@ typedef struct hscratch {
     char info_values[IRP_MAX_INFO][IRP_INFO_VALUE_MAX + 1];
     char names[IRP_MAX_USERS > IRP_MAX_ALLOW ? IRP_MAX_USERS : IRP_MAX_ALLOW][IRP_USER_MAX + 1];
     uint8_t p12[IRP_P12_MAX]; /* pkcs12-get (wiped after the answer) */
+    size_t p12_used;          /* bytes of p12 to wipe */
 } hscratch;
+
+/* Makes x ready for the next request: frees and wipes what the last one left. */
+void irpd__scratch_reset(hscratch *x);
+
+/* What a handler fills: the response, its strings, the result for the server. */
+typedef struct irpd_opctx {
+    irp_resp *r;
+    hscratch *x;
+    irpd_hresult *res;
+    int64_t now;
+    irpd_login **defer;   /* login: where to leave a deferred password check (NULL: none) */
+    irpd_fail_hold *hold; /* login: the failure-counter places it holds (moved into it) */
+} irpd_opctx;
+
+/*
+ * One operation of docs/IRP.md 6: does it against the store and the CA,
+ * filling o->r (status 200) or returning the error status with a message in
+ * o->x. Called only by the pipeline, after the checks of the operation's
+ * row in irpd_ops.c (identity, rate limits) passed.
+ */
+typedef int (*irpd_op_fn)(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
 
 /* Bindings (and certificates) collected into a response. */
 typedef struct irpd__collect {
@@ -38,8 +67,6 @@ typedef struct irpd__collect {
 int irpd__fail(hscratch *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The answer to a store failure: its status, and for 500 nothing of the store's text. */
 int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what);
-/* 0 when the connection is certificate-authenticated, else 401 (message set). */
-int irpd__need_cert(const irpd_session *s, hscratch *x);
 /* irpd_binding_cb adding one binding to ((irpd__collect *)arg)->r. */
 int irpd__collect_binding(void *arg, const irpd_binding *b);
 
@@ -49,26 +76,36 @@ int irpd__collect_binding(void *arg, const irpd_binding *b);
  */
 int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, irpd_hresult *res);
 
-/*
- * 6.4 up to the password check (irpd_login.c): 409 when authenticated
- * already, the store's failure, or IRP_OK with *out the login to verify.
- */
-int irpd__login_begin(const irpd_hctx *h, const irpd_session *s, const irp_req *q, hscratch *x,
-                      irpd_login **out);
+/* The operations (irpd_ops.c names them in its table). */
+int irpd__op_capabilities(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_ca_certs(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
 
-/* The operations of irpd_handlers_account.c (docs/IRP.md 6.6, 6.13 to 6.17). */
-int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r, hscratch *x,
-                   irpd_hresult *res, int64_t now);
-int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                       hscratch *x, int64_t now);
-int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                           hscratch *x, irpd_hresult *res, int64_t now);
-int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                        hscratch *x);
-int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, hscratch *x,
-                        int64_t now);
-int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, irp_resp *r, hscratch *x);
-int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp_resp *r,
-                        hscratch *x, int64_t now);
+/* Unpacks an irpd_opctx into the names the handlers use. */
+#define IRPD_OP_UNPACK(o)                                                                          \
+    irp_resp *r = (o)->r;                                                                          \
+    hscratch *x = (o)->x;                                                                          \
+    irpd_hresult *res = (o)->res;                                                                  \
+    int64_t now = (o)->now;                                                                        \
+    (void)r;                                                                                       \
+    (void)x;                                                                                       \
+    (void)res;                                                                                     \
+    (void)now
 
 #endif

@@ -1,9 +1,12 @@
 /*
  * irpd_login.c - the login operation (docs/IRP.md 6.4, 7.2) in three steps,
  * so that the server can run the password check (scrypt: ~70 ms of CPU and
- * 32 MiB) off its event loop: irpd_handle looks the user up and makes an
- * irpd_login (irpd__login_begin), irpd_login_verify runs the check on any
- * thread, irpd_login_finish answers on the loop thread.
+ * 32 MiB) off its event loop: the pipeline runs irpd__op_login, which looks
+ * the user up and makes an irpd_login; irpd_login_verify runs the check on
+ * any thread, irpd_login_finish answers on the loop thread. The login
+ * carries the places it holds in the failure counters (docs/IRP.md 9.1)
+ * and settles them when answered or freed, so a failure is counted even
+ * when its connection went away first.
  */
 #include "irpd_handlers_int.h"
 
@@ -26,17 +29,30 @@ struct irpd_login {
     int done;                         /* irpd_login_verify ran */
     int cancel_status;                /* != 0: answer this instead */
     char cancel_msg[IRP_MSG_MAX + 1];
+    irpd_policy *pol;    /* where hold is settled (NULL: nothing held) */
+    irpd_fail_hold hold; /* 9.1: the places this attempt holds */
+    int64_t t0;          /* when it was asked (settles an unanswered one) */
 };
 
-/* 6.4: checks what needs no password check; on success *out is the deferred login. */
-int irpd__login_begin(const irpd_hctx *h, const irpd_session *s, const irp_req *q, hscratch *x,
-                      irpd_login **out)
+/* Settles the login's failure-counter places with the status it got. */
+static void settle(irpd_login *l, int status, int64_t now)
 {
+    if (l->pol != NULL) irpd_policy_fail_settle(l->pol, &l->hold, status, now);
+    l->pol = NULL;
+}
+
+/*
+ * 6.4 up to the password check: 409 when authenticated already, the
+ * store's failure, or IRP_OK with *o->defer the login to verify (and the
+ * failure-counter places moved from *o->hold into it).
+ */
+int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
+{
+    hscratch *x = o->x;
     irpd_login *l;
     irpd_user u;
     int st;
 
-    *out = NULL;
     if (s->cert_auth || s->pw_auth) return irpd__fail(x, IRP_CONFLICT, "already authenticated");
     memset(&u, 0, sizeof(u));
     st = irpd_store_user_get(h->st, q->user, &u);
@@ -58,7 +74,13 @@ int irpd__login_begin(const irpd_hctx *h, const irpd_session *s, const irp_req *
     }
     if (st == IRP_OK) snprintf(l->name, sizeof(l->name), "%s", u.name);
     OPENSSL_cleanse(&u, sizeof(u));
-    *out = l;
+    if (o->hold != NULL) {
+        l->pol = h->pol;
+        l->hold = *o->hold;
+        l->t0 = o->now;
+        memset(o->hold, 0, sizeof(*o->hold)); /* the login settles it now */
+    }
+    *o->defer = l;
     return IRP_OK;
 }
 
@@ -79,16 +101,14 @@ void irpd_login_cancel(irpd_login *l, int status, const char *msg)
 int irpd_login_finish(const irpd_hctx *h, irpd_session *s, irpd_login *l, int64_t now, sc_buf *out,
                       irpd_hresult *res)
 {
-    hscratch *x;
+    hscratch *x = h->x;
     irp_resp r;
     int st, rc;
 
     memset(res, 0, sizeof(*res));
     res->op = IRP_OP_LOGIN;
     snprintf(res->id, sizeof(res->id), "%s", l->id);
-    x = calloc(1, sizeof(*x));
-    if (x == NULL) return -1;
-    sc_buf_init_public(&x->sig, 0);
+    irpd__scratch_reset(x);
     irp_resp_init(&r);
     if (l->cancel_status != 0 || !l->done) {
         st = irpd__fail(x, l->cancel_status != 0 ? l->cancel_status : IRP_INTERNAL, "%s",
@@ -107,9 +127,9 @@ int irpd_login_finish(const irpd_hctx *h, irpd_session *s, irpd_login *l, int64_
         r.user = x->user;
         st = IRP_OK;
     }
+    settle(l, st, now); /* 9.1: counted before anything else is checked */
     rc = irpd__answer(out, &r, l->id, st, x, res);
-    sc_buf_dispose(&x->sig);
-    free(x);
+    irpd__scratch_reset(x);
     return rc;
 }
 
@@ -121,6 +141,10 @@ const char *irpd_login_id(const irpd_login *l)
 void irpd_login_free(irpd_login *l)
 {
     if (l == NULL) return;
+    /* unanswered (its connection closed): a wrong password still counts */
+    settle(l,
+           l->done && l->cancel_status == 0 && l->rc != IRPD_SECRET_OK ? IRP_AUTH_REQUIRED : IRP_OK,
+           l->t0);
     if (l->pw != NULL) OPENSSL_cleanse(l->pw, l->pw_len);
     free(l->pw);
     OPENSSL_cleanse(l, sizeof(*l));

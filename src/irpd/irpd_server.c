@@ -279,24 +279,6 @@ void irpd__srv_log_request(conn *c, const irpd_hresult *res)
             res->detail);
 }
 
-/* Ops that may change stored data (docs/IRP.md 6.0; the gets of the last three too). */
-static int may_write(irp_op op)
-{
-    switch (op) {
-    case IRP_OP_ENROLL:
-    case IRP_OP_RENEW:
-    case IRP_OP_REGISTER:
-    case IRP_OP_UNREGISTER:
-    case IRP_OP_REVOKE:
-    case IRP_OP_USER_INFO:
-    case IRP_OP_LOOKUP_POLICY:
-    case IRP_OP_PKCS12_PUT:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int add_action(conn *c, const action *a)
 {
     if (c->n_acts == c->cap_acts) {
@@ -342,96 +324,14 @@ static int put_status(sc_buf *out, const char *id, int status, const char *msg)
     return sc_buf_ok(out) ? 0 : -1;
 }
 
-/*
- * docs/IRP.md 9.1: a login or a token enroll from a source address, or a
- * login for a user, that used up its failures is answered 429 unprocessed.
- * Fills what the caller needs to count a failure afterwards.
- */
-static int has_sub(const uint8_t *p, size_t len, const char *sub)
-{
-    size_t n = strlen(sub), i;
-
-    for (i = 0; i + n <= len; i++)
-        if (memcmp(p + i, sub, n) == 0) return 1;
-    return 0;
-}
-
-int irpd__srv_rl_blocked(irpd_server *s, const rl_req *q, int64_t now)
-{
-    if (q->login && irpd_rl_blocked(&s->rl_user, q->ukey, now)) return 1;
-    if (q->akey[0] != '\0' && irpd_rl_blocked(&s->rl_addr, q->akey, now)) return 1;
-    return 0;
-}
-
-static int rl_check(conn *c, const uint8_t *doc, size_t len, int64_t now, rl_req *q)
-{
-    irpd_server *s = c->srv;
-    irp_req r;
-
-    memset(q, 0, sizeof(*q));
-    if (!has_sub(doc, len, "\"login\"") && !has_sub(doc, len, "\"enroll\"")) return 0;
-    irp_req_init(&r);
-    if (irp_req_parse_with(s->h.xp, &r, doc, len) == 0) {
-        if (r.op == IRP_OP_LOGIN && r.user != NULL) {
-            q->login = 1;
-            irpd_rl_user_key(r.user, q->ukey);
-        } else if (r.op == IRP_OP_ENROLL && r.token != NULL) {
-            q->token_enroll = 1;
-        }
-        snprintf(q->id, sizeof(q->id), "%s", r.id);
-    }
-    irp_req_clear(&r);
-    if (!q->login && !q->token_enroll) return 0;
-    if (c->sess.has_peer) irpd_rl_addr_key(&c->sess.peer, q->akey);
-    return irpd__srv_rl_blocked(s, q, now);
-}
-
-void irpd__srv_rl_count(conn *c, const rl_req *q, int status, int64_t now)
-{
-    irpd_server *s = c->srv;
-
-    if (q->login && status == IRP_AUTH_REQUIRED) {
-        irpd_rl_fail(&s->rl_user, q->ukey, now);
-        if (q->akey[0] != '\0') irpd_rl_fail(&s->rl_addr, q->akey, now);
-    } else if (q->token_enroll &&
-               (status == IRP_AUTH_REQUIRED || status == IRP_FORBIDDEN || status == IRP_GONE)) {
-        if (q->akey[0] != '\0') irpd_rl_fail(&s->rl_addr, q->akey, now);
-    }
-}
-
 /* ---- the read batch ------------------------------------------------------------- */
 
 /*
- * Handles one document of the current read batch: its response is held in
- * c->held until irpd__srv_batch_end. A login is deferred (c->login set): the batch
- * ends there. Returns 0, or -1 when the connection must close (memory).
+ * Handles one document of the current read batch through the request
+ * pipeline (irpd_handle): its response is held in c->held until
+ * irpd__srv_batch_end. A login is deferred (c->login set): the batch ends
+ * there. Returns 0, or -1 when the connection must close (memory).
  */
-/*
- * docs/IRP.md 9.2: a request takes a token of its certificate identity (all
- * its connections), or of its source address when it has none. Cheap: the
- * document is parsed only to answer a refused one with its id.
- */
-static int bucket_refused(conn *c, const uint8_t *doc, size_t len, char id[IRP_ID_MAX + 1])
-{
-    irpd_server *s = c->srv;
-    char key[IRPD_RL_KEY_MAX];
-    irpd_buckets *b = c->sess.cert_auth ? &s->bk_user : &s->bk_anon;
-    irp_req r;
-
-    if (c->sess.cert_auth)
-        irpd_rl_user_key(c->sess.client.user_id, key);
-    else if (c->sess.has_peer)
-        irpd_rl_addr_key(&c->sess.peer, key);
-    else
-        return 0;
-    if (irpd_buckets_take(b, key, (int64_t)uv_now(&s->loop))) return 0;
-    id[0] = '\0';
-    irp_req_init(&r);
-    if (irp_req_parse_with(s->h.xp, &r, doc, len) == 0) snprintf(id, IRP_ID_MAX + 1, "%s", r.id);
-    irp_req_clear(&r);
-    return 1;
-}
-
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
     irpd_server *s = c->srv;
@@ -439,31 +339,15 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
     irpd_hresult res;
     int64_t now = irpd__srv_now_s();
     size_t off = c->held.len;
-    rl_req q;
     action a;
 
     if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
-    if (bucket_refused(c, doc, len, q.id)) {
-        fprintf(stderr, "irpd: info: %s - id=%s status=429 request rate\n", c->peer,
-                q.id[0] != '\0' ? q.id : "-");
-        if (put_status(&c->held, q.id[0] != '\0' ? q.id : NULL, IRP_RATE_LIMITED,
-                       "too many requests: slow down") != 0)
-            return -1;
-        return irpd__srv_add_held(c, off, q.id);
-    }
-    if (rl_check(c, doc, len, now, &q)) {
-        fprintf(stderr, "irpd: info: %s - %s id=%s status=429 too many failures\n", c->peer,
-                q.login ? "login" : "enroll", q.id[0] != '\0' ? q.id : "-");
-        if (put_status(&c->held, q.id, IRP_RATE_LIMITED, "too many failed attempts: try later") !=
-            0)
-            return -1;
-        return irpd__srv_add_held(c, off, q.id);
-    }
     memset(&res, 0, sizeof(res));
-    if (irpd_handle(&s->h, &c->sess, doc, len, now, &c->held, &res, &lg) != 0) return -1;
-    if (lg != NULL) return irpd__srv_login_defer(c, lg, &q);
-    irpd__srv_rl_count(c, &q, res.status, now);
-    if (may_write(res.op) && res.status == IRP_OK) c->dirty = 1;
+    if (irpd_handle(&s->h, &c->sess, doc, len, now, (int64_t)uv_now(&s->loop), &c->held, &res,
+                    &lg) != 0)
+        return -1;
+    if (lg != NULL) return irpd__srv_login_defer(c, lg);
+    if (res.write && res.status == IRP_OK) c->dirty = 1;
     if (irpd__srv_add_held(c, off, res.id) != 0) return -1;
     irpd__srv_log_request(c, &res);
     memset(&a, 0, sizeof(a));

@@ -15,8 +15,7 @@
 
 #include "irp_frame.h"
 #include "irpd_handlers.h"
-#include "irpd_bucket.h"
-#include "irpd_ratelimit.h"
+#include "irpd_policy.h"
 #include "irpd_server.h"
 
 #define READ_CHUNK 16384
@@ -32,20 +31,12 @@
 typedef struct irpd_server irpd_server;
 struct conn;
 
-/* docs/IRP.md 9.1: what a login or token enroll counts a failure against. */
-typedef struct rl_req {
-    int login, token_enroll;
-    char id[IRP_ID_MAX + 1];
-    char ukey[IRPD_RL_KEY_MAX], akey[IRPD_RL_KEY_MAX];
-} rl_req;
-
 /* A login whose password check waits for, or runs in, the thread pool. */
 typedef struct login_job {
     uv_work_t req;
     irpd_server *srv;
     struct conn *c; /* NULL once the connection closed: then only freed */
     irpd_login *lg;
-    rl_req q;
     int running;            /* handed to the thread pool (else in the FIFO) */
     struct login_job *next; /* the FIFO */
 } login_job;
@@ -124,9 +115,7 @@ struct irpd_server {
     conn *conns;
     size_t n_conns;
     int stopping;
-    irpd_ratelimit rl_user, rl_addr; /* docs/IRP.md 9.1 */
-    irpd_buckets bk_user, bk_anon;   /* docs/IRP.md 9.2 */
-    irpd_buckets bk_device, bk_cert, bk_p12;
+    irpd_policy pol;              /* docs/IRP.md 9: every rate rule */
     login_job *lq_head, *lq_tail; /* logins waiting for a worker */
     size_t n_lq, n_running;       /* in the FIFO; in the thread pool */
     uint8_t rd[READ_CHUNK];       /* libuv reads land here; consumed at once */
@@ -178,10 +167,8 @@ int irpd__srv_listen_on(irpd_server *s, const char *spec);
 int irpd__srv_batch_end(conn *c);
 int irpd__srv_add_held(conn *c, size_t off, const char *id);
 void irpd__srv_log_request(conn *c, const irpd_hresult *res);
-int irpd__srv_rl_blocked(irpd_server *s, const rl_req *q, int64_t now);
-void irpd__srv_rl_count(conn *c, const rl_req *q, int status, int64_t now);
 void irpd__srv_conn_drive(conn *c);
-int irpd__srv_login_defer(conn *c, irpd_login *lg, const rl_req *q);
+int irpd__srv_login_defer(conn *c, irpd_login *lg);
 int irpd__srv_keep_rest(conn *c, const uint8_t *p, size_t n);
 
 #endif

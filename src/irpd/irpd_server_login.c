@@ -15,7 +15,7 @@
 static void login_pump(irpd_server *s);
 
 /* Answers the login as the current read batch's next response (held like handle_doc's). */
-static int login_answer(conn *c, irpd_login *lg, const rl_req *q)
+static int login_answer(conn *c, irpd_login *lg)
 {
     irpd_server *s = c->srv;
     irpd_hresult res;
@@ -24,14 +24,13 @@ static int login_answer(conn *c, irpd_login *lg, const rl_req *q)
 
     if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
     if (irpd_login_finish(&s->h, &c->sess, lg, now, &c->held, &res) != 0) return -1;
-    irpd__srv_rl_count(c, q, res.status, now);
     if (irpd__srv_add_held(c, off, res.id) != 0) return -1;
     irpd__srv_log_request(c, &res);
     return 0;
 }
 
 /* Queues the login's check; the connection handles nothing more until it is answered. */
-int irpd__srv_login_defer(conn *c, irpd_login *lg, const rl_req *q)
+int irpd__srv_login_defer(conn *c, irpd_login *lg)
 {
     irpd_server *s = c->srv;
     login_job *j = NULL;
@@ -40,14 +39,13 @@ int irpd__srv_login_defer(conn *c, irpd_login *lg, const rl_req *q)
     if (s->n_lq < LOGIN_QUEUE_MAX) j = calloc(1, sizeof(*j));
     if (j == NULL) {
         irpd_login_cancel(lg, IRP_UNAVAILABLE, "too many logins in progress: try later");
-        rc = login_answer(c, lg, q);
+        rc = login_answer(c, lg);
         irpd_login_free(lg);
         return rc;
     }
     j->srv = s;
     j->c = c;
     j->lg = lg;
-    j->q = *q;
     if (s->lq_tail != NULL)
         s->lq_tail->next = j;
     else
@@ -77,7 +75,7 @@ static void login_resume(conn *c, login_job *j, int go_on)
 
     c->login = NULL;
     if (c->close_when_sent) return; /* ends anyway (revoked, failed): nobody to answer */
-    rc = login_answer(c, j->lg, &j->q);
+    rc = login_answer(c, j->lg);
     if (irpd__srv_batch_end(c) != 0) rc = -1;
     if (c->closing || c->close_when_sent) return;
     if (rc != 0) {
@@ -130,13 +128,7 @@ static void login_pump(irpd_server *s)
         j->next = NULL;
         j->running = 1;
         s->n_running++;
-        /*
-         * 9.1: failures counted while it waited may have used up the limit:
-         * then 429 without a check. Answered from login_after all the same,
-         * never from here (the caller may be amid the connection's read).
-         */
-        if (irpd__srv_rl_blocked(s, &j->q, irpd__srv_now_s()))
-            irpd_login_cancel(j->lg, IRP_RATE_LIMITED, "too many failed attempts: try later");
+        /* 9.1: its place in the failure counters was taken when it was admitted */
         if (uv_queue_work(&s->loop, &j->req, login_work, login_after) != 0)
             abort(); /* fails only for a NULL work_cb */
     }

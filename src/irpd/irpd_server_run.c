@@ -91,8 +91,7 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     irpd_server *s = calloc(1, sizeof(*s));
     char path[4096];
     irpd_ca_err err;
-    unsigned char *der = NULL;
-    int n, rc = 1;
+    int rc = 1;
     size_t i;
     irp_status st;
 
@@ -119,25 +118,9 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
         fprintf(stderr, "irpd: error: TLS setup failed\n");
         goto out;
     }
-    n = i2d_X509(irpd_ca_cert(s->ca), &der);
-    if (n <= 0) goto out;
-    s->h.ca = s->ca;
-    s->h.st = s->st;
-    s->h.cfg = cfg;
-    s->h.ca_der = der;
-    s->h.ca_der_len = (size_t)n;
-    if ((s->h.xp = sc_xml_parser_new()) == NULL) goto out;
-    if (irpd_rl_init(&s->rl_user, cfg->login_fail_user, cfg->login_fail_window) != 0 ||
-        irpd_rl_init(&s->rl_addr, cfg->login_fail_addr, cfg->login_fail_window) != 0 ||
-        irpd_buckets_init(&s->bk_user, cfg->req_rate_user, cfg->req_burst_user) != 0 ||
-        irpd_buckets_init(&s->bk_anon, cfg->req_rate_anon, cfg->req_burst_anon) != 0 ||
-        irpd_buckets_init(&s->bk_device, cfg->reg_rate, cfg->reg_burst) != 0 ||
-        irpd_buckets_init(&s->bk_cert, cfg->cert_per_hour / 3600.0, cfg->cert_per_hour) != 0 ||
-        irpd_buckets_init(&s->bk_p12, cfg->p12_per_hour / 3600.0, cfg->p12_per_hour) != 0)
-        goto out;
-    s->h.bk_device = &s->bk_device;
-    s->h.bk_cert = &s->bk_cert;
-    s->h.bk_p12 = &s->bk_p12;
+    if (irpd_hctx_init(&s->h, s->ca, s->st, cfg) != 0) goto out;
+    if (irpd_policy_init(&s->pol, cfg) != 0) goto out;
+    s->h.pol = &s->pol;
 
     uv_loop_init(&s->loop);
     uv_signal_init(&s->loop, &s->sigterm);
@@ -168,15 +151,8 @@ done:
     if (s->st != NULL && irpd_store_flush(s->st) != IRP_OK) rc = 1;
     if (rc == 0) fprintf(stderr, "irpd: info: stopped\n");
 out:
-    if (s->h.xp != NULL) sc_xml_parser_free(s->h.xp);
-    irpd_rl_free(&s->rl_user);
-    irpd_rl_free(&s->rl_addr);
-    irpd_buckets_free(&s->bk_user);
-    irpd_buckets_free(&s->bk_anon);
-    irpd_buckets_free(&s->bk_device);
-    irpd_buckets_free(&s->bk_cert);
-    irpd_buckets_free(&s->bk_p12);
-    OPENSSL_free(der);
+    irpd_hctx_clear(&s->h);
+    irpd_policy_free(&s->pol); /* s is calloc'd: fine if never initialised */
     SSL_CTX_free(s->ctx);
     irpd_store_close(s->st);
     irpd_ca_free(s->ca);

@@ -7,15 +7,35 @@
 #ifndef TLS_CLIENT_H
 #define TLS_CLIENT_H
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+/*
+ * Binds fd to the IPv4 source address in $TC_BIND, if set: tests of the
+ * per-address limits (docs/IRP.md 9.1) speak from many loopback addresses.
+ * 0, or -1 when it is set and cannot be used.
+ */
+static int tc_bind_source(int fd, int family)
+{
+    const char *src = getenv("TC_BIND");
+    struct sockaddr_in sa;
+
+    if (src == NULL || src[0] == '\0') return 0;
+    if (family != AF_INET) return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    if (inet_pton(AF_INET, src, &sa.sin_addr) != 1) return -1;
+    return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -1;
+}
 
 /* A TCP connection to "host:port" or "[v6]:port"; host (cap bytes) gets the host part. */
 static int tc_tcp_connect(const char *hostport, char *host, size_t cap)
@@ -42,7 +62,8 @@ static int tc_tcp_connect(const char *hostport, char *host, size_t cap)
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        if (tc_bind_source(fd, ai->ai_family) == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
         close(fd);
         fd = -1;
     }

@@ -1,0 +1,55 @@
+/*
+ * irpd_ops.h - the operation table (docs/IRP.md 6.0, 7.1, 9): for every
+ * operation, who may call it, which rate bucket and failure counter it
+ * uses, whether it may write and whether it acts on the connection's
+ * certificate identity, and its handler. The request pipeline
+ * (irpd_pipeline.c) enforces all of it before a handler runs, so a handler
+ * (and a new operation) cannot forget an authentication check: an op
+ * without a row is 501, and a row always states who may call it.
+ */
+#ifndef IRPD_OPS_H
+#define IRPD_OPS_H
+
+#include "irpd_handlers_int.h"
+#include "irpd_policy.h"
+
+/* Who may call an operation (docs/IRP.md 7.1; 6.0 "Identity"). */
+typedef enum irpd_who {
+    IRPD_WHO_ANYONE = 0,  /* none: anonymous connections too */
+    IRPD_WHO_TOKEN_OR_PW, /* enroll: a token in the request, or a password login */
+    IRPD_WHO_PW,          /* a password login or a certificate */
+    IRPD_WHO_CERT,        /* a certificate */
+    IRPD_WHO_ADMIN        /* a certificate of an administrator */
+} irpd_who;
+
+/* May change stored data (6.0 "writes"; for user-info and lookup-policy, their sets). */
+#define IRPD_OPF_WRITE 1u
+/*
+ * Acts on the connection's certificate identity: the pipeline calls the
+ * hctx's recheck hook (revocation, expiry, superseding of the connection's
+ * certificate) before the handler, on certificate-authenticated connections.
+ */
+#define IRPD_OPF_IDENTITY 2u
+
+typedef struct irpd_opdef {
+    irp_op op;
+    irpd_who who;
+    irpd_bucket_id bucket; /* 9.2 per-operation bucket, keyed by the caller */
+    irpd_fail_id fail;     /* 9.1 failure counters an attempt is held against */
+    unsigned flags;        /* IRPD_OPF_* */
+    irpd_op_fn run;
+} irpd_opdef;
+
+/* The row of op, or NULL when this registry does not offer it (501). */
+const irpd_opdef *irpd_op_def(irp_op op);
+
+/*
+ * Whether session s may call d with request q (7.1): IRP_OK, 401 (a login
+ * or certificate would allow it) or 403 (authenticated, but not for this
+ * identity: list-users for a non-administrator). is_admin: s's certificate
+ * user is an administrator. With a message for the response in msg.
+ */
+int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q, int is_admin,
+                   const char **msg);
+
+#endif
