@@ -128,7 +128,7 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
     } else if (strcmp(key, "handshake_timeout") == 0) {
         rc = parse_u32(value, 1, 3600, &c->handshake_timeout);
     } else if (strcmp(key, "token_lifetime") == 0) {
-        rc = parse_u32(value, 60, 30 * 86400, &c->token_lifetime);
+        rc = parse_u32(value, IRPD_TOKEN_LIFETIME_MIN, IRPD_TOKEN_LIFETIME_MAX, &c->token_lifetime);
     } else if (strcmp(key, "min_lifetime") == 0) {
         rc = parse_u32(value, 1, 60, &c->min_lifetime);
     } else if (strcmp(key, "login_fail_user") == 0) {

@@ -50,6 +50,10 @@
 #define IRPD_CONFIG_MAX_ADMINS 16
 #define IRPD_CONFIG_MAX_TRUSTED 8
 #define IRPD_CONFIG_STR_MAX 256
+/* Bounds of an enrolment token's lifetime, seconds: token_lifetime and
+ * `irpd token --lifetime` (docs/IRP.md 7.2). */
+#define IRPD_TOKEN_LIFETIME_MIN 60
+#define IRPD_TOKEN_LIFETIME_MAX (30 * 86400)
 
 typedef struct irpd_config {
     char listen[IRPD_CONFIG_MAX_LISTEN][IRPD_CONFIG_STR_MAX];

@@ -208,6 +208,6 @@ echo "all $n irpd checks passed"
 
 # ---- the other scripts of tests/irpd (ctest runs this one) -----------------------------
 D=$(dirname "$0")
-for s in account_ops external_ca admin_cli login_async; do
+for s in account_ops external_ca admin_cli login_async file_modes; do
     sh "$D/$s.sh" || fail "$s.sh"
 done

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 
 #include "irpd_ca.h"
@@ -59,7 +60,8 @@ static const char usage_init[] =
     "              [--admin USER]... [--allow-local]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Creates DIR (mode 0700) if needed, a new CA (\"sixchat registry CA\n"
+    "    Creates DIR (mode 0700) if needed, or sets an existing DIR of yours\n"
+    "    to mode 0700 (refuses one that is not yours), a new CA (\"sixchat registry CA\n"
     "    HOST\", ECDSA P-256, 10 years), a TLS server certificate for HOST and\n"
     "    each --ip address (2 years), the configuration DIR/irpd.conf and the\n"
     "    database DIR/irpd.db. Private keys are written with mode 0600. Refuses\n"
@@ -87,8 +89,8 @@ static const char usage_token[] =
     "DESCRIPTION\n"
     "    Prints a fresh token (22 characters) with which USER (a user ID,\n"
     "    local@domain) enrols once (docs/IRP.md 6.5). Only its SHA-256 is\n"
-    "    stored. It expires after SECONDS (default: token_lifetime of\n"
-    "    irpd.conf, 86400).\n";
+    "    stored. It expires after SECONDS, 60 to 2592000 (30 days; default:\n"
+    "    token_lifetime of irpd.conf, 86400).\n";
 
 static const char usage_passwd[] =
     "NAME\n"
@@ -198,7 +200,7 @@ typedef struct opts {
     const char *admins[IRPD_CONFIG_MAX_ADMINS];
     size_t n_admins;
     int allow_local;
-    long lifetime;
+    const char *lifetime;
 } opts;
 
 /* Parses argv[1..] of a command; 0, 1 for --help (printed), 2 for a usage error. */
@@ -234,7 +236,7 @@ static int parse(int argc, char **argv, const char *usage, int want_user, opts *
             else if (strcmp(a, "--reason") == 0)
                 o->reason = v;
             else if (strcmp(a, "--lifetime") == 0)
-                o->lifetime = strtol(v, NULL, 10);
+                o->lifetime = v;
             else
                 return usage_error(usage, "unknown option ", a);
             continue;
@@ -244,6 +246,58 @@ static int parse(int argc, char **argv, const char *usage, int want_user, opts *
     }
     if (o->dir == NULL) return usage_error(usage, "--dir is required", "");
     if (want_user && o->user == NULL) return usage_error(usage, "USER is required", "");
+    return 0;
+}
+
+/*
+ * docs/IRP.md 11.1: the registry's directory holds its CA key and its
+ * database (password hashes, the audit); no one but its owner may read
+ * them. init sets an existing directory of the caller's to 0700 (and
+ * refuses anything else); serve refuses a directory, database or database
+ * journal that group or others may use, naming the command that fixes it.
+ */
+static int make_private_dir(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return -1;
+    errno = 0;
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
+        fprintf(stderr, "irpd: %s: exists and is not a directory of this user\n", dir);
+        return -1;
+    }
+    if ((sb.st_mode & 077) == 0) return 0;
+    if (chmod(dir, 0700) != 0) return -1;
+    fprintf(stderr, "irpd: %s: mode %03o set to 0700\n", dir, (unsigned)(sb.st_mode & 0777));
+    return 0;
+}
+
+static int check_one_private(const char *path, int is_dir, int must_exist)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (!must_exist && errno == ENOENT) return 0;
+        fprintf(stderr, "irpd: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if ((sb.st_mode & 077) != 0) {
+        fprintf(stderr,
+                "irpd: %s: mode %03o lets group or others in; refusing to serve "
+                "(fix: chmod %s %s)\n",
+                path, (unsigned)(sb.st_mode & 0777), is_dir ? "700" : "600", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_private(const char *dir, int with_db)
+{
+    static const char *const files[] = {IRPD_DB_FILE, IRPD_DB_FILE "-wal", IRPD_DB_FILE "-shm"};
+    char path[4096];
+    if (check_one_private(dir, 1, 1) != 0) return -1;
+    for (size_t i = 0; with_db && i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        if (check_one_private(path, 0, i == 0) != 0) return -1;
+    }
     return 0;
 }
 
@@ -279,8 +333,8 @@ static int cmd_init(int argc, char **argv)
 
     if (r != 0) return r == 1 ? 0 : r;
     if (o.name == NULL) return usage_error(usage_init, "--name is required", "");
-    if (mkdir(o.dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "irpd: %s: %s\n", o.dir, strerror(errno));
+    if (mkdir(o.dir, 0700) != 0 && (errno != EEXIST || make_private_dir(o.dir) != 0)) {
+        if (errno != 0) fprintf(stderr, "irpd: %s: %s\n", o.dir, strerror(errno));
         return 1;
     }
     irpd_config_defaults(&cfg);
@@ -335,7 +389,17 @@ static int cmd_token(int argc, char **argv)
         fprintf(stderr, "irpd: %s\n", e);
         return 1;
     }
-    life = o.lifetime > 0 ? o.lifetime : (int64_t)cfg.token_lifetime;
+    life = (int64_t)cfg.token_lifetime;
+    if (o.lifetime != NULL) { /* IRP.md 7.2: bounded like token_lifetime */
+        char *end;
+        errno = 0;
+        long v = strtol(o.lifetime, &end, 10);
+        if (errno != 0 || end == o.lifetime || *end != '\0' || v < IRPD_TOKEN_LIFETIME_MIN ||
+            v > IRPD_TOKEN_LIFETIME_MAX)
+            return usage_error(usage_token,
+                               "--lifetime must be 60 to 2592000 seconds: ", o.lifetime);
+        life = v;
+    }
     if (irpd_token_new(tok) != 0 || irpd_token_hash(tok, IRPD_TOKEN_LEN, hash) != 0) {
         fprintf(stderr, "irpd: token: random source failed\n");
         return 1;
@@ -488,6 +552,7 @@ static int cmd_serve(int argc, char **argv)
     int r = parse(argc, argv, usage_serve, 0, &o);
 
     if (r != 0) return r == 1 ? 0 : r;
+    if (check_private(o.dir, 1) != 0) return 1;
     if (irpd_config_load(&cfg, o.dir, e, sizeof(e)) != 0) {
         fprintf(stderr, "irpd: %s\n", e);
         return 1;
