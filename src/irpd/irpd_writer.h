@@ -1,0 +1,82 @@
+/*
+ * irpd_writer.h - the store's writer thread: durable commits that never
+ * wait on the disk inside the event loop (docs/IRP.md 10.1, 10.2).
+ *
+ * The loop keeps its own store connection for reads (lookups are served
+ * from it while commits run; SQLite WAL lets the two connections work at
+ * once) and hands every change to the writer as a job. The writer thread
+ * owns the other connection, the only one that writes: it takes every job
+ * queued so far, applies them in order in one batch (each atomic on its
+ * own: a refused job is rolled back alone), commits the batch with one
+ * fsync, and posts the results back to the loop (a uv_async), where each
+ * job's done() runs. Jobs queued while a commit runs form the next batch:
+ * exactly IRP.md 10.2's group commit, and a lone job pays one commit and no
+ * added delay. Reads on the loop's connection see a change only once it is
+ * durable (IRP.md 10.3: SQLite makes a commit visible to other connections
+ * after its fsync).
+ *
+ * Threads: irpd_writer_start, _submit and _stop are called on the loop's
+ * thread; a job's apply() runs on the writer thread and may use only the
+ * store it is given and the job's own memory; done() runs on the loop's
+ * thread. Between submit and done the job belongs to the writer.
+ */
+#ifndef IRPD_WRITER_H
+#define IRPD_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "irpd_store.h"
+
+typedef struct irpd_writer irpd_writer;
+typedef struct irpd_writer_job irpd_writer_job;
+
+struct irpd_writer_job {
+    /* On the writer thread, inside the batch: the job's changes; its status. */
+    irp_status (*apply)(irpd_store *w, irpd_writer_job *job);
+    /*
+     * On the loop's thread, once the batch is over: `applied` is what apply
+     * returned, `committed` IRP_OK when the batch reached the disk (else
+     * IRP_INTERNAL: none of its changes stay). A job is durable when both
+     * are IRP_OK; a refused one (applied not IRP_OK) changed nothing either
+     * way. done may free the job.
+     */
+    void (*done)(irpd_writer_job *job, irp_status applied, irp_status committed);
+    void *arg;
+    /* the writer's own */
+    irp_status applied, committed;
+    irpd_writer_job *next;
+};
+
+/* Counters, read on the loop's thread (irpd_writer_stats). */
+typedef struct irpd_writer_stats {
+    uint64_t jobs;    /* jobs done */
+    uint64_t batches; /* commits (one fsync each) */
+    uint64_t failed;  /* batches whose commit failed */
+} irpd_writer_stats;
+
+/*
+ * Starts the writer thread on w (an open store; from now on only the
+ * writer touches it, until irpd_writer_stop returns) and its uv_async on
+ * loop. 0, or -1 (w stays the caller's).
+ */
+int irpd_writer_start(irpd_writer **out, uv_loop_t *loop, irpd_store *w);
+
+/* Queues job (apply and done set). Never blocks on the disk. 0, or -1 after stop began. */
+int irpd_writer_submit(irpd_writer *wr, irpd_writer_job *job);
+
+/* Jobs submitted and not yet done. */
+size_t irpd_writer_pending(const irpd_writer *wr);
+
+irpd_writer_stats irpd_writer_get_stats(const irpd_writer *wr);
+
+/*
+ * Commits what is queued, runs the last done()s, joins the thread and
+ * closes the uv_async (the loop must run for it to finish closing: call
+ * before the loop's last uv_run). The store is the caller's again. NULL is
+ * a no-op.
+ */
+void irpd_writer_stop(irpd_writer *wr);
+
+#endif
