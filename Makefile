@@ -31,12 +31,15 @@ test-asan: deps
 
 # The tests whose code runs threads (irpd: the password-check pool and the
 # store's writer thread; the store's own tests) under ThreadSanitizer.
+# (irpd_durability, SIGKILL during 200000 registrations, is too slow under TSan
+# and runs no thread the others do not.)
 TSAN_TESTS ?= irpd|store
+TSAN_SKIP ?= irpd_durability
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSC_TSAN=ON -DSC_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)' -E '$(TSAN_SKIP)'
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_FUZZ=ON $(CMAKE_ARGS)
