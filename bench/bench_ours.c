@@ -39,6 +39,9 @@ static void on_event(void *ctx, sc_session *s, const sc_event *ev)
     if (ev->type == SC_EV_ERROR) fprintf(stderr, "ours: %s\n", sc_strerror(ev->u.err));
 }
 
+/* Every bench user is @example.org (bench_certs.c). */
+static const char *const bench_domains[] = {"example.org"};
+
 static sc_config *make_config(const bench_identity *id, const bench_certs *c, const char *suite)
 {
     sc_config *cfg = sc_config_new();
@@ -46,7 +49,8 @@ static sc_config *make_config(const bench_identity *id, const bench_certs *c, co
     sc_config_set_random(cfg, sc_random_system, NULL);
     if (sc_config_set_identity_pem(cfg, id->chain_pem, id->chain_pem_len, id->key_pem,
                                    id->key_pem_len) != SC_OK ||
-        sc_config_add_trust_pem(cfg, c->root_pem, c->root_pem_len) != SC_OK ||
+        sc_config_add_trust_anchor_pem(cfg, c->root_pem, c->root_pem_len, bench_domains, 1) !=
+            SC_OK ||
         (suite && sc_config_set_suites(cfg, suite) != SC_OK)) {
         fprintf(stderr, "ours: cannot configure %s\n", id->user);
         sc_config_free(cfg);

@@ -38,7 +38,7 @@
 
 typedef struct opts {
     int listen;
-    const char *cert, *key, *ca, *peer, *to, *bind, *port;
+    const char *cert, *key, *ca, *ca_domain, *peer, *to, *bind, *port;
 } opts;
 
 /* One side of the conversation. The callback reaches it through ctx. */
@@ -415,8 +415,16 @@ static int load_config(const opts *o, app *a, sc_config **out)
     if (ret == SC_OK &&
         (ret = sc_config_set_identity_pem(cfg, chain, chain_len, key, key_len)) != SC_OK)
         what = "certificate and key";
-    if (ret == SC_OK && (ret = sc_config_add_trust_pem(cfg, ca, ca_len)) != SC_OK)
-        what = "trust anchors (--ca)";
+    if (ret == SC_OK) {
+        /*
+         * The anchors vouch for one domain only (PROTOCOL.md 8.2): --ca-domain,
+         * or by default our own, as when --ca is our own registry's CA.
+         */
+        const char *own = sc_config_user_id(cfg);
+        const char *domain = o->ca_domain ? o->ca_domain : (own ? strchr(own, '@') + 1 : "");
+        if ((ret = sc_config_add_trust_anchor_pem(cfg, ca, ca_len, &domain, 1)) != SC_OK)
+            what = "trust anchors (--ca, --ca-domain)";
+    }
     if (ret == SC_OK && (ret = read_user_id(cfg, a)) != SC_OK) what = "own user ID";
     check(a, ret, what);
     /* The library keeps its own copy of the key; ours must not linger in freed memory. */
@@ -452,6 +460,8 @@ static const char help_text[] =
     "                        in subjectAltName email\n"
     "    --key KEY.pem       its private key (P-256, P-384, Ed25519 or RSA)\n"
     "    --ca CA.pem         the trust anchors for the peer's certificate\n"
+    "    --ca-domain DOMAIN  the domain whose users those anchors may certify (default: the\n"
+    "                        domain of our own user ID); a peer of another domain is refused\n"
     "    --peer USER@DOMAIN  the user the peer must prove to be (required to connect)\n"
     "    --to ADDR           the address or host name to connect to\n"
     "    --bind ADDR         the numeric address to listen on (default ::, dual stack)\n"
@@ -487,6 +497,7 @@ static int parse_args(int argc, char **argv, opts *o)
         if (strcmp(k, "--cert") == 0) v = &o->cert;
         if (strcmp(k, "--key") == 0) v = &o->key;
         if (strcmp(k, "--ca") == 0) v = &o->ca;
+        if (strcmp(k, "--ca-domain") == 0) v = &o->ca_domain;
         if (strcmp(k, "--peer") == 0) v = &o->peer;
         if (strcmp(k, "--port") == 0) v = &o->port;
         if (strcmp(k, "--to") == 0 && !o->listen) v = &o->to;

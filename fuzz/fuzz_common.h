@@ -421,7 +421,9 @@ static inline sc_config *fz_make_config(const fz_cert *me, fz_rng *rng, uint64_t
     FZ_CHECK(cfg != NULL);
     FZ_CHECK(sc_config_set_identity_pem(cfg, me->cert_pem, strlen(me->cert_pem), me->key_pem,
                                         strlen(me->key_pem)) == SC_OK);
-    FZ_CHECK(sc_config_add_trust_pem(cfg, fz_w.root.cert_pem, strlen(fz_w.root.cert_pem)) == SC_OK);
+    static const char *const domains[] = {"example.org"};
+    FZ_CHECK(sc_config_add_trust_anchor_pem(cfg, fz_w.root.cert_pem, strlen(fz_w.root.cert_pem),
+                                            domains, 1) == SC_OK);
     rng->seed = seed;
     rng->counter = 0;
     sc_config_set_random(cfg, fz_rng_fn, rng);
@@ -433,7 +435,7 @@ static inline void fz_world_init(void)
     static const fz_cert_opts root_opts = FZ_ROOT_OPTS;
     static const fz_cert_opts alice_opts = FZ_USER_OPTS("alice@example.org");
     static const fz_cert_opts bob_opts = FZ_USER_OPTS("bob@example.org");
-    uint8_t fp[32], other[32];
+    uint8_t fp[32];
     if (fz_w_ready) return;
     fz_w_ready = 1;
     fz_ossl_rand_install();
@@ -444,7 +446,6 @@ static inline void fz_world_init(void)
     rsa_opts.rsa = 1;
     fz_cert_make(&fz_w.bob_rsa, &fz_w.root, "sixchat fuzz bob rsa", 4, &rsa_opts);
     FZ_CHECK(X509_digest(fz_w.root.cert, EVP_sha256(), fp, NULL));
-    memset(other, 0xA5, sizeof other);
     for (int v = 0; v < FZ_VARIANTS; v++) {
         sc_config *i = fz_w.icfg[v] = fz_make_config(&fz_w.alice, &fz_w.irng[v], 100 + v);
         sc_config *r = fz_w.rcfg[v] =
@@ -452,7 +453,9 @@ static inline void fz_world_init(void)
         FZ_CHECK(sc_config_set_groups(i, "x25519 p256") == SC_OK);
         /* Cheap identity checks and the issuer lists all get something to look at. */
         FZ_CHECK(sc_config_block_identity(r, "mallory@example.org") == SC_OK);
-        FZ_CHECK(sc_config_block_issuer(r, other) == SC_OK);
+        /* A certificate that is no CA of any path here: the list is consulted, never matches. */
+        FZ_CHECK(sc_config_block_issuer_pem(r, fz_w.alice.cert_pem, strlen(fz_w.alice.cert_pem)) ==
+                 SC_OK);
         if (v == 0) {
             FZ_CHECK(sc_config_set_groups(r, "x25519 p256") == SC_OK);
             FZ_CHECK(sc_config_allow_issuer(r, fp) == SC_OK);

@@ -58,10 +58,13 @@ static int decode_pem(const char *pem, sc_peer_chain *c)
     return rc;
 }
 
+/* Every user of these tests is @example.org unless a test says otherwise. */
+static const char *const org[] = {"example.org"};
+
 static void policy_with_anchor(sc_policy *p, const char *anchor_pem)
 {
     assert_int_equal(sc_policy_init(p), SC_OK);
-    assert_int_equal(sc_policy_add_anchors_pem(p, anchor_pem, strlen(anchor_pem)), SC_OK);
+    assert_int_equal(sc_policy_add_anchors_pem(p, anchor_pem, strlen(anchor_pem), org, 1), SC_OK);
 }
 
 /* decode + cheap checks + full verification, as the handshake runs them. */
@@ -203,8 +206,8 @@ static void test_policy_lists(void **state)
     assert_int_equal(sc_policy_allow_issuer(&p, fp), SC_OK);
     assert_int_equal(sc_policy_allow_issuer(&p, fp), SC_OK);
     assert_int_equal(p.n_allow_issuers, 1);
-    assert_int_equal(sc_policy_block_issuer(&p, fp), SC_OK);
-    assert_int_equal(p.n_block_issuers, 1);
+    assert_int_equal(sc_policy_block_issuer_pem(&p, "junk", 4), SC_ERR_PARSE);
+    assert_int_equal(p.n_block_issuers, 0);
     sc_policy_free(&p);
     sc_policy_free(&p); /* freeing twice is harmless */
 }
@@ -220,12 +223,13 @@ static void test_anchors_pem(void **state)
                                         NULL);
 
     assert_int_equal(sc_policy_init(&p), SC_OK);
-    assert_int_equal(sc_policy_add_anchors_pem(&p, "", 0), SC_ERR_PARSE);
-    assert_int_equal(sc_policy_add_anchors_pem(&p, "hello", 5), SC_ERR_PARSE);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, "", 0, org, 1), SC_ERR_PARSE);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, "hello", 5, org, 1), SC_ERR_PARSE);
     /* A bad certificate after a good one adds neither. */
-    assert_int_equal(sc_policy_add_anchors_pem(&p, bad_tail, strlen(bad_tail)), SC_ERR_PARSE);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, bad_tail, strlen(bad_tail), org, 1),
+                     SC_ERR_PARSE);
     assert_int_equal(p.n_anchors, 0);
-    assert_int_equal(sc_policy_add_anchors_pem(&p, two, strlen(two)), SC_OK);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, two, strlen(two), org, 1), SC_OK);
     assert_int_equal(p.n_anchors, 2);
     sc_policy_free(&p);
     free(two);
@@ -306,21 +310,18 @@ static void test_cli_blocked_issuer(void **state)
     char *other = cli_file("other-root.pem"), *chain = cli_file("alice-ed25519-chain.pem");
     const char *blocked[] = {inter, root};
     int64_t now = (int64_t)time(NULL);
-    uint8_t fp[32];
 
     for (size_t i = 0; i < 2; i++) {
         sc_policy p;
         policy_with_anchor(&p, root);
-        sc_testcert_fingerprint(blocked[i], fp);
-        assert_int_equal(sc_policy_block_issuer(&p, fp), SC_OK);
+        assert_int_equal(sc_policy_block_issuer_pem(&p, blocked[i], strlen(blocked[i])), SC_OK);
         assert_int_equal(check_pem(&p, chain, NULL, now), SC_ERR_ISSUER_BLOCKED);
         sc_policy_free(&p);
     }
     {
         sc_policy p;
         policy_with_anchor(&p, root);
-        sc_testcert_fingerprint(other, fp);
-        assert_int_equal(sc_policy_block_issuer(&p, fp), SC_OK);
+        assert_int_equal(sc_policy_block_issuer_pem(&p, other, strlen(other)), SC_OK);
         assert_int_equal(check_pem(&p, chain, NULL, now), SC_OK);
         sc_policy_free(&p);
     }
@@ -706,16 +707,17 @@ static void test_expected_identity(void **state)
 static void test_blocked_issuer(void **state)
 {
     pki *k = *state;
-    const uint8_t *blocked[] = {k->inter_fp, k->root_fp};
+    const char *blocked[] = {k->inter_pem, k->root_pem};
     sc_testcert_opts o = alice();
     char *chain = user_chain(k->inter, &o, k->inter_pem);
 
     for (size_t i = 0; i < 2; i++) {
         sc_policy p;
         policy_with_anchor(&p, k->root_pem);
-        assert_int_equal(sc_policy_block_issuer(&p, k->other_root_fp), SC_OK);
+        assert_int_equal(
+            sc_policy_block_issuer_pem(&p, k->other_root_pem, strlen(k->other_root_pem)), SC_OK);
         assert_int_equal(check_pem(&p, chain, NULL, NOW), SC_OK);
-        assert_int_equal(sc_policy_block_issuer(&p, blocked[i]), SC_OK);
+        assert_int_equal(sc_policy_block_issuer_pem(&p, blocked[i], strlen(blocked[i])), SC_OK);
         assert_int_equal(check_pem(&p, chain, NULL, NOW), SC_ERR_ISSUER_BLOCKED);
         /* A block wins over an allow entry for the same peer. */
         assert_int_equal(sc_policy_allow_id(&p, "alice@example.org"), SC_OK);
@@ -838,6 +840,127 @@ static void test_decode_cache(void **state)
     free(chain);
 }
 
+/* ---- trust anchors bound to domains (PROTOCOL.md 8.2 step 7) ------------ */
+
+/*
+ * Two anchors, one per domain: each vouches for its own users only, through
+ * an intermediate too. Before the fix every chain here was SC_OK.
+ */
+static void test_domain_binding(void **state)
+{
+    pki *k = *state;
+    const char *const net[] = {"example.net"}, *const sub[] = {".example.org"};
+    sc_testcert *net_inter =
+        sc_testcert_ca(k->other_root, SC_TESTKEY_P256, "net inter", NOW - YEAR, NOW + YEAR);
+    char *net_inter_pem = sc_testcert_cert_pem(net_inter);
+    sc_testcert_opts o = alice();
+    sc_policy p;
+
+    assert_int_equal(sc_policy_init(&p), SC_OK);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, k->root_pem, strlen(k->root_pem), org, 1),
+                     SC_OK);
+    assert_int_equal(
+        sc_policy_add_anchors_pem(&p, k->other_root_pem, strlen(k->other_root_pem), net, 1), SC_OK);
+    o.user_id = "bob@example.org";
+    char *good = user_chain(k->inter, &o, k->inter_pem);
+    char *via_inter = user_chain(net_inter, &o, net_inter_pem);
+    char *direct = user_chain(k->other_root, &o, NULL);
+    o.user_id = "Carol@Example.NET";
+    char *carol = user_chain(net_inter, &o, net_inter_pem);
+    o.user_id = "dave@sub.example.org";
+    char *dave = user_chain(k->inter, &o, k->inter_pem);
+    assert_int_equal(check_pem(&p, good, NULL, NOW), SC_OK);
+    assert_int_equal(check_pem(&p, via_inter, NULL, NOW), SC_ERR_DOMAIN_MISMATCH);
+    assert_int_equal(check_pem(&p, via_inter, "bob@example.org", NOW), SC_ERR_DOMAIN_MISMATCH);
+    assert_int_equal(check_pem(&p, direct, NULL, NOW), SC_ERR_DOMAIN_MISMATCH);
+    assert_int_equal(check_pem(&p, carol, NULL, NOW), SC_OK);
+    assert_int_equal(check_pem(&p, dave, NULL, NOW), SC_ERR_DOMAIN_MISMATCH); /* exact only */
+    /* A second run answers from the verified-chain cache: the same verdicts. */
+    assert_int_equal(check_pem(&p, via_inter, NULL, NOW), SC_ERR_DOMAIN_MISMATCH);
+    assert_int_equal(check_pem(&p, good, NULL, NOW), SC_OK);
+    /* ".example.org" adds the subdomains, not the domain itself. */
+    assert_int_equal(sc_policy_add_anchors_pem(&p, k->root_pem, strlen(k->root_pem), sub, 1),
+                     SC_OK);
+    assert_int_equal(check_pem(&p, dave, NULL, NOW), SC_OK);
+    sc_policy_free(&p);
+    policy_with_anchor(&p, k->root_pem);
+    assert_int_equal(
+        sc_policy_add_anchors_pem(&p, k->other_root_pem, strlen(k->other_root_pem), NULL, 1),
+        SC_ERR_ARG);
+    sc_policy_free(&p);
+    free(good);
+    free(via_inter);
+    free(direct);
+    free(carol);
+    free(dave);
+    free(net_inter_pem);
+    sc_testcert_free(net_inter);
+}
+
+/*
+ * An intermediate carrying nameConstraints permitted;email:example.org is
+ * held to them by OpenSSL's verifier in our flags, even where the anchor
+ * would allow the domain.
+ */
+static void test_name_constraints(void **state)
+{
+    pki *k = *state;
+    const char *const both[] = {"example.org", "example.net"};
+    sc_testcert *nc =
+        sc_testcert_ca(k->root, SC_TESTKEY_P256, "constrained", NOW - YEAR, NOW + YEAR);
+    sc_testcert_add_ext(nc, k->root, NID_name_constraints, "critical,permitted;email:example.org");
+    char *nc_pem = sc_testcert_cert_pem(nc);
+    sc_testcert_opts o = alice();
+    sc_policy p;
+
+    assert_int_equal(sc_policy_init(&p), SC_OK);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, k->root_pem, strlen(k->root_pem), both, 2),
+                     SC_OK);
+    char *inside = user_chain(nc, &o, nc_pem);
+    o.user_id = "carol@example.net";
+    char *outside = user_chain(nc, &o, nc_pem);
+    char *unconstrained = user_chain(k->inter, &o, k->inter_pem);
+    assert_int_equal(check_pem(&p, inside, NULL, NOW), SC_OK);
+    assert_int_equal(check_pem(&p, outside, NULL, NOW), SC_ERR_DOMAIN_MISMATCH);
+    assert_int_equal(check_pem(&p, unconstrained, NULL, NOW), SC_OK);
+    sc_policy_free(&p);
+    free(inside);
+    free(outside);
+    free(unconstrained);
+    free(nc_pem);
+    sc_testcert_free(nc);
+}
+
+/*
+ * The blocked intermediate signed again by its root (same key, same
+ * subject, new serial): still blocked. Before the fix, which blocked one
+ * certificate's fingerprint, the re-signed copy passed.
+ */
+static void test_blocked_issuer_resigned(void **state)
+{
+    pki *k = *state;
+    sc_testcert_opts o = alice();
+    X509 *again = X509_dup(k->inter->cert);
+    assert_non_null(again);
+    assert_true(ASN1_INTEGER_set(X509_get_serialNumber(again), 424242));
+    assert_true(X509_sign(again, k->root->key, EVP_sha256()) > 0);
+    sc_testcert copy = {.key = k->inter->key, .cert = again};
+    char *again_pem = sc_testcert_cert_pem(&copy);
+    char *chain = user_chain(k->inter, &o, again_pem);
+    sc_policy p;
+
+    policy_with_anchor(&p, k->root_pem);
+    assert_int_equal(check_pem(&p, chain, NULL, NOW), SC_OK);
+    sc_policy_free(&p);
+    policy_with_anchor(&p, k->root_pem);
+    assert_int_equal(sc_policy_block_issuer_pem(&p, k->inter_pem, strlen(k->inter_pem)), SC_OK);
+    assert_int_equal(check_pem(&p, chain, NULL, NOW), SC_ERR_ISSUER_BLOCKED);
+    sc_policy_free(&p);
+    free(chain);
+    free(again_pem);
+    X509_free(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +994,9 @@ int main(void)
         cmocka_unit_test(test_allow_issuer),
         cmocka_unit_test(test_verified_cache),
         cmocka_unit_test(test_decode_cache),
+        cmocka_unit_test(test_domain_binding),
+        cmocka_unit_test(test_name_constraints),
+        cmocka_unit_test(test_blocked_issuer_resigned),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -123,12 +123,29 @@ static void test_session_needs_whole_config(void **st)
     assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, 0, &s), SC_ERR_CONFIG); /* no identity */
     assert_int_equal(set_id(c, f->alice_pem, f->alice_key), SC_OK);
     assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, 0, &s), SC_ERR_CONFIG); /* no anchors */
-    assert_int_equal(sc_config_add_trust_pem(c, f->root_pem, strlen(f->root_pem)), SC_OK);
+    const char *org[] = {"example.org"}, *dotted[] = {".example.org"};
+    const char *bad[][1] = {{""}, {"."}, {"a@example.org"}, {"exa mple.org"}, {"\xc3\xa9.org"}};
+    /* Domains are required (PROTOCOL.md 8.2): an anchor for every domain is no longer made. */
+    assert_int_equal(sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), NULL, 0),
+                     SC_ERR_ARG);
+    assert_int_equal(sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), org, 0),
+                     SC_ERR_ARG);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(
+            sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), bad[i], 1),
+            SC_ERR_ARG);
+    assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, 0, &s), SC_ERR_CONFIG); /* still none */
+    assert_int_equal(sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), org, 1),
+                     SC_OK);
+    assert_int_equal(sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), dotted, 1),
+                     SC_OK);
     assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, 0, &s), SC_ERR_CONFIG); /* no random */
     sc_config_set_random(c, sc_test_rng_fn, &rng);
     assert_int_equal(sc_session_new(c, 7, 0, &s), SC_ERR_ARG);
     assert_int_equal(sc_session_new(c, SC_ROLE_RESPONDER, 0, &s), SC_OK);
-    assert_int_equal(sc_config_add_trust_pem(c, "junk", 4), SC_ERR_PARSE);
+    assert_int_equal(sc_config_add_trust_anchor_pem(c, "junk", 4, org, 1), SC_ERR_PARSE);
+    assert_int_equal(sc_config_block_issuer_pem(c, "junk", 4), SC_ERR_PARSE);
+    assert_int_equal(sc_config_block_issuer_pem(c, f->root_pem, strlen(f->root_pem)), SC_OK);
     sc_session_free(s);
     sc_config_free(c);
 }

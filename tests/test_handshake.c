@@ -337,11 +337,9 @@ static void test_blocked_issuer(void **st)
 {
     sc_testpki k;
     sc_pair p;
-    uint8_t fp[32];
     pki_make(&k);
-    sc_testcert_fingerprint(k.inter_pem, fp);
     sc_config *ci = alice_cfg(&k, NULL);
-    assert_int_equal(sc_config_block_issuer(ci, fp), SC_OK);
+    assert_int_equal(sc_config_block_issuer_pem(ci, k.inter_pem, strlen(k.inter_pem)), SC_OK);
     sc_pair_init(&p, ci, bob_cfg(&k, NULL), NOW_MS);
     expect_fail(&p, SC_ERR_ISSUER_BLOCKED, ALERT(ISSUER_BLOCKED));
     sc_pair_free(&p);
@@ -400,7 +398,7 @@ static void test_kt_to_wrong_rsa_cert(void **st)
     sc_config_enable_key_transport(ci, 1);
     sc_config_enable_key_transport(cr, 1);
     sc_pair_init(&p, ci, cr, NOW_MS);
-    uint8_t *der = sc_testcert_der(impostor, &len);
+    uint8_t *der = sc_testcert_chain_der(impostor, k.inter, &len);
     assert_int_equal(sc_session_set_peer_cert(p.i.s, der, len), SC_OK);
     expect_fail(&p, ALERT(DECRYPT_ERROR), SC_ERR_DECRYPT_ERROR);
     free(der);

@@ -187,7 +187,7 @@ static void peer_accepts(const char *ca_pem, const irpd_issued *is, const char *
     size_t len[1] = {is->der_len};
 
     assert_int_equal(sc_policy_init(&p), SC_OK);
-    assert_int_equal(sc_policy_add_anchors_pem(&p, ca_pem, strlen(ca_pem)), SC_OK);
+    assert_int_equal(sc_policy_add_anchors_pem(&p, ca_pem, strlen(ca_pem), NULL, 0), SC_OK);
     assert_int_equal(sc_cert_decode_chain(der, len, 1, &c), SC_OK);
     assert_string_equal(c.user_id, user);
     assert_memory_equal(c.fingerprint, is->fingerprint, 32);

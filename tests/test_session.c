@@ -217,7 +217,7 @@ static void kt_pair(sc_pair *p, sc_testpki *k, int i_on, int r_on, int give_cert
     sc_pair_init(p, ci, cr, NOW_MS);
     if (give_cert) {
         size_t len;
-        uint8_t *der = sc_testcert_der(k->bob, &len);
+        uint8_t *der = sc_testcert_chain_der(k->bob, k->inter, &len);
         assert_int_equal(sc_session_set_peer_cert(p->i.s, der, len), SC_OK);
         free(der);
     }

@@ -51,19 +51,40 @@ SC_API SC_MUST_CHECK int sc_config_set_identity_pem(sc_config *cfg, const char *
                                                     size_t chain_len, const char *key_pem,
                                                     size_t key_len);
 
-/* Adds every certificate in pem as a trust anchor. SC_ERR_PARSE if none. */
-SC_API SC_MUST_CHECK int sc_config_add_trust_pem(sc_config *cfg, const char *pem, size_t len);
+/*
+ * Adds every certificate in pem as a trust anchor that may certify the users
+ * of the n_domains domains listed, and no others (docs/PROTOCOL.md 8.2,
+ * 11.1): each registry's CA vouches for its own domains only, so trusting
+ * two registries does not let either impersonate the other's users.
+ * A domain is written as in user IDs ("example.org": users @example.org
+ * exactly); a leading dot (".example.org") covers every subdomain instead,
+ * as X.509 name constraints read it. Matching ignores ASCII case. A CA that
+ * itself carries name constraints is held to them as well.
+ * Adding the same certificate again adds the domains to its list.
+ * Errors: SC_ERR_ARG (no domain, or a domain that is empty or holds '@',
+ * a space or a non-ASCII byte), SC_ERR_PARSE (no certificate in pem),
+ * SC_ERR_NOMEM.
+ */
+SC_API SC_MUST_CHECK int sc_config_add_trust_anchor_pem(sc_config *cfg, const char *pem, size_t len,
+                                                        const char *const *domains,
+                                                        size_t n_domains);
 
 /*
  * Peer policy (docs/PROTOCOL.md 8.3). Identities are user IDs
- * ("alice@example.org", compared case-insensitively); issuers are SHA-256
- * fingerprints of a CA certificate anywhere in the peer's verified path.
- * Block lists win. If any allow entry exists, a peer must match one.
+ * ("alice@example.org", compared case-insensitively). Allowed issuers are
+ * SHA-256 fingerprints of a CA certificate anywhere in the peer's verified
+ * path. Blocked issuers are given as CA certificates (PEM, one or more):
+ * a CA in the peer's path is blocked when it has the subject name or the
+ * public key of one of them, so the same CA re-certified (same key, same
+ * name, a new certificate) stays blocked. Block lists win. If any allow
+ * entry exists, a peer must match one.
+ * sc_config_block_issuer_pem errors: SC_ERR_ARG, SC_ERR_PARSE (no
+ * certificate in pem), SC_ERR_NOMEM.
  */
 SC_API SC_MUST_CHECK int sc_config_allow_identity(sc_config *cfg, const char *user_id);
 SC_API SC_MUST_CHECK int sc_config_block_identity(sc_config *cfg, const char *user_id);
 SC_API SC_MUST_CHECK int sc_config_allow_issuer(sc_config *cfg, const uint8_t sha256[32]);
-SC_API SC_MUST_CHECK int sc_config_block_issuer(sc_config *cfg, const uint8_t sha256[32]);
+SC_API SC_MUST_CHECK int sc_config_block_issuer_pem(sc_config *cfg, const char *pem, size_t len);
 
 /*
  * Algorithm preferences as space-separated names, most preferred first.
@@ -77,9 +98,12 @@ SC_API SC_MUST_CHECK int sc_config_set_groups(sc_config *cfg, const char *list);
 /*
  * Key transport (RSA-OAEP of a session secret to the responder's RSA
  * certificate key). It has NO forward secrecy. Off by default; both ends
- * must enable it: a responder accepts it only when enabled, an initiator
- * uses it only when enabled and the session was given the responder's
- * certificate (sc_session_set_peer_cert).
+ * must enable it: a responder accepts it only when enabled and its own RSA
+ * certificate's keyUsage includes keyEncipherment; an initiator uses it only
+ * when enabled and the session was given the responder's RSA certificate
+ * (sc_session_set_peer_cert), and only after that certificate passed the
+ * same checks as a received one (chain, domain, policy, expected peer) and
+ * carries keyUsage keyEncipherment (docs/PROTOCOL.md 7.8).
  */
 SC_API void sc_config_enable_key_transport(sc_config *cfg, int on);
 

@@ -5,7 +5,12 @@
  *   - 0: success;
  *   - negative: a local failure (out of memory, bad argument, wrong state);
  *   - SC_ALERT_BASE + code: we detected a protocol violation and sent the
- *     alert `code` to the peer (docs/PROTOCOL.md section 9);
+ *     alert `code` to the peer (docs/PROTOCOL.md section 9), with one
+ *     exception: while the peer has not yet proved its key (before its
+ *     signature verifies), every failure to authenticate it is reported
+ *     locally with its own code but the peer receives decrypt_error (51)
+ *     whatever the code (PROTOCOL.md 9.2), so a middleman replaying
+ *     public certificates learns nothing of our policy;
  *   - SC_PEER_ALERT_BASE + code: the peer sent us the alert `code`.
  * sc_strerror() turns any value into a sentence a user understands.
  */
@@ -65,6 +70,12 @@ typedef enum sc_err {
     SC_ERR_RANDOM = -9,    /* the caller's random source failed */
     SC_ERR_IO = -10,       /* an I/O failure outside the core (examples, tools) */
     SC_ERR_PARSE = -11,    /* local input (PEM, list string) could not be parsed */
+    /*
+     * We refused the peer: its certificate names a user of a domain the
+     * trust anchor its chain ends at may not certify, or breaks a CA's name
+     * constraints (docs/PROTOCOL.md 8.2). The peer receives unknown_ca.
+     */
+    SC_ERR_DOMAIN_MISMATCH = -12,
 
     /* Sent to the peer (we detected it). */
     SC_ERR_UNEXPECTED_MESSAGE = SC_ALERT_BASE + SC_ALERT_UNEXPECTED_MESSAGE,

@@ -97,20 +97,41 @@ SC_API void sc_session_set_callback(sc_session *s, sc_event_fn fn, void *ctx);
 
 /*
  * The user ID the peer must prove (compared case-insensitively with the
- * peer certificate's rfc822Name). An initiator normally sets it to the user
- * it looked up. Call before sc_session_start(). A mismatch fails the
- * handshake with SC_ERR_IDENTITY_MISMATCH.
+ * peer certificate's rfc822Name). An initiator MUST set it (to the user it
+ * looked up) or opt out with sc_session_set_any_peer(); a responder may.
+ * Call before sc_session_start(). A mismatch fails the handshake with
+ * SC_ERR_IDENTITY_MISMATCH (docs/PROTOCOL.md 8.2).
  */
 SC_API SC_MUST_CHECK int sc_session_set_expected_peer(sc_session *s, const char *user_id);
 
 /*
- * The peer's certificate (DER), known ahead (from the registry). Required
- * for an initiator to use key transport; the responder must then present
- * exactly this certificate.
+ * Initiator: accept whoever answers, any user the trust anchors and the
+ * policy accept, instead of one expected user. What this gives away: a
+ * middleman who holds any acceptable certificate (any user of any domain
+ * the anchors cover, not only the one you meant to reach) completes the
+ * handshake, and learns your identity and certificate from flight 3 and
+ * what you send. Use it only when the application checks the peer reported
+ * at SC_EV_HANDSHAKE_DONE before it sends anything that matters.
+ * Call before sc_session_start(). Errors: SC_ERR_ARG, SC_ERR_STATE.
+ */
+SC_API SC_MUST_CHECK int sc_session_set_any_peer(sc_session *s);
+
+/*
+ * The peer's certificate (DER), known ahead (from the registry), optionally
+ * followed in the same buffer by the DER of the intermediate CA certificates
+ * its chain needs (each at most 8192 bytes, at most 3). Required for an
+ * initiator to use key transport, which then validates it (chain, domain,
+ * policy, expected peer, keyUsage keyEncipherment) before it encrypts to
+ * its key; the responder must present exactly this leaf certificate.
+ * Errors: SC_ERR_ARG (not DER certificates), SC_ERR_STATE, SC_ERR_NOMEM.
  */
 SC_API SC_MUST_CHECK int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len);
 
-/* Initiator: queues the first flight. Responder: nothing to do (returns 0). */
+/*
+ * Initiator: queues the first flight; SC_ERR_CONFIG (the session is not
+ * failed: set one and call again) when neither an expected peer nor
+ * sc_session_set_any_peer() was set. Responder: nothing to do (returns 0).
+ */
 SC_API SC_MUST_CHECK int sc_session_start(sc_session *s);
 
 /*

@@ -85,6 +85,9 @@ void sc_policy_free(sc_policy *p)
     if (p == NULL) return;
     X509_STORE_free(p->store);
     sc_certcache_free(p->cache);
+    for (size_t i = 0; i < p->n_anchors; i++)
+        free_ids(p->anchors[i].domains, p->anchors[i].n_domains);
+    free(p->anchors);
     free_ids(p->allow_ids, p->n_allow_ids);
     free_ids(p->block_ids, p->n_block_ids);
     free(p->allow_issuers);
@@ -92,11 +95,54 @@ void sc_policy_free(sc_policy *p)
     memset(p, 0, sizeof *p);
 }
 
+/* A domain name as user IDs carry it after the '@', optionally led by '.' for subdomains. */
+int sc_cert_valid_domain(const char *s)
+{
+    size_t n;
+    if (s == NULL) return 0;
+    n = strnlen(s, SC_USER_ID_MAX + 1);
+    if (n == 0 || n > SC_USER_ID_MAX - 2 || (s[0] == '.' && n == 1)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '@') return 0;
+    return 1;
+}
+
+static int add_id(char ***list, size_t *n, const char *user_id);
+
+/* The anchor entry for fp, created with no domains if it is new; NULL when out of memory. */
+static sc_anchor *anchor_entry(sc_policy *p, const uint8_t fp[32])
+{
+    sc_anchor *grown;
+    for (size_t i = 0; i < p->n_anchors; i++)
+        if (memcmp(p->anchors[i].fp, fp, 32) == 0) return &p->anchors[i];
+    grown = realloc(p->anchors, (p->n_anchors + 1) * sizeof *grown);
+    if (grown == NULL) return NULL;
+    p->anchors = grown;
+    memset(&grown[p->n_anchors], 0, sizeof *grown);
+    memcpy(grown[p->n_anchors].fp, fp, 32);
+    return &grown[p->n_anchors++];
+}
+
+int sc_policy_add_anchor_unbound(sc_policy *p, X509 *x)
+{
+    uint8_t fp[32];
+    unsigned int fp_len;
+    sc_anchor *a;
+    if (!X509_digest(x, EVP_sha256(), fp, &fp_len) || fp_len != 32 ||
+        (a = anchor_entry(p, fp)) == NULL)
+        return SC_ERR_NOMEM;
+    a->any_domain = 1;
+    return X509_STORE_add_cert(p->store, x) ? SC_OK : SC_ERR_NOMEM;
+}
+
 /*
  * All certificates are read before any is added, so a PEM buffer that fails
- * half-way leaves the trust anchors as they were.
+ * half-way leaves the trust anchors as they were (an allocation failure
+ * while recording domains may leave an anchor with fewer domains, never
+ * with more).
  */
-int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len)
+int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len, const char *const *domains,
+                              size_t n_domains)
 {
     int ret = SC_ERR_PARSE;
     BIO *bio = NULL;
@@ -104,6 +150,9 @@ int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len)
     X509 *x = NULL;
     unsigned long e;
 
+    if ((domains == NULL) != (n_domains == 0)) return SC_ERR_ARG;
+    for (size_t i = 0; i < n_domains; i++)
+        if (!sc_cert_valid_domain(domains[i])) return SC_ERR_ARG;
     if (p == NULL || p->store == NULL || pem == NULL || len == 0 || len > INT_MAX) return ret;
     ERR_set_mark();
     bio = BIO_new_mem_buf(pem, (int)len);
@@ -123,12 +172,21 @@ int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len)
     e = ERR_peek_last_error();
     if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE) goto out;
     if (sk_X509_num(certs) == 0) goto out;
-    for (int i = 0; i < sk_X509_num(certs); i++) {
-        if (!X509_STORE_add_cert(p->store, sk_X509_value(certs, i))) {
-            ret = SC_ERR_NOMEM;
+    for (int i = 0; i < sk_X509_num(certs) && n_domains == 0; i++)
+        if ((ret = sc_policy_add_anchor_unbound(p, sk_X509_value(certs, i))) != SC_OK) goto out;
+    for (int i = 0; i < sk_X509_num(certs) && n_domains > 0; i++) {
+        uint8_t fp[32];
+        unsigned int fp_len;
+        sc_anchor *a;
+        ret = SC_ERR_NOMEM;
+        if (!X509_digest(sk_X509_value(certs, i), EVP_sha256(), fp, &fp_len) || fp_len != 32 ||
+            (a = anchor_entry(p, fp)) == NULL)
             goto out;
-        }
-        p->n_anchors++;
+        /* Domains first: an anchor in the store always has its list. */
+        for (size_t d = 0; d < n_domains; d++)
+            if ((ret = add_id(&a->domains, &a->n_domains, domains[d])) != SC_OK) goto out;
+        ret = SC_ERR_NOMEM;
+        if (!X509_STORE_add_cert(p->store, sk_X509_value(certs, i))) goto out;
     }
     ret = SC_OK;
 out:
@@ -138,9 +196,10 @@ out:
     return ret;
 }
 
+/* Adds a copy of a user ID or a domain (the caller validated domains). */
 static int add_id(char ***list, size_t *n, const char *user_id)
 {
-    if (!sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
+    if (!sc_cert_valid_user_id(user_id) && !sc_cert_valid_domain(user_id)) return SC_ERR_ARG;
     if (id_listed(*list, *n, user_id)) return SC_OK;
     char *copy = strdup(user_id);
     char **grown = realloc(*list, (*n + 1) * sizeof **list);
@@ -170,11 +229,13 @@ static int add_fp(uint8_t (**list)[32], size_t *n, const uint8_t fp[32])
 
 int sc_policy_allow_id(sc_policy *p, const char *user_id)
 {
+    if (!sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
     return add_id(&p->allow_ids, &p->n_allow_ids, user_id);
 }
 
 int sc_policy_block_id(sc_policy *p, const char *user_id)
 {
+    if (!sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
     return add_id(&p->block_ids, &p->n_block_ids, user_id);
 }
 
@@ -183,9 +244,57 @@ int sc_policy_allow_issuer(sc_policy *p, const uint8_t fp[32])
     return add_fp(&p->allow_issuers, &p->n_allow_issuers, fp);
 }
 
-int sc_policy_block_issuer(sc_policy *p, const uint8_t fp[32])
+int sc_cert_issuer_id(X509 *x, sc_issuer_id *out)
 {
-    return add_fp(&p->block_issuers, &p->n_block_issuers, fp);
+    const unsigned char *der;
+    size_t der_len;
+    unsigned char *spki = NULL;
+    int spki_len;
+
+    if (!X509_NAME_get0_der(X509_get_subject_name(x), &der, &der_len)) return SC_ERR_NOMEM;
+    SHA256(der, der_len, out->subject);
+    spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+    if (spki_len <= 0) return SC_ERR_NOMEM;
+    SHA256(spki, (size_t)spki_len, out->key);
+    OPENSSL_free(spki);
+    return SC_OK;
+}
+
+/*
+ * A block entry per certificate, by subject and key: the same CA signed
+ * again (a new certificate for the same key and name) is still blocked.
+ */
+int sc_policy_block_issuer_pem(sc_policy *p, const char *pem, size_t len)
+{
+    int ret = SC_ERR_PARSE, n = 0;
+    BIO *bio;
+    X509 *x;
+
+    if (p == NULL || pem == NULL || len == 0 || len > INT_MAX) return SC_ERR_ARG;
+    ERR_set_mark();
+    if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+        ERR_pop_to_mark();
+        return SC_ERR_NOMEM;
+    }
+    ret = SC_OK;
+    while (ret == SC_OK && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        sc_issuer_id id, *grown;
+        n++;
+        ret = sc_cert_issuer_id(x, &id);
+        X509_free(x);
+        if (ret != SC_OK) break;
+        grown = realloc(p->block_issuers, (p->n_block_issuers + 1) * sizeof *grown);
+        if (grown == NULL) {
+            ret = SC_ERR_NOMEM;
+            break;
+        }
+        grown[p->n_block_issuers++] = id;
+        p->block_issuers = grown;
+    }
+    if (ret == SC_OK && n == 0) ret = SC_ERR_PARSE;
+    BIO_free(bio);
+    ERR_pop_to_mark();
+    return ret;
 }
 
 /* ---- user IDs ---------------------------------------------------------- */
@@ -364,6 +473,9 @@ static int map_verify_error(int e)
         return SC_ERR_UNSUPPORTED_CERTIFICATE;
     case X509_V_ERR_CERT_REVOKED:
         return SC_ERR_CERTIFICATE_REVOKED;
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+        return SC_ERR_DOMAIN_MISMATCH; /* a CA's name constraints (PROTOCOL.md 8.2 step 6) */
     case X509_V_ERR_OUT_OF_MEM:
         return SC_ERR_NOMEM;
     default:
@@ -413,18 +525,72 @@ static int leaf_usage_ok(X509 *leaf)
     return 1;
 }
 
-/* Issuer block list, then allow lists, over the fingerprints of the path's CA certificates. */
+/* 1 if a CA of the path has the subject or the key of a blocked issuer (PROTOCOL.md 8.3). */
+static int issuer_blocked(const sc_policy *p, const sc_issuer_id *ca)
+{
+    for (size_t i = 0; i < p->n_block_issuers; i++)
+        if (memcmp(p->block_issuers[i].subject, ca->subject, 32) == 0 ||
+            memcmp(p->block_issuers[i].key, ca->key, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* Issuer block list, then allow lists, over the CA certificates of the path. */
 static int check_issuers(const sc_policy *p, const sc_peer_chain *c, const sc_verified *v)
 {
     int allow_set = p->n_allow_ids > 0 || p->n_allow_issuers > 0;
     int allowed = !allow_set || id_listed(p->allow_ids, p->n_allow_ids, c->user_id);
 
     for (size_t i = 0; i < v->n_ca; i++) {
-        if (fp_listed(p->block_issuers, p->n_block_issuers, v->ca_fp[i]))
-            return SC_ERR_ISSUER_BLOCKED;
+        if (issuer_blocked(p, &v->ca_id[i])) return SC_ERR_ISSUER_BLOCKED;
         if (fp_listed(p->allow_issuers, p->n_allow_issuers, v->ca_fp[i])) allowed = 1;
     }
     return allowed ? SC_OK : SC_ERR_ACCESS_DENIED;
+}
+
+/* 1 if domain (of a user ID) is covered by the anchor domain pattern d. */
+static int domain_covered(const char *d, const char *domain)
+{
+    size_t n = strlen(domain), m = strlen(d);
+    if (d[0] != '.') return id_equal(d, domain);
+    /* ".example.org" covers "x.example.org", not "example.org" itself, as in RFC 5280 4.2.1.10. */
+    return n > m && id_equal(d, domain + (n - m));
+}
+
+/*
+ * The user ID's domain must be one the anchor at the end of the path may
+ * certify (PROTOCOL.md 8.2 step 7): trusting a registry's CA trusts it for
+ * its own domains only.
+ */
+static int check_domain(const sc_policy *p, const sc_peer_chain *c, const sc_verified *v)
+{
+    const char *domain = strchr(c->user_id, '@');
+    if (v->n_ca == 0 || domain == NULL) return SC_ERR_DOMAIN_MISMATCH;
+    domain++;
+    for (size_t i = 0; i < p->n_anchors; i++) {
+        const sc_anchor *a = &p->anchors[i];
+        if (memcmp(a->fp, v->ca_fp[v->n_ca - 1], 32) != 0) continue;
+        if (a->any_domain) return SC_OK;
+        for (size_t d = 0; d < a->n_domains; d++)
+            if (domain_covered(a->domains[d], domain)) return SC_OK;
+    }
+    return SC_ERR_DOMAIN_MISMATCH;
+}
+
+/* The checks that follow path validation on every handshake, cached path or not. */
+static int check_after_path(const sc_policy *p, const sc_peer_chain *c, const sc_verified *v)
+{
+    int ret = check_domain(p, c, v);
+    return ret == SC_OK ? check_issuers(p, c, v) : ret;
+}
+
+int sc_cert_kt_usage_ok(X509 *leaf)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(leaf);
+    if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) return 0;
+    /* An absent keyUsage would mean "any use" to X.509; key transport wants it said. */
+    return (X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0 &&
+           (X509_get_key_usage(leaf) & KU_KEY_ENCIPHERMENT) != 0;
 }
 
 static int64_t asn1_time_epoch(const ASN1_TIME *t)
@@ -456,8 +622,11 @@ static int describe_path(const sc_peer_chain *c, STACK_OF(X509) * path, sc_verif
         int64_t na = asn1_time_epoch(X509_get0_notAfter(x));
         if (nb > v->not_before) v->not_before = nb;
         if (na < v->not_after) v->not_after = na;
-        if (i > 0 && (!X509_digest(x, EVP_sha256(), v->ca_fp[v->n_ca++], &len) || len != 32))
+        if (i == 0) continue;
+        if (!X509_digest(x, EVP_sha256(), v->ca_fp[v->n_ca], &len) || len != 32 ||
+            sc_cert_issuer_id(x, &v->ca_id[v->n_ca]) != SC_OK)
             return SC_ERR_NOMEM;
+        v->n_ca++;
     }
     return SC_OK;
 }
@@ -473,7 +642,8 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     if (p == NULL || p->store == NULL || c == NULL || c->leaf == NULL) return SC_ERR_ARG;
     if ((int64_t)(time_t)now != now) return SC_ERR_ARG;
     /* The same bytes verified before, still inside every certificate's validity. */
-    if (sc_certcache_get_verified(p->cache, c->chain_key, now, &v)) return check_issuers(p, c, &v);
+    if (sc_certcache_get_verified(p->cache, c->chain_key, now, &v))
+        return check_after_path(p, c, &v);
     ERR_set_mark();
     ret = SC_ERR_NOMEM;
     ctx = X509_STORE_CTX_new();
@@ -499,7 +669,7 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     if (!leaf_usage_ok(c->leaf) || !leaf_key_ok(c->leaf)) goto out;
     if ((ret = describe_path(c, X509_STORE_CTX_get0_chain(ctx), &v)) != SC_OK) goto out;
     sc_certcache_put_verified(p->cache, &v);
-    ret = check_issuers(p, c, &v);
+    ret = check_after_path(p, c, &v);
 out:
     X509_STORE_CTX_free(ctx);
     ERR_pop_to_mark();

@@ -19,9 +19,22 @@
 #define SC_CERT_MAX_DER 8192 /* bytes per certificate */
 #define SC_USER_ID_MAX 254   /* bytes of a user ID (an rfc822Name) */
 
+/*
+ * A trust anchor and the domains whose users it may certify (PROTOCOL.md
+ * 8.2 step 7): "example.org" covers user IDs @example.org exactly,
+ * ".example.org" any subdomain of it, as in X.509 name constraints.
+ */
+typedef struct sc_anchor {
+    uint8_t fp[32]; /* SHA-256 of the anchor certificate's DER */
+    char **domains;
+    size_t n_domains;
+    int any_domain; /* added unbound (sc_policy_add_anchor_unbound) */
+} sc_anchor;
+
 /* The peer policy and trust anchors; owned by sc_config. */
 typedef struct sc_policy {
     X509_STORE *store; /* trust anchors */
+    sc_anchor *anchors;
     size_t n_anchors;
     char **allow_ids;
     size_t n_allow_ids;
@@ -29,7 +42,7 @@ typedef struct sc_policy {
     size_t n_block_ids;
     uint8_t (*allow_issuers)[32];
     size_t n_allow_issuers;
-    uint8_t (*block_issuers)[32];
+    sc_issuer_id *block_issuers;
     size_t n_block_issuers;
     sc_certcache *cache; /* decoded certificates seen before; may be NULL */
 } sc_policy;
@@ -37,13 +50,33 @@ typedef struct sc_policy {
 /* Returns 0 or SC_ERR_NOMEM. */
 int sc_policy_init(sc_policy *p);
 void sc_policy_free(sc_policy *p);
-/* Adds every certificate of a PEM buffer as an anchor: 0, SC_ERR_PARSE, SC_ERR_NOMEM. */
-int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len);
+/*
+ * Adds every certificate of a PEM buffer as an anchor that may certify
+ * users of the n domains given (n >= 1; each a domain name, optionally with
+ * a leading '.' for its subdomains): 0, SC_ERR_ARG (no or a malformed
+ * domain), SC_ERR_PARSE, SC_ERR_NOMEM. Adding the same anchor again adds
+ * the domains to its list. domains NULL and n 0: unbound anchors, as
+ * sc_policy_add_anchor_unbound (registry only).
+ */
+int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len, const char *const *domains,
+                              size_t n);
+/*
+ * Adds x as an anchor for users of any domain: only for a verifier that
+ * applies its own domain rule (the registry, for its own clients); a peer
+ * configuration always binds its anchors (sixchat/config.h). 0 or SC_ERR_NOMEM.
+ */
+int sc_policy_add_anchor_unbound(sc_policy *p, X509 *x);
+/* 1 if s is an acceptable anchor domain (see sc_policy_add_anchors_pem). */
+int sc_cert_valid_domain(const char *s);
 /* user_id must be a valid user ID (see sc_cert_valid_user_id): 0, SC_ERR_ARG, SC_ERR_NOMEM. */
 int sc_policy_allow_id(sc_policy *p, const char *user_id);
 int sc_policy_block_id(sc_policy *p, const char *user_id);
 int sc_policy_allow_issuer(sc_policy *p, const uint8_t fp[32]);
-int sc_policy_block_issuer(sc_policy *p, const uint8_t fp[32]);
+/* Blocks every CA certificate of the PEM buffer by subject and by key: 0, SC_ERR_PARSE,
+ * SC_ERR_NOMEM. */
+int sc_policy_block_issuer_pem(sc_policy *p, const char *pem, size_t len);
+/* The subject and key identity of a certificate: 0 or SC_ERR_NOMEM. */
+int sc_cert_issuer_id(X509 *x, sc_issuer_id *out);
 
 /* 1 if s is a syntactically acceptable user ID (local@domain, printable ASCII, <= SC_USER_ID_MAX).
  */
@@ -88,16 +121,25 @@ int sc_cert_check_identity(const sc_policy *p, const sc_peer_chain *c, const cha
 
 /*
  * Full verification at time now (seconds since the epoch): path to an anchor
- * with X509_verify_cert, validity of every certificate, the leaf's
- * extendedKeyUsage present and including clientAuth, keyUsage (if present)
- * allowing digitalSignature, key type and size acceptable (Ed25519, EC
- * P-256/P-384, RSA >= 2048), then the issuer block list and the allow lists.
- * Errors: SC_ERR_UNKNOWN_CA, SC_ERR_CERTIFICATE_EXPIRED,
+ * with X509_verify_cert (name constraints of every CA included), validity of
+ * every certificate, the leaf's extendedKeyUsage present and including
+ * clientAuth, keyUsage (if present) allowing digitalSignature, key type and
+ * size acceptable (Ed25519, EC P-256/P-384, RSA >= 2048), the user ID's
+ * domain covered by the anchor the path ends at, then the issuer block list
+ * and the allow lists.
+ * Errors: SC_ERR_DOMAIN_MISMATCH (domain not covered by the anchor, or a name
+ * constraint of a CA violated), SC_ERR_UNKNOWN_CA, SC_ERR_CERTIFICATE_EXPIRED,
  * SC_ERR_CERTIFICATE_NOT_YET_VALID, SC_ERR_UNSUPPORTED_CERTIFICATE (EKU, key
  * usage, key type or size), SC_ERR_CERTIFICATE_REVOKED, SC_ERR_ISSUER_BLOCKED,
  * SC_ERR_ACCESS_DENIED (allow lists not matched), SC_ERR_BAD_CERTIFICATE
  * (anything else the verifier rejects), SC_ERR_NOMEM.
  */
 int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now);
+
+/*
+ * The leaf's usages for key transport (PROTOCOL.md 7.8): an RSA key and
+ * keyUsage present with keyEncipherment. 1 if acceptable.
+ */
+int sc_cert_kt_usage_ok(X509 *leaf);
 
 #endif

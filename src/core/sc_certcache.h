@@ -43,11 +43,18 @@ void sc_certcache_put(sc_certcache *c, const uint8_t hash[32], X509 *x);
 
 #define SC_CERTCACHE_PATH_MAX 5 /* leaf, 3 intermediates, anchor */
 
+/* A CA by subject and public key (hashes of their DER), for the issuer lists. */
+typedef struct sc_issuer_id {
+    uint8_t subject[32];
+    uint8_t key[32];
+} sc_issuer_id;
+
 typedef struct sc_verified {
-    uint8_t key[32];               /* SHA-256 over the hashes of the chain as sent */
-    int64_t not_before, not_after; /* every certificate of the path valid in between */
-    size_t n_ca;                   /* CA certificates of the path (all but the leaf) */
-    uint8_t ca_fp[SC_CERTCACHE_PATH_MAX][32];
+    uint8_t key[32];                          /* SHA-256 over the hashes of the chain as sent */
+    int64_t not_before, not_after;            /* every certificate of the path valid in between */
+    size_t n_ca;                              /* CA certificates of the path (all but the leaf) */
+    uint8_t ca_fp[SC_CERTCACHE_PATH_MAX][32]; /* the last is the trust anchor's */
+    sc_issuer_id ca_id[SC_CERTCACHE_PATH_MAX];
 } sc_verified;
 
 /* 1 and *out filled if a chain with this key was verified and now is in its window. */

@@ -136,10 +136,13 @@ out:
     return ret;
 }
 
-int sc_config_add_trust_pem(sc_config *cfg, const char *pem, size_t len)
+int sc_config_add_trust_anchor_pem(sc_config *cfg, const char *pem, size_t len,
+                                   const char *const *domains, size_t n_domains)
 {
     SC_ERRQ_GUARD;
-    return sc_policy_add_anchors_pem(&cfg->policy, pem, len);
+    /* Never unbound here: a peer's anchors always vouch for named domains only. */
+    if (cfg == NULL || domains == NULL || n_domains == 0) return SC_ERR_ARG;
+    return sc_policy_add_anchors_pem(&cfg->policy, pem, len, domains, n_domains);
 }
 
 int sc_config_allow_identity(sc_config *cfg, const char *id)
@@ -157,9 +160,11 @@ int sc_config_allow_issuer(sc_config *cfg, const uint8_t fp[32])
     return sc_policy_allow_issuer(&cfg->policy, fp);
 }
 
-int sc_config_block_issuer(sc_config *cfg, const uint8_t fp[32])
+int sc_config_block_issuer_pem(sc_config *cfg, const char *pem, size_t len)
 {
-    return sc_policy_block_issuer(&cfg->policy, fp);
+    SC_ERRQ_GUARD;
+    if (cfg == NULL) return SC_ERR_ARG;
+    return sc_policy_block_issuer_pem(&cfg->policy, pem, len);
 }
 
 /* Parses a space-separated list of names; each must be known and appear once. */

@@ -65,6 +65,8 @@ static const struct {
     {SC_ERR_RANDOM, "the random number source failed"},
     {SC_ERR_IO, "an input/output operation failed"},
     {SC_ERR_PARSE, "the input could not be parsed (bad PEM or unknown name)"},
+    {SC_ERR_DOMAIN_MISMATCH,
+     "we rejected the peer: its certificate names a user of a domain its CA may not certify"},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

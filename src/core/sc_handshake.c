@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include "sc_keysched.h"
 #include "sc_session_int.h"
+#include "sc_spki.h"
 
 static const char ctx_initiator[] = "e2ed1 initiator verify";
 static const char ctx_responder[] = "e2ed1 responder verify";
@@ -41,6 +43,8 @@ void sc__hs_free(sc_session *s)
     for (size_t i = 0; i < SC_GROUP_COUNT; i++)
         sc_kex_clear(&hs->kex[i]);
     sc_peer_chain_clear(&hs->peer);
+    sc_certmsg_clear(&hs->certs);
+    EVP_PKEY_free(hs->peer_key);
     free(hs->known_cert);
     OPENSSL_cleanse(hs, sizeof *hs);
     free(hs);
@@ -115,28 +119,53 @@ out:
 
 /* ---- initiator --------------------------------------------------------- */
 
-static EVP_PKEY *known_cert_key(const sc_hs *hs)
+/* Splits the certificates given in advance (sc_session_set_peer_cert) and decodes them. */
+static int known_chain(const sc_hs *hs, sc_peer_chain *c)
 {
-    const unsigned char *p = hs->known_cert;
-    X509 *x = d2i_X509(NULL, &p, (long)hs->known_cert_len);
-    EVP_PKEY *k = x ? X509_get_pubkey(x) : NULL;
-    X509_free(x);
-    return k;
+    const uint8_t *der[SC_CERT_MAX_CHAIN];
+    size_t len[SC_CERT_MAX_CHAIN], n = 0;
+    const unsigned char *p = hs->known_cert, *end = hs->known_cert + hs->known_cert_len;
+    int ret;
+    ERR_set_mark();
+    while (p < end && n < SC_CERT_MAX_CHAIN) {
+        const unsigned char *start = p;
+        X509 *x = d2i_X509(NULL, &p, (long)(end - p));
+        X509_free(x);
+        if (x == NULL) break; /* checked when it was set: cannot happen */
+        der[n] = start;
+        len[n++] = (size_t)(p - start);
+    }
+    ERR_pop_to_mark();
+    ret = sc_cert_decode_chain(der, len, n, c);
+    return ret;
 }
 
 /*
  * Key transport only when enabled and the responder's RSA certificate is
- * known ahead; otherwise ECDHE, which every responder accepts.
+ * known ahead and allows keyEncipherment; otherwise ECDHE, which every
+ * responder accepts. The certificate is checked as if the responder had
+ * sent it (PROTOCOL.md 7.8, 8.2) before anything is encrypted to its key:
+ * if it would be refused, the handshake fails here, before the ihello.
+ * *out is NULL (ECDHE) or the key to encrypt to.
  */
-static EVP_PKEY *kt_target(const sc_session *s)
+static int kt_target(sc_session *s, EVP_PKEY **out)
 {
-    EVP_PKEY *pk;
-    if (!s->cfg->allow_kt || s->hs->known_cert == NULL) return NULL;
-    if ((pk = known_cert_key(s->hs)) != NULL && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
-        EVP_PKEY_free(pk);
-        pk = NULL;
+    const sc_policy *pol = &s->cfg->policy;
+    sc_peer_chain c;
+    int ret;
+    *out = NULL;
+    if (!s->cfg->allow_kt || s->hs->known_cert == NULL) return SC_OK;
+    if ((ret = known_chain(s->hs, &c)) != SC_OK) return ret;
+    if (EVP_PKEY_get_base_id(X509_get0_pubkey(c.leaf)) == EVP_PKEY_RSA) {
+        if ((ret = sc_cert_check_identity(pol, &c, s->expected_peer)) == SC_OK)
+            ret = sc_cert_verify(pol, &c, (int64_t)(s->now_ms / 1000));
+        if (ret == SC_OK && sc_cert_kt_usage_ok(c.leaf) && (*out = X509_get_pubkey(c.leaf)) == NULL)
+            ret = SC_ERR_NOMEM;
     }
-    return pk;
+    sc_peer_chain_clear(&c);
+    /* Our own refusal of a certificate we were given: nothing goes to the peer. */
+    if (ret != SC_OK) s->wire_alert = -1;
+    return ret;
 }
 
 static int build_ihello(sc_session *s, sc_ihello *m)
@@ -150,7 +179,8 @@ static int build_ihello(sc_session *s, sc_ihello *m)
     memcpy(m->suites.v, cfg->suites, cfg->n_suites * sizeof(int));
     m->suites.n = cfg->n_suites;
     all_sigalgs(&m->sigs);
-    EVP_PKEY *pk = kt_target(s);
+    EVP_PKEY *pk;
+    if ((ret = kt_target(s, &pk)) != SC_OK) return ret;
     if (pk != NULL) {
         sc_buf ct;
         sc_buf_init(&ct, SC_KT_MAX);
@@ -219,7 +249,11 @@ static int on_rhello(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
     for (size_t i = 0; i < s->cfg->n_suites; i++)
         offered |= s->cfg->suites[i] == m.suite;
     if (!offered) return SC_ERR_ILLEGAL_PARAMETER;
-    if (!sc_alglist_has(&m.sigs, s->cfg->sigalg)) return SC_ERR_HANDSHAKE_FAILURE;
+    /*
+     * m.sigs is checked only once the responder is authenticated
+     * (on_i_finished): refusing here would tell an unauthenticated
+     * responder our key type (PROTOCOL.md 7.2).
+     */
     if (m.kt != hs->kt) return SC_ERR_ILLEGAL_PARAMETER;
     if (hs->kt) {
         memcpy(ds, hs->kt_secret, SC_HASH_LEN);
@@ -256,8 +290,7 @@ static int responder_kex(sc_session *s, const sc_ihello *m, sc_rhello *r, uint8_
     uint8_t rnd[32];
     int ret;
     if (m->kt_len) {
-        if (!cfg->allow_kt || EVP_PKEY_get_base_id(cfg->key) != EVP_PKEY_RSA)
-            return SC_ERR_HANDSHAKE_FAILURE;
+        if (!cfg->allow_kt || !sc_cert_kt_usage_ok(cfg->leaf)) return SC_ERR_HANDSHAKE_FAILURE;
         r->kt = s->hs->kt = 1;
         return sc_oaep_decrypt(cfg->key, m->kt, m->kt_len, ds, SC_HASH_LEN);
     }
@@ -312,27 +345,46 @@ out:
 
 /* ---- both roles: the peer's authentication ------------------------------ */
 
+/*
+ * The cert message: only the leaf's public key is read now. Nothing that a
+ * cache or our policy decides runs before the peer has proved that key
+ * (PROTOCOL.md 8.2), so refusing a replayed chain costs the same whether or
+ * not we met its owner, and says nothing of whom we expect or block.
+ */
 static int on_cert(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
 {
     sc_hs *hs = s->hs;
-    sc_certmsg m;
-    int ret = sc_certmsg_parse(root, &m);
+    int ret = sc_certmsg_parse(root, &hs->certs);
     if (ret != SC_OK) return ret;
-    ret = sc_cert_decode_chain_cached(&s->cfg->policy, m.der, m.len, m.n, &hs->peer);
-    sc_certmsg_clear(&m);
+    if ((ret = sc_spki_leaf_key(hs->certs.der[0], hs->certs.len[0], &hs->peer_key)) != SC_OK)
+        return ret;
+    hs->peer_sigalg = sc_sigalg_for_key(hs->peer_key);
+    return hs->peer_sigalg ? SC_OK : SC_ERR_UNSUPPORTED_CERTIFICATE;
+}
+
+/*
+ * The checks of PROTOCOL.md 8.2 once the peer has proved its key: decoding
+ * through the certificate cache, the identity checks, path validation (or
+ * the verified-chain cache), domain binding and the policy lists.
+ */
+static int check_peer_chain(sc_session *s)
+{
+    sc_hs *hs = s->hs;
+    int ret = sc_cert_decode_chain_cached(&s->cfg->policy, hs->certs.der, hs->certs.len,
+                                          hs->certs.n, &hs->peer);
     if (ret != SC_OK) return ret;
-    /* Cheap identity checks first: a refused peer costs no signature check. */
+    /* The key the signature was checked with is the key of the certificate we now judge. */
+    if (!sc_spki_matches(hs->peer.leaf, hs->certs.der[0], hs->certs.len[0]))
+        return SC_ERR_BAD_CERTIFICATE;
+    sc_certmsg_clear(&hs->certs);
     if ((ret = sc_cert_check_identity(&s->cfg->policy, &hs->peer, s->expected_peer)) != SC_OK)
         return ret;
     if (hs->known_cert) {
         uint8_t fp[32];
-        if ((ret = sc_sha256(hs->known_cert, hs->known_cert_len, fp)) != SC_OK) return ret;
+        if ((ret = sc_sha256(hs->known_cert, hs->known_leaf_len, fp)) != SC_OK) return ret;
         if (CRYPTO_memcmp(fp, hs->peer.fingerprint, 32) != 0) return SC_ERR_IDENTITY_MISMATCH;
     }
-    if ((ret = sc_cert_verify(&s->cfg->policy, &hs->peer, (int64_t)(s->now_ms / 1000))) != SC_OK)
-        return ret;
-    hs->peer_sigalg = sc_sigalg_for_key(X509_get0_pubkey(hs->peer.leaf));
-    return hs->peer_sigalg ? SC_OK : SC_ERR_UNSUPPORTED_CERTIFICATE;
+    return sc_cert_verify(&s->cfg->policy, &hs->peer, (int64_t)(s->now_ms / 1000));
 }
 
 static int on_verify(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
@@ -345,7 +397,10 @@ static int on_verify(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
     if (m.alg != s->hs->peer_sigalg) return SC_ERR_ILLEGAL_PARAMETER;
     sig_input(in, &in_len, s->role == SC_ROLE_INITIATOR ? SC_ROLE_RESPONDER : SC_ROLE_INITIATOR,
               th_before);
-    return sc_verify(X509_get0_pubkey(s->hs->peer.leaf), m.alg, in, in_len, m.sig, m.sig_len);
+    if ((ret = sc_verify(s->hs->peer_key, m.alg, in, in_len, m.sig, m.sig_len)) != SC_OK)
+        return ret;
+    s->hs->peer_proven = 1;
+    return check_peer_chain(s);
 }
 
 static int check_finished(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
@@ -392,6 +447,9 @@ static int keep_peer(sc_session *s)
 static int on_i_finished(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
 {
     int ret = check_finished(s, root, th_before);
+    /* The responder is authenticated: now its sigs may refuse our key (PROTOCOL.md 7.2). */
+    if (ret == SC_OK && !sc_alglist_has(&s->hs->peer_sigs, s->cfg->sigalg))
+        ret = SC_ERR_HANDSHAKE_FAILURE;
     if (ret == SC_OK) ret = derive_application_secrets(s);
     if (ret == SC_OK) ret = send_auth(s); /* still under i_hs */
     if (ret == SC_OK) ret = sc_dir_install(&s->tx, s->suite, s->hs->i_ap, 1);
@@ -446,6 +504,22 @@ static void emit_done(sc_session *s)
     sc__emit(s, &ev);
 }
 
+/*
+ * The alert the peer gets for a failed handshake message (PROTOCOL.md 9.2):
+ * until its signature has verified, every failure to authenticate it is
+ * decrypt_error, whatever the reason we report locally.
+ */
+static void choose_wire_alert(sc_session *s, int err)
+{
+    int authenticating = s->state == SC_ST_I_WAIT_CERT || s->state == SC_ST_I_WAIT_VERIFY ||
+                         s->state == SC_ST_R_WAIT_CERT || s->state == SC_ST_R_WAIT_VERIFY;
+    int refusal = SC_ERR_IS_ALERT(err) || err == SC_ERR_DOMAIN_MISMATCH;
+    if (authenticating && refusal && !s->hs->peer_proven)
+        s->wire_alert = SC_ALERT_DECRYPT_ERROR;
+    else if (err == SC_ERR_DOMAIN_MISMATCH)
+        s->wire_alert = SC_ALERT_UNKNOWN_CA;
+}
+
 int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext)
 {
     sc_xml_doc *doc = NULL;
@@ -466,6 +540,8 @@ int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext)
         (ret = transitions[i].fn(s, root, th_before)) == SC_OK) {
         sc__set_state(s, transitions[i].next);
         if (transitions[i].next == SC_ST_ESTABLISHED) emit_done(s);
+    } else if (i < n) {
+        choose_wire_alert(s, ret);
     }
     sc_xml_free(doc);
     return ret;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include "sc_keysched.h"
 #include "sc_session_int.h"
 #include "sc_stanza_codec.h"
@@ -86,22 +87,37 @@ int sc_session_set_expected_peer(sc_session *s, const char *user_id)
     return SC_OK;
 }
 
+int sc_session_set_any_peer(sc_session *s)
+{
+    if (s == NULL || s->role != SC_ROLE_INITIATOR) return SC_ERR_ARG;
+    if (!before_start(s)) return SC_ERR_STATE;
+    s->any_peer = 1;
+    return SC_OK;
+}
+
+/* A leaf and up to 3 intermediates, DER back to back (PROTOCOL.md 7.3 limits). */
 int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
 {
     SC_ERRQ_GUARD;
     const unsigned char *p = der;
-    X509 *x;
-    if (s == NULL || der == NULL || len == 0 || len > SC_CERT_MAX_DER) return SC_ERR_ARG;
-    if (!before_start(s) || s->hs == NULL) return SC_ERR_STATE;
-    if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-        X509_free(x);
+    size_t leaf_len = 0, n = 0;
+    if (s == NULL || der == NULL || len == 0 || len > SC_CERT_MAX_DER * SC_CERT_MAX_CHAIN)
         return SC_ERR_ARG;
+    if (!before_start(s) || s->hs == NULL) return SC_ERR_STATE;
+    while (p < der + len) {
+        const unsigned char *start = p;
+        X509 *x = d2i_X509(NULL, &p, (long)(der + len - p));
+        X509_free(x);
+        if (x == NULL || n == SC_CERT_MAX_CHAIN || (size_t)(p - start) > SC_CERT_MAX_DER)
+            return SC_ERR_ARG;
+        if (n++ == 0) leaf_len = (size_t)(p - start);
     }
-    X509_free(x);
     free(s->hs->known_cert);
+    s->hs->known_cert_len = 0;
     if ((s->hs->known_cert = malloc(len)) == NULL) return SC_ERR_NOMEM;
     memcpy(s->hs->known_cert, der, len);
     s->hs->known_cert_len = len;
+    s->hs->known_leaf_len = leaf_len;
     return SC_OK;
 }
 
@@ -112,6 +128,8 @@ int sc_session_start(sc_session *s)
     if (s->err) return s->err;
     if (s->role == SC_ROLE_RESPONDER) return SC_OK;
     if (s->state != SC_ST_I_START) return SC_ERR_STATE;
+    /* An initiator says whom it means to reach, or says it means anyone (PROTOCOL.md 8.2). */
+    if (s->expected_peer == NULL && !s->any_peer) return SC_ERR_CONFIG;
     int ret = sc__hs_start(s);
     return ret == SC_OK ? SC_OK : fail(s, ret);
 }
@@ -132,8 +150,10 @@ static int fail(sc_session *s, int err)
 {
     if (s->err) return s->err;
     s->err = err;
-    if (s->sent_close)
+    if (s->sent_close || s->wire_alert < 0)
         ; /* nothing follows our close_notify, not even an alert */
+    else if (s->wire_alert > 0)
+        send_alert(s, (uint8_t)s->wire_alert); /* the handshake chose it (PROTOCOL.md 9.2) */
     else if (SC_ERR_IS_ALERT(err))
         send_alert(s, (uint8_t)SC_ERR_ALERT_CODE(err));
     else if (err < 0 && err != SC_ERR_TRUNCATED)

@@ -42,8 +42,12 @@ typedef struct sc_hs {
     sc_peer_chain peer;
     int peer_sigalg;
     int group;
-    uint8_t *known_cert; /* sc_session_set_peer_cert */
+    uint8_t *known_cert; /* sc_session_set_peer_cert: the leaf, then any intermediates */
     size_t known_cert_len;
+    size_t known_leaf_len; /* DER length of the leaf at the start of known_cert */
+    sc_certmsg certs;      /* the peer's cert message, kept until its signature verified */
+    EVP_PKEY *peer_key;    /* the peer leaf's key, read from the DER for the signature */
+    int peer_proven;       /* the peer's signature verified (PROTOCOL.md 9.2) */
 } sc_hs;
 
 struct sc_session {
@@ -65,6 +69,8 @@ struct sc_session {
     sc_xml_parser *xml; /* for stanzas, created at the first one */
 
     char *expected_peer;
+    int any_peer;   /* sc_session_set_any_peer: the initiator opted out of an expected peer */
+    int wire_alert; /* >0: the alert fail() sends instead of the error's own; <0: none */
     char peer_id[SC_USER_ID_MAX + 1];
     uint8_t peer_fp[32];
     uint8_t *peer_cert;

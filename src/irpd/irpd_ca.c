@@ -284,9 +284,7 @@ static irpd_ca *ca_alloc(void)
 static int ca_adopt_cert(irpd_ca *ca)
 {
     if (!asn1_time_epoch(X509_get0_notAfter(ca->cert), &ca->not_after)) return 0;
-    if (!X509_STORE_add_cert(ca->trust.store, ca->cert)) return 0;
-    ca->trust.n_anchors++;
-    return 1;
+    return sc_policy_add_anchor_unbound(&ca->trust, ca->cert) == SC_OK;
 }
 
 void irpd_ca_free(irpd_ca *ca)

@@ -27,7 +27,8 @@ int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, irpd_ca_er
     int r;
 
     if (ca == NULL) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    r = sc_policy_add_anchors_pem(&ca->trust, pem, len);
+    /* The registry's own domain rule, not the peers' anchor binding (PROTOCOL.md 8.2). */
+    r = sc_policy_add_anchors_pem(&ca->trust, pem, len, NULL, 0);
     if (r == SC_OK) return irpd__ca_ok(err);
     if (r == SC_ERR_NOMEM) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
     return irpd__ca_fail(err, IRPD_CA_INVALID,

@@ -39,7 +39,10 @@ sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const cha
     assert_int_equal(
         sc_config_set_identity_pem(cfg, chain_pem, strlen(chain_pem), key_pem, strlen(key_pem)),
         SC_OK);
-    assert_int_equal(sc_config_add_trust_pem(cfg, trust_pem, strlen(trust_pem)), SC_OK);
+    /* Every user of the test PKIs is @example.org. */
+    static const char *const domains[] = {"example.org"};
+    assert_int_equal(sc_config_add_trust_anchor_pem(cfg, trust_pem, strlen(trust_pem), domains, 1),
+                     SC_OK);
     sc_config_set_random(cfg, sc_test_rng_fn, rng ? rng : &default_rng);
     return cfg;
 }
@@ -103,6 +106,8 @@ static void party_init(sc_party *pa, sc_config *cfg, sc_role role, uint64_t now)
 {
     pa->cfg = cfg;
     assert_int_equal(sc_session_new(cfg, role, now, &pa->s), SC_OK);
+    /* Most tests are about anything but the expected peer: those that are set one. */
+    if (role == SC_ROLE_INITIATOR) assert_int_equal(sc_session_set_any_peer(pa->s), SC_OK);
     sc_session_set_callback(pa->s, record, pa);
 }
 

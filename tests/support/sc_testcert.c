@@ -249,6 +249,20 @@ uint8_t *sc_testcert_der(const sc_testcert *tc, size_t *len)
     return der;
 }
 
+uint8_t *sc_testcert_chain_der(const sc_testcert *leaf, const sc_testcert *inter, size_t *len)
+{
+    size_t a, b;
+    uint8_t *l = sc_testcert_der(leaf, &a), *i = sc_testcert_der(inter, &b);
+    uint8_t *both = tc_malloc(a + b);
+
+    memcpy(both, l, a);
+    memcpy(both + a, i, b);
+    free(l);
+    free(i);
+    *len = a + b;
+    return both;
+}
+
 char *sc_testcert_concat(const char *first, ...)
 {
     va_list ap;

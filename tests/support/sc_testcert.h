@@ -89,6 +89,9 @@ char *sc_testcert_key_pem(const sc_testcert *tc);
 /* The certificate as DER; *len receives its length. */
 uint8_t *sc_testcert_der(const sc_testcert *tc, size_t *len);
 
+/* The DER of leaf then of inter, back to back (sc_session_set_peer_cert with a chain). */
+uint8_t *sc_testcert_chain_der(const sc_testcert *leaf, const sc_testcert *inter, size_t *len);
+
 /*
  * Concatenates NUL-terminated strings up to a NULL argument, e.g. a chain:
  * sc_testcert_concat(leaf_pem, inter_pem, NULL).

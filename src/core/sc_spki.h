@@ -1,0 +1,38 @@
+/*
+ * sc_spki.h - the peer leaf's public key, read from its DER without
+ * decoding the whole certificate (docs/PROTOCOL.md 8.2, 11.1).
+ *
+ * The handshake checks the peer's transcript signature before it consults
+ * any cache or policy, so that refusing a replayed chain costs the same
+ * whether or not we met its owner (PROTOCOL.md 11.4). d2i_X509 in OpenSSL
+ * 3.0 spends 100-150 us decoding the key through the provider decoders;
+ * here OpenSSL's own DER decoder reads the certificate against a skeleton
+ * schema (every field but the subjectPublicKeyInfo kept opaque) and the key
+ * is imported from its raw parts, which costs a few microseconds.
+ *
+ * Once the signature holds, the full certificate is decoded and
+ * sc_spki_matches() checks that OpenSSL's X509 carries the very key the
+ * signature was checked with, so no difference between the two readings
+ * can slip a different key past the policy.
+ */
+#ifndef SC_SPKI_H
+#define SC_SPKI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/*
+ * The public key of the DER certificate der[0..len): Ed25519, EC P-256 or
+ * P-384 (named curve), or RSA (rsaEncryption). Errors: SC_ERR_BAD_CERTIFICATE
+ * (not a certificate, trailing bytes, malformed key),
+ * SC_ERR_UNSUPPORTED_CERTIFICATE (another key type or curve), SC_ERR_NOMEM.
+ * The OpenSSL error queue is left as found.
+ */
+int sc_spki_leaf_key(const uint8_t *der, size_t len, EVP_PKEY **out);
+
+/* 1 if x's subjectPublicKeyInfo is the one in der[0..len) (algorithm, parameters, key bits). */
+int sc_spki_matches(X509 *x, const uint8_t *der, size_t len);
+
+#endif
