@@ -112,8 +112,8 @@ int sc_cert_decode_chain_cached(const sc_policy *p, const uint8_t *const *der, c
 void sc_peer_chain_clear(sc_peer_chain *c);
 
 /*
- * The cheap checks, run before signatures and path validation so a refused
- * peer is dropped early: blocked identity (SC_ERR_ACCESS_DENIED), expected
+ * The identity checks, run after the peer's signature verified and before
+ * path validation (PROTOCOL.md 8.2): blocked identity (SC_ERR_ACCESS_DENIED), expected
  * identity (SC_ERR_IDENTITY_MISMATCH when expected_id is not NULL and differs,
  * case-insensitively).
  */

@@ -15,6 +15,10 @@
  * of the path are skipped. The policy (allow and block lists) and the
  * transcript signature are still checked on every handshake.
  *
+ * The handshake consults and fills this cache only after the peer's
+ * signature verified (PROTOCOL.md 8.2), so how long a refusal takes never
+ * tells an unauthenticated peer whom we met before.
+ *
  * Shared by all sessions of one sc_config, possibly across threads: lookups
  * take a read lock, insertions a write lock.
  */
