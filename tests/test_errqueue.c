@@ -36,6 +36,9 @@ typedef struct tls_pair {
     sc_testcert *cert;
 } tls_pair;
 
+/* The test PKI's users are all @example.org. */
+static const char *const org[] = {"example.org"};
+
 static void tls_up(tls_pair *t)
 {
     sc_testcert_opts o = {.key_type = SC_TESTKEY_P256, .user_id = "tls@example.org"};
@@ -296,7 +299,7 @@ static void test_identity_pem_keeps_caller_errors(void **st)
     assert_caller_error_intact();
 
     push_caller_error();
-    assert_int_equal(sc_config_add_trust_pem(cfg, "junk", 4), SC_ERR_PARSE);
+    assert_int_equal(sc_config_add_trust_anchor_pem(cfg, "junk", 4, org, 1), SC_ERR_PARSE);
     assert_caller_error_intact();
 
     /* A peer certificate that does not decode. */
@@ -305,7 +308,8 @@ static void test_identity_pem_keeps_caller_errors(void **st)
     assert_int_equal(sc_config_set_identity_pem(cfg, k.bob_chain, strlen(k.bob_chain), k.bob_key,
                                                 strlen(k.bob_key)),
                      SC_OK);
-    assert_int_equal(sc_config_add_trust_pem(cfg, k.root_pem, strlen(k.root_pem)), SC_OK);
+    assert_int_equal(sc_config_add_trust_anchor_pem(cfg, k.root_pem, strlen(k.root_pem), org, 1),
+                     SC_OK);
     assert_int_equal(sc_session_new(cfg, SC_ROLE_INITIATOR, NOW_MS, &s), SC_OK);
     push_caller_error();
     assert_int_equal(sc_session_set_peer_cert(s, (const uint8_t *)"\x30\x03\x02\x01\x01", 5),
