@@ -20,9 +20,17 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "irp_frame.h"
 #include "irpd_handlers.h"
 #include "irpd_ops.h"
+#include "irpd_secret.h"
+
+#ifndef SC_SOURCE_DIR
+#define SC_SOURCE_DIR "."
+#endif
 
 #define NOW 1767225600
 
@@ -266,7 +274,7 @@ static void test_deferred_logins_counted(void **state)
 {
     fx *f = *state;
     irpd_session s[6];
-    irpd_login *lg[6];
+    irpd_deferred *lg[6];
     irpd_policy pol;
     irpd_config c;
     int deferred = 0, n401 = 0;
@@ -299,11 +307,11 @@ static void test_deferred_logins_counted(void **state)
         irpd_hresult res;
         sc_buf out;
         if (lg[i] == NULL) continue;
-        irpd_login_verify(lg[i]);
+        irpd_deferred_work(lg[i]);
         sc_buf_init_public(&out, 0);
-        assert_int_equal(irpd_login_finish(&f->h, &s[i], lg[i], NOW, &out, &res), 0);
+        assert_int_equal(irpd_deferred_finish(&f->h, &s[i], lg[i], NOW, &out, &res), 0);
         n401 += res.status == 401;
-        irpd_login_free(lg[i]);
+        irpd_deferred_free(lg[i]);
         sc_buf_dispose(&out);
     }
     assert_int_equal(n401, 3);
@@ -311,6 +319,137 @@ static void test_deferred_logins_counted(void **state)
         irpd_session_clear(&s[i]);
     f->h.pol = NULL;
     irpd_policy_free(&pol);
+}
+
+/* A fresh enrolment token for user, stored; its text into tok. */
+static void new_token(fx *f, const char *user, char tok[IRPD_TOKEN_LEN + 1])
+{
+    uint8_t th[IRPD_TOKEN_HASH_LEN];
+
+    assert_int_equal(irpd_token_new(tok), 0);
+    assert_int_equal(irpd_token_hash(tok, IRPD_TOKEN_LEN, th), 0);
+    assert_int_equal(irpd_store_token_add(f->st, th, user, NOW + 3600, "test", NOW), IRP_OK);
+}
+
+/* The base64 of a CSR for a fresh RSA-2048 key (malloc'd). */
+static char *rsa_csr_b64(void)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    X509_REQ *r = X509_REQ_new();
+    unsigned char *der = NULL;
+    char *b64;
+    int n;
+
+    assert_non_null(k);
+    assert_non_null(r);
+    assert_int_equal(X509_REQ_set_pubkey(r, k), 1);
+    assert_true(X509_REQ_sign(r, k, EVP_sha256()) > 0);
+    n = i2d_X509_REQ(r, &der);
+    assert_true(n > 0);
+    b64 = malloc((size_t)n * 2 + 4);
+    assert_non_null(b64);
+    assert_int_equal(EVP_EncodeBlock((unsigned char *)b64, der, n) > 0, 1);
+    OPENSSL_free(der);
+    X509_REQ_free(r);
+    EVP_PKEY_free(k);
+    return b64;
+}
+
+/* The committed CSR for a made-up 16384-bit RSA modulus (tests/irpd/csr.sh). */
+static char *big_csr_b64(void)
+{
+    char path[512], *b = malloc(8192);
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof path, "%s/tests/irpd/data/rsa16384-unsigned.csr.b64", SC_SOURCE_DIR);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(b);
+    n = fread(b, 1, 8191, fp);
+    fclose(fp);
+    while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+        n--;
+    b[n] = '\0';
+    return b;
+}
+
+/*
+ * Finding 4: a 16384-bit RSA CSR is refused at once (no deferred work); an
+ * RSA key check is deferred, and another connection's lookup is answered
+ * while it waits (the loop is free); the deferred enrolment then completes.
+ */
+static void test_csr_checks_off_loop(void **state)
+{
+    fx *f = *state;
+    char tok[IRPD_TOKEN_LEN + 1], doc[16384];
+    char *big = big_csr_b64(), *rsa = rsa_csr_b64();
+    irpd_session anon, other;
+    irpd_deferred *d = NULL;
+    irpd_hresult res;
+    sc_buf out;
+
+    session_of(&anon, ANON);
+    session_of(&other, CERT);
+    new_token(f, "frank@example.org", tok);
+    snprintf(doc, sizeof doc, "<req id=\"b\" op=\"enroll\" token=\"%s\"><csr>%s</csr></req>", tok,
+             big);
+    sc_buf_init_public(&out, 0);
+    assert_int_equal(irpd_handle(&f->h, &anon, (const uint8_t *)doc, strlen(doc), NOW,
+                                 (int64_t)NOW * 1000, &out, &res, &d),
+                     0);
+    assert_null(d); /* refused before anything was computed on the key */
+    assert_int_equal(res.status, 422);
+    assert_non_null(strstr((const char *)out.data + 4, "too large"));
+    sc_buf_reset(&out);
+
+    snprintf(doc, sizeof doc, "<req id=\"r\" op=\"enroll\" token=\"%s\"><csr>%s</csr></req>", tok,
+             rsa);
+    assert_int_equal(irpd_handle(&f->h, &anon, (const uint8_t *)doc, strlen(doc), NOW,
+                                 (int64_t)NOW * 1000, &out, &res, &d),
+                     0);
+    assert_non_null(d); /* the RSA key check waits for a worker */
+    assert_int_equal(out.len, 0);
+    /* meanwhile the loop answers another connection */
+    assert_int_equal(run(f, &other, "<req id=\"l\" op=\"lookup\" user=\"nobody@example.org\"/>"),
+                     404);
+    irpd_deferred_work(d);
+    assert_int_equal(irpd_deferred_finish(&f->h, &anon, d, NOW, &out, &res), 0);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(res.write, 1);
+    irpd_deferred_free(d);
+    sc_buf_dispose(&out);
+    irpd_session_clear(&anon);
+    irpd_session_clear(&other);
+    free(big);
+    free(rsa);
+}
+
+/* Finding 4: refused CSRs count against the token; the third uses it up. */
+static void test_refusals_use_token(void **state)
+{
+    fx *f = *state;
+    char tok[IRPD_TOKEN_LEN + 1], doc[16384];
+    char *big = big_csr_b64(), *rsa = rsa_csr_b64();
+    irpd_session anon;
+    irpd_policy pol;
+
+    assert_int_equal(irpd_policy_init(&pol, NULL), 0);
+    f->h.pol = &pol;
+    session_of(&anon, ANON);
+    new_token(f, "gina@example.org", tok);
+    snprintf(doc, sizeof doc, "<req id=\"b\" op=\"enroll\" token=\"%s\"><csr>%s</csr></req>", tok,
+             big);
+    for (int i = 0; i < IRPD_TOKEN_REFUSALS_MAX; i++)
+        assert_int_equal(run(f, &anon, doc), 422);
+    snprintf(doc, sizeof doc, "<req id=\"r\" op=\"enroll\" token=\"%s\"><csr>%s</csr></req>", tok,
+             rsa);
+    assert_int_equal(run(f, &anon, doc), 410);
+    irpd_session_clear(&anon);
+    f->h.pol = NULL;
+    irpd_policy_free(&pol);
+    free(big);
+    free(rsa);
 }
 
 int main(void)
@@ -321,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_identity_recheck),
         cmocka_unit_test(test_limits_on_parsed_request),
         cmocka_unit_test(test_deferred_logins_counted),
+        cmocka_unit_test(test_csr_checks_off_loop),
+        cmocka_unit_test(test_refusals_use_token),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

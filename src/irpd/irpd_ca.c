@@ -589,52 +589,6 @@ out:
 
 /* ---- issuing user certificates ---------------------------------------------- */
 
-/*
- * The key types peers accept (PROTOCOL.md 7.4, 8.2 step 7). On refusal
- * writes why into msg.
- */
-static int user_key_ok(EVP_PKEY *pk, char *msg, size_t cap)
-{
-    char group[64] = "";
-    int bits = EVP_PKEY_get_bits(pk), nid;
-    const char *type = EVP_PKEY_get0_type_name(pk);
-
-    switch (EVP_PKEY_get_base_id(pk)) {
-    case EVP_PKEY_ED25519:
-        return 1;
-    case EVP_PKEY_RSA:
-        if (bits >= IRPD_CA_RSA_MIN_BITS && bits <= IRPD_CA_RSA_MAX_BITS) return 1;
-        snprintf(msg, cap, "an RSA key of %d bits is %s: %d to %d bits", bits,
-                 bits < IRPD_CA_RSA_MIN_BITS ? "too weak" : "too large", IRPD_CA_RSA_MIN_BITS,
-                 IRPD_CA_RSA_MAX_BITS);
-        return 0;
-    case EVP_PKEY_EC:
-        if (EVP_PKEY_get_group_name(pk, group, sizeof group, NULL)) {
-            nid = OBJ_sn2nid(group);
-            if (nid == NID_undef) nid = EC_curve_nist2nid(group);
-            if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1) return 1;
-        }
-        snprintf(msg, cap, "the EC curve %s is not supported: P-256 or P-384",
-                 group[0] != '\0' ? group : "(unnamed)");
-        return 0;
-    default:
-        snprintf(msg, cap,
-                 "a %s key is not supported: Ed25519, EC P-256 or P-384, or RSA of %d bits or "
-                 "more",
-                 type != NULL ? type : "unknown", IRPD_CA_RSA_MIN_BITS);
-        return 0;
-    }
-}
-
-/* Sanity of the public key itself (a point on the curve, an odd RSA modulus...). */
-static int public_key_sane(EVP_PKEY *pk)
-{
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-    int r = pctx != NULL && EVP_PKEY_public_check(pctx) == 1;
-    EVP_PKEY_CTX_free(pctx);
-    return r;
-}
-
 void irpd_issued_clear(irpd_issued *c)
 {
     if (c == NULL) return;
@@ -642,61 +596,29 @@ void irpd_issued_clear(irpd_issued *c)
     memset(c, 0, sizeof *c);
 }
 
-int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len,
-                       const char *user_id, int64_t now, int64_t lifetime, irpd_issued *out,
-                       irpd_ca_err *err)
+int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_id, int64_t now,
+                      int64_t lifetime, irpd_issued *out, irpd_ca_err *err)
 {
     int ret = IRPD_CA_INVALID, crit, is_rsa;
-    X509_REQ *req = NULL;
     X509 *x = NULL;
     EVP_PKEY *pk;
     GENERAL_NAMES *names = NULL;
-    const unsigned char *p = csr_der;
     unsigned char *der = NULL;
     int der_len;
-    char why[160];
 
     ERR_set_mark();
     if (out != NULL) memset(out, 0, sizeof *out);
-    if (ca == NULL || out == NULL || (csr_der == NULL && csr_len > 0)) {
-        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_issue_user");
+    if (ca == NULL || out == NULL || csr == NULL || !csr->key_checked) {
+        ret = irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument to irpd_ca_issue_csr");
         goto out;
     }
-    /* Cheapest checks first: nothing is decoded for a request we would refuse anyway. */
     if (!sc_cert_valid_user_id(user_id)) {
         irpd__ca_fail(err, ret,
                       "not a valid user ID (local@domain, printable ASCII, at most %d bytes)",
                       SC_USER_ID_MAX);
         goto out;
     }
-    if (csr_len == 0 || csr_len > IRPD_CA_CSR_MAX) {
-        irpd__ca_fail(err, ret, "the CSR is empty or larger than %d bytes", IRPD_CA_CSR_MAX);
-        goto out;
-    }
-    req = d2i_X509_REQ(NULL, &p, (long)csr_len);
-    if (req == NULL || (size_t)(p - csr_der) != csr_len) {
-        irpd__ca_fail(err, ret, "the CSR is not one DER-encoded PKCS#10 request");
-        goto out;
-    }
-    pk = X509_REQ_get0_pubkey(req);
-    if (pk == NULL) {
-        irpd__ca_fail(err, ret, "the CSR's public key cannot be decoded");
-        goto out;
-    }
-    if (!user_key_ok(pk, why, sizeof why)) {
-        irpd__ca_fail(err, ret, "%s", why);
-        goto out;
-    }
-    if (!public_key_sane(pk)) {
-        irpd__ca_fail(err, ret, "the CSR's public key is malformed");
-        goto out;
-    }
-    /* Proof of possession: whoever sent the CSR holds the private key. */
-    if (X509_REQ_verify(req, pk) != 1) {
-        irpd__ca_fail(err, ret,
-                      "the CSR's signature does not verify (no proof of possession of the key)");
-        goto out;
-    }
+    pk = csr->key;
 
     /* A new certificate from scratch: of the CSR only the public key is used. */
     is_rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
@@ -743,7 +665,6 @@ out:
     OPENSSL_free(der);
     GENERAL_NAMES_free(names);
     X509_free(x);
-    X509_REQ_free(req);
     ERR_pop_to_mark();
     return ret;
 }

@@ -60,7 +60,8 @@ typedef enum irpd_key_type {
 #define IRPD_CA_BACKDATE 300  /* notBefore = now - 5 min: clients whose clocks lag */
 #define IRPD_CA_CSR_MAX 16384 /* bytes of a DER CSR: an IRP frame holds no more */
 #define IRPD_CA_RSA_MIN_BITS 2048
-#define IRPD_CA_RSA_MAX_BITS 16384 /* OpenSSL's own limit for RSA public operations */
+#define IRPD_CA_RSA_MAX_BITS 8192  /* docs/IRP.md 6.5 step 3 */
+#define IRPD_CA_RSA_EXPONENT 65537 /* docs/IRP.md 6.5 step 3: the only exponent accepted */
 #define IRPD_CA_MAX_IPS 16
 
 /*
@@ -156,13 +157,41 @@ typedef struct irpd_issued {
 } irpd_issued;
 
 /*
- * Issues a user certificate for user_id from a PKCS#10 CSR in DER.
+ * CSRs (docs/IRP.md 6.5 steps 2 and 3), checked in three steps so that the
+ * expensive part can run off the registry's event loop:
  *
- * The CSR must be one DER structure of at most IRPD_CA_CSR_MAX bytes, its
- * key Ed25519, EC P-256 or P-384, or RSA of IRPD_CA_RSA_MIN_BITS or more,
- * and its signature must verify with that key (proof of possession). The
- * key is checked before the signature, so a refused key costs no signature
- * check. Everything else the CSR asks for (subject, extensions, attributes)
+ * irpd_ca_csr_parse (cheap, loop thread): the CSR must be one DER structure
+ * of at most IRPD_CA_CSR_MAX bytes; its key Ed25519, EC P-256 or P-384 as a
+ * named curve (explicit parameters are refused, RFC 5480 2.1.1), or RSA of
+ * IRPD_CA_RSA_MIN_BITS to IRPD_CA_RSA_MAX_BITS with exponent
+ * IRPD_CA_RSA_EXPONENT (the size is read from the encoding before anything
+ * is computed); and its self-signature must verify with that key (proof of
+ * possession; for RSA a public operation with a small exponent).
+ *
+ * irpd_ca_csr_key_check (RSA: a primality test on the modulus, up to a
+ * second for large keys; any thread, it touches only the CSR): the key
+ * itself is sane (an odd composite modulus, a point on the curve).
+ * irpd_ca_csr_slow says whether it is worth moving off the loop.
+ *
+ * irpd_ca_issue_csr (loop thread): issues the certificate.
+ *
+ * Errors: IRPD_CA_INVALID with a message naming the reason ("key too
+ * weak", "too large", "exponent"), IRPD_CA_INTERNAL.
+ */
+typedef struct irpd_csr irpd_csr;
+
+int irpd_ca_csr_parse(const uint8_t *csr_der, size_t csr_len, irpd_csr **out, irpd_ca_err *err)
+    __attribute__((warn_unused_result));
+/* 1 when irpd_ca_csr_key_check is expensive (an RSA key), else 0. */
+int irpd_ca_csr_slow(const irpd_csr *c);
+int irpd_ca_csr_key_check(irpd_csr *c, irpd_ca_err *err) __attribute__((warn_unused_result));
+void irpd_ca_csr_free(irpd_csr *c);
+
+/*
+ * Issues a user certificate for user_id with the key of a CSR that passed
+ * irpd_ca_csr_parse and irpd_ca_csr_key_check (else IRPD_CA_INTERNAL).
+ *
+ * Everything else the CSR asks for (subject, extensions, attributes)
  * is ignored; the certificate says:
  *   subject CN=user_id (empty, with a critical subjectAltName, when user_id
  *   is over 64 bytes), subjectAltName rfc822Name=user_id, EKU clientAuth,
@@ -176,10 +205,13 @@ typedef struct irpd_issued {
  * failed insert, and the caller may simply issue again.
  *
  * user_id must pass sc_cert_valid_user_id. *out is filled on success and
- * left clear on error. Errors: IRPD_CA_INVALID (not DER, trailing bytes,
- * too large, bad signature, unsupported or weak key, invalid user ID),
+ * left clear on error. Errors: IRPD_CA_INVALID (invalid user ID),
  * IRPD_CA_INTERNAL.
  */
+int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_id, int64_t now,
+                      int64_t lifetime, irpd_issued *out, irpd_ca_err *err);
+
+/* The three steps at once (tests, tools): parse, key check, issue. */
 int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len,
                        const char *user_id, int64_t now, int64_t lifetime, irpd_issued *out,
                        irpd_ca_err *err);

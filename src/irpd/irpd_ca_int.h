@@ -1,6 +1,7 @@
 /*
  * irpd_ca_int.h - the inside of irpd_ca, shared by irpd_ca.c (creating and
- * issuing), irpd_ca_verify.c (client certificates) and irpd_ca_files.c.
+ * issuing), irpd_ca_csr.c (checking CSRs), irpd_ca_verify.c (client
+ * certificates) and irpd_ca_files.c.
  */
 #ifndef IRPD_CA_INT_H
 #define IRPD_CA_INT_H
@@ -21,6 +22,14 @@ struct irpd_ca {
     X509 *server_cert;
     int64_t not_after; /* of the CA certificate: nothing it signs outlives it */
     sc_policy trust;   /* the CA and external anchors, for client certificates */
+};
+
+/* A decoded CSR (irpd_ca_csr.c); irpd_ca_issue_csr reads its key. */
+struct irpd_csr {
+    X509_REQ *req;
+    EVP_PKEY *key;   /* owned by req */
+    int slow;        /* the key check is expensive (RSA: a primality test) */
+    int key_checked; /* irpd_ca_csr_key_check passed */
 };
 
 /* Fills err (if not NULL) with status and the formatted message; returns status. */

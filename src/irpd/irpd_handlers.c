@@ -252,53 +252,6 @@ int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_op
     return IRP_OK;
 }
 
-/* 6.5 */
-int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
-{
-    IRPD_OP_UNPACK(o);
-    uint8_t th[IRPD_TOKEN_HASH_LEN];
-    char user[IRPD_STORE_USER_MAX + 1];
-    irpd_ca_err err;
-    irpd_cert c;
-    int st;
-
-    if (q->token != NULL) {
-        if (irpd_token_hash(q->token, strlen(q->token), th) != 0)
-            return irpd__fail(x, IRP_FORBIDDEN, "unknown enrolment token");
-        st = irpd_store_token_check(h->st, th, now, user);
-        if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
-        if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
-    } else if (s->pw_auth) {
-        snprintf(user, sizeof(user), "%s", s->pw_user);
-    } else {
-        return irpd__fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
-    }
-    if (irpd_ca_issue_user(h->ca, q->csr, q->csr_len, user, now, 0, &x->issued, &err) != 0)
-        return irpd__fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
-    memset(&c, 0, sizeof(c));
-    snprintf(c.serial, sizeof(c.serial), "%s", x->issued.serial_hex);
-    snprintf(c.user, sizeof(c.user), "%s", user);
-    c.der = x->issued.der;
-    c.der_len = x->issued.der_len;
-    c.not_before = x->issued.not_before;
-    c.not_after = x->issued.not_after;
-    st = irpd_store_enroll(h->st, q->token != NULL ? th : NULL, &c, user, now, NULL);
-    OPENSSL_cleanse(th, sizeof(th));
-    if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
-    if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
-    memcpy(x->serials[0], c.serial, sizeof(c.serial));
-    r->n_certs = 2;
-    r->certs[0].der = x->issued.der;
-    r->certs[0].der_len = x->issued.der_len;
-    r->certs[0].serial = x->serials[0];
-    r->certs[0].not_after = (uint64_t)x->issued.not_after;
-    r->certs[1].der = h->ca_der;
-    r->certs[1].der_len = h->ca_der_len;
-    return IRP_OK;
-}
-
 static int acting_user_ok(const irpd_session *s, const irp_req *q, hscratch *x)
 {
     if (q->user != NULL && strcasecmp(q->user, s->client.user_id) != 0)

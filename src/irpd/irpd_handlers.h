@@ -114,8 +114,12 @@ int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
 /* 1 if the session watches user (case-insensitive). */
 int irpd_session_watches(const irpd_session *s, const char *user);
 
-/* A login (docs/IRP.md 6.4) waiting for its password check. */
-typedef struct irpd_login irpd_login;
+/*
+ * A request whose expensive part runs off the event loop: a login's
+ * password check (scrypt: ~70 ms of CPU and 32 MiB, docs/IRP.md 6.4) or an
+ * enrolment's RSA key check (a primality test, 6.5 step 3).
+ */
+typedef struct irpd_deferred irpd_deferred;
 
 /*
  * The request pipeline (irpd_pipeline.c). Handles one request document:
@@ -126,43 +130,42 @@ typedef struct irpd_login irpd_login;
  * the response to out. Returns 0, or -1 when even an error response could
  * not be written (memory: the caller closes the connection).
  *
- * A login that gets as far as its password check (scrypt: ~70 ms of CPU)
- * is not answered when defer is non-NULL: *defer is set, nothing is
- * appended, res has op and id; the caller runs irpd_login_verify (on any
- * thread), then irpd_login_finish, then irpd_login_free. With defer NULL
- * the check runs here. *defer is NULL for every other request.
+ * A request that gets as far as its expensive part is not answered when
+ * defer is non-NULL: *defer is set, nothing is appended, res has op and id;
+ * the caller runs irpd_deferred_work (on any thread), then
+ * irpd_deferred_finish, then irpd_deferred_free. With defer NULL the work
+ * runs here. *defer is NULL for every other request.
  */
 int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_login **defer);
+                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_deferred **defer);
 
 /*
- * The password check of a deferred login: irpd_pw_verify, with the cost of
- * a real check for a user that does not exist (nothing after
- * irpd_login_cancel). Touches nothing but l, so it may run on another
- * thread than the loop.
+ * The expensive part (nothing after irpd_deferred_cancel). Touches nothing
+ * but d, so it may run on another thread than the loop.
  */
-void irpd_login_verify(irpd_login *l);
+void irpd_deferred_work(irpd_deferred *d);
 
-/* Makes irpd_login_finish answer status (msg) instead, the check not needed. */
-void irpd_login_cancel(irpd_login *l, int status, const char *msg);
+/* Makes irpd_deferred_finish answer status (msg) instead, the work not needed. */
+void irpd_deferred_cancel(irpd_deferred *d, int status, const char *msg);
 
 /*
- * Answers a deferred login after irpd_login_verify (or irpd_login_cancel) as
- * docs/IRP.md 6.4 says: marks the session password-authenticated on a
- * match, records a refused login in the audit log, appends the framed
+ * Answers a deferred request after irpd_deferred_work (or
+ * irpd_deferred_cancel) as its operation says (a login: marks the session
+ * password-authenticated on a match; an enrolment: issues and records the
+ * certificate), settles its failure-counter places, appends the framed
  * response to out and fills res like irpd_handle. 0 or -1 (memory).
  */
-int irpd_login_finish(const irpd_hctx *h, irpd_session *s, irpd_login *l, int64_t now, sc_buf *out,
-                      irpd_hresult *res);
+int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d, int64_t now,
+                         sc_buf *out, irpd_hresult *res);
 
-/* The request id of the login ("" when none). */
-const char *irpd_login_id(const irpd_login *l);
+/* The request id ("" when none). */
+const char *irpd_deferred_id(const irpd_deferred *d);
 
 /*
- * Wipes and frees l (NULL is fine). A login freed without
- * irpd_login_finish (its connection closed) still counts its failure.
+ * Wipes and frees d (NULL is fine). A login freed without
+ * irpd_deferred_finish (its connection closed) still counts its failure.
  */
-void irpd_login_free(irpd_login *l);
+void irpd_deferred_free(irpd_deferred *d);
 
 /*
  * Appends one framed `binding` event for a watched user with their current

@@ -1,8 +1,8 @@
 /*
  * irpd_handlers_account.c - the operations about one's own account and the
- * administrator's view (docs/IRP.md 6.6, 6.13 to 6.17): renew, user-info,
+ * administrator's view (docs/IRP.md 6.13 to 6.17): user-info,
  * lookup-policy, access-log, pkcs12-put, pkcs12-get and list-users. The
- * dispatch and the shared helpers are in irpd_handlers.c.
+ * shared helpers are in irpd_handlers.c.
  */
 #include "irpd_handlers_int.h"
 
@@ -11,54 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <openssl/crypto.h>
-
-/* ---- renew (6.6) ------------------------------------------------------------------ */
-
-int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
-{
-    IRPD_OP_UNPACK(o);
-    irpd_revocation sup;
-    irpd_ca_err err;
-    irpd_cert c;
-    int st;
-
-    if (irpd_ca_issue_user(h->ca, q->csr, q->csr_len, s->client.user_id, now, 0, &x->issued,
-                           &err) != 0)
-        return irpd__fail(x, err.status, "%s", err.msg[0] != '\0' ? err.msg : "bad CSR");
-    memset(&c, 0, sizeof(c));
-    snprintf(c.serial, sizeof(c.serial), "%s", x->issued.serial_hex);
-    snprintf(c.user, sizeof(c.user), "%s", s->client.user_id);
-    c.der = x->issued.der;
-    c.der_len = x->issued.der_len;
-    c.not_before = x->issued.not_before;
-    c.not_after = x->issued.not_after;
-    memset(&sup, 0, sizeof(sup));
-    /* step 5 of 6.5, never superseding the certificate that authenticated the request */
-    st = irpd_store_cert_add(h->st, &c, s->client.fingerprint, s->client.user_id, now, &sup);
-    if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", s->client.user_id);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "renew");
-    memcpy(x->serials[0], c.serial, sizeof(c.serial));
-    r->n_certs = 2;
-    r->certs[0].der = x->issued.der;
-    r->certs[0].der_len = x->issued.der_len;
-    r->certs[0].serial = x->serials[0];
-    r->certs[0].not_after = (uint64_t)x->issued.not_after;
-    r->certs[1].der = h->ca_der;
-    r->certs[1].der_len = h->ca_der_len;
-    snprintf(x->msg, sizeof(x->msg), "certificate issued");
-    if (sup.n_certs > 0) { /* the superseded one's connections end, its user's bindings went */
-        res->revoked = 1;
-        memcpy(res->revoked_fp, sup.fingerprint, 32);
-        if (sup.n_bindings > 0) {
-            res->changed = 1;
-            snprintf(res->changed_user, sizeof(res->changed_user), "%s", sup.user);
-            res->change = IRP_CHANGE_REVOKE;
-        }
-    }
-    snprintf(res->detail, sizeof(res->detail), "serial=%.40s%s%.32s", c.serial,
-             sup.n_certs > 0 ? " superseded=" : "", sup.n_certs > 0 ? sup.serial : "");
-    return IRP_OK;
-}
 
 /* ---- user-info (6.13) ---------------------------------------------------------------- */
 

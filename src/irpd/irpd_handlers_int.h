@@ -3,7 +3,7 @@
  * request pipeline; irpd_ops.c: the operation table; irpd_handlers.c: the
  * session, shared response helpers and the registration/lookup
  * operations; irpd_handlers_account.c: renew, user-info, lookup-policy,
- * access-log, pkcs12-put/get, list-users; irpd_login.c: login). Not for the
+ * access-log, pkcs12-put/get, list-users; irpd_deferred.c: login). Not for the
  * server.
  */
 #ifndef IRPD_HANDLERS_INT_H
@@ -44,9 +44,30 @@ typedef struct irpd_opctx {
     hscratch *x;
     irpd_hresult *res;
     int64_t now;
-    irpd_login **defer;   /* login: where to leave a deferred password check (NULL: none) */
-    irpd_fail_hold *hold; /* login: the failure-counter places it holds (moved into it) */
+    irpd_deferred **defer; /* where to leave a deferred request (irpd__deferred_new) */
+    irpd_fail_hold *hold;  /* the failure-counter places the request holds */
 } irpd_opctx;
+
+/* What a kind of deferred request does (irpd_login.c, irpd_enroll.c). */
+typedef struct irpd_defer_ops {
+    irp_op op;
+    int write; /* its answer may have changed stored data (group commit) */
+    /* the expensive part, on any thread: touches only impl */
+    void (*work)(void *impl);
+    /* the answer, on the loop thread: fills r (200) or returns the status (msg in x) */
+    int (*finish)(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o);
+    /* for a request never answered: the status its work came to (failures still count) */
+    int (*status)(const void *impl);
+    void (*free)(void *impl); /* wipes and frees impl */
+} irpd_defer_ops;
+
+/*
+ * Defers the request q (irpd_deferred.c): wraps impl (freed with ops->free
+ * from now on, also on failure), moves o->hold into it and leaves it in
+ * *o->defer. IRP_OK, or 500 (memory; message in o->x).
+ */
+int irpd__deferred_new(const irpd_defer_ops *ops, void *impl, const irp_req *q, irpd_opctx *o,
+                       const irpd_hctx *h);
 
 /*
  * One operation of docs/IRP.md 6: does it against the store and the CA,

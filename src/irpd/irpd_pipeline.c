@@ -94,9 +94,9 @@ static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const
 }
 
 int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_login **defer)
+                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_deferred **defer)
 {
-    irpd_login *lg = NULL;
+    irpd_deferred *lg = NULL;
     irpd_fail_hold hold;
     const irpd_opdef *d = NULL;
     hscratch *x = h->x;
@@ -144,13 +144,13 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
 
 done:
     if (lg != NULL && defer != NULL) {
-        *defer = lg; /* answered by irpd_login_finish, which settles its hold */
+        *defer = lg; /* answered by irpd_deferred_finish, which settles its hold */
         res->status = IRP_OK;
         rc = 0;
     } else if (lg != NULL) {
-        irpd_login_verify(lg);
-        rc = irpd_login_finish(h, s, lg, now, out, res);
-        irpd_login_free(lg);
+        irpd_deferred_work(lg);
+        rc = irpd_deferred_finish(h, s, lg, now, out, res);
+        irpd_deferred_free(lg);
     } else {
         if (h->pol != NULL) irpd_policy_fail_settle(h->pol, &hold, st, now);
         rc = irpd__answer(out, &r, q.id, st, x, res);

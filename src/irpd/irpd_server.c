@@ -79,7 +79,7 @@ void irpd__srv_conn_close(conn *c)
                 }
                 s->n_lq--;
             }
-            irpd_login_free(j->lg);
+            irpd_deferred_free(j->lg);
             free(j);
         }
     }
@@ -335,11 +335,10 @@ static int put_status(sc_buf *out, const char *id, int status, const char *msg)
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
     irpd_server *s = c->srv;
-    irpd_login *lg = NULL;
+    irpd_deferred *lg = NULL;
     irpd_hresult res;
     int64_t now = irpd__srv_now_s();
     size_t off = c->held.len;
-    action a;
 
     if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
     memset(&res, 0, sizeof(res));
@@ -347,28 +346,35 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
                     &lg) != 0)
         return -1;
     if (lg != NULL) return irpd__srv_login_defer(c, lg);
-    if (res.write && res.status == IRP_OK) c->dirty = 1;
-    if (irpd__srv_add_held(c, off, res.id) != 0) return -1;
-    irpd__srv_log_request(c, &res);
+    return irpd__srv_answered(c, off, &res);
+}
+
+int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res)
+{
+    action a;
+
+    if (res->write && res->status == IRP_OK) c->dirty = 1;
+    if (irpd__srv_add_held(c, off, res->id) != 0) return -1;
+    irpd__srv_log_request(c, res);
     memset(&a, 0, sizeof(a));
-    if (res.changed) {
-        snprintf(a.user, sizeof(a.user), "%s", res.changed_user);
-        a.why = res.change;
+    if (res->changed) {
+        snprintf(a.user, sizeof(a.user), "%s", res->changed_user);
+        a.why = res->change;
         if (add_action(c, &a) != 0) return -1;
     }
-    if (res.policy_changed) {
+    if (res->policy_changed) {
         memset(&a, 0, sizeof(a));
         a.policy = 1;
-        snprintf(a.user, sizeof(a.user), "%s", res.policy_user);
+        snprintf(a.user, sizeof(a.user), "%s", res->policy_user);
         if (add_action(c, &a) != 0) return -1;
         memset(&a, 0, sizeof(a));
     }
-    if (res.revoked) {
+    if (res->revoked) {
         a.revoked = 1;
-        memcpy(a.fp, res.revoked_fp, 32);
+        memcpy(a.fp, res->revoked_fp, 32);
         if (add_action(c, &a) != 0) return -1;
         /* 6.12: the revoked certificate's own connection ends after this answer */
-        if (c->sess.cert_auth && memcmp(c->sess.client.fingerprint, res.revoked_fp, 32) == 0)
+        if (c->sess.cert_auth && memcmp(c->sess.client.fingerprint, res->revoked_fp, 32) == 0)
             c->stop_rd = 1;
     }
     return 0;
@@ -591,6 +597,12 @@ void irpd__srv_conn_drive(conn *c)
     }
     c->last_rd = uv_now(&c->srv->loop);
     conn_read_plain(c);
+    /*
+     * The batch may have taken a while (a commit, many requests): timers of
+     * every connection are armed from the loop's cached time, so refresh it
+     * (issue 7: a bystander was cut by a timeout computed from stale time).
+     */
+    uv_update_time(&c->srv->loop);
     if (!c->closing) {
         irpd__srv_conn_flush(c);
         if ((c->paused || c->login != NULL) && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);

@@ -36,7 +36,7 @@ typedef struct login_job {
     uv_work_t req;
     irpd_server *srv;
     struct conn *c; /* NULL once the connection closed: then only freed */
-    irpd_login *lg;
+    irpd_deferred *lg;
     int running;            /* handed to the thread pool (else in the FIFO) */
     struct login_job *next; /* the FIFO */
 } login_job;
@@ -166,9 +166,11 @@ int irpd__srv_listen_on(irpd_server *s, const char *spec);
 /* Shared by irpd_server.c and irpd_server_login.c. */
 int irpd__srv_batch_end(conn *c);
 int irpd__srv_add_held(conn *c, size_t off, const char *id);
+/* After a response was framed at held[off..]: hold it, log it, note what follows it. 0 or -1. */
+int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res);
 void irpd__srv_log_request(conn *c, const irpd_hresult *res);
 void irpd__srv_conn_drive(conn *c);
-int irpd__srv_login_defer(conn *c, irpd_login *lg);
+int irpd__srv_login_defer(conn *c, irpd_deferred *lg);
 int irpd__srv_keep_rest(conn *c, const uint8_t *p, size_t n);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * irpd_server_login.c - logins whose password check runs in libuv's thread
- * pool (docs/IRP.md 6.4, 9.1): at most a few at once server-wide, a bounded
- * queue, the connection's later requests held so answers stay in order.
+ * irpd_server_login.c - deferred requests (logins, docs/IRP.md 6.4; RSA key
+ * checks of enrolments, 6.5) whose expensive part runs in libuv's thread
+ * pool: at most a few at once server-wide, a bounded queue, the
+ * connection's later requests held so answers stay in order.
  */
 #include "irpd_server_int.h"
 #include <stdio.h>
@@ -15,7 +16,7 @@
 static void login_pump(irpd_server *s);
 
 /* Answers the login as the current read batch's next response (held like handle_doc's). */
-static int login_answer(conn *c, irpd_login *lg)
+static int login_answer(conn *c, irpd_deferred *lg)
 {
     irpd_server *s = c->srv;
     irpd_hresult res;
@@ -23,14 +24,12 @@ static int login_answer(conn *c, irpd_login *lg)
     size_t off = c->held.len;
 
     if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
-    if (irpd_login_finish(&s->h, &c->sess, lg, now, &c->held, &res) != 0) return -1;
-    if (irpd__srv_add_held(c, off, res.id) != 0) return -1;
-    irpd__srv_log_request(c, &res);
-    return 0;
+    if (irpd_deferred_finish(&s->h, &c->sess, lg, now, &c->held, &res) != 0) return -1;
+    return irpd__srv_answered(c, off, &res);
 }
 
 /* Queues the login's check; the connection handles nothing more until it is answered. */
-int irpd__srv_login_defer(conn *c, irpd_login *lg)
+int irpd__srv_login_defer(conn *c, irpd_deferred *lg)
 {
     irpd_server *s = c->srv;
     login_job *j = NULL;
@@ -38,9 +37,9 @@ int irpd__srv_login_defer(conn *c, irpd_login *lg)
 
     if (s->n_lq < LOGIN_QUEUE_MAX) j = calloc(1, sizeof(*j));
     if (j == NULL) {
-        irpd_login_cancel(lg, IRP_UNAVAILABLE, "too many logins in progress: try later");
+        irpd_deferred_cancel(lg, IRP_UNAVAILABLE, "too many requests in progress: try later");
         rc = login_answer(c, lg);
-        irpd_login_free(lg);
+        irpd_deferred_free(lg);
         return rc;
     }
     j->srv = s;
@@ -100,7 +99,7 @@ static void login_work(uv_work_t *req)
 {
     login_job *j = (login_job *)req;
 
-    irpd_login_verify(j->lg); /* touches only j->lg: never the connection */
+    irpd_deferred_work(j->lg); /* touches only j->lg: never the connection */
 }
 
 static void login_after(uv_work_t *req, int status)
@@ -108,11 +107,11 @@ static void login_after(uv_work_t *req, int status)
     login_job *j = (login_job *)req;
     irpd_server *s = j->srv;
 
-    (void)status; /* not verified: irpd_login_finish answers 500 */
+    (void)status; /* not verified: irpd_deferred_finish answers 500 */
     s->n_running--;
     login_pump(s);
     if (j->c != NULL) login_resume(j->c, j, 1);
-    irpd_login_free(j->lg);
+    irpd_deferred_free(j->lg);
     free(j);
 }
 
@@ -142,9 +141,9 @@ void irpd__srv_logins_cancel(irpd_server *s)
         s->lq_head = j->next;
         if (s->lq_head == NULL) s->lq_tail = NULL;
         s->n_lq--;
-        irpd_login_cancel(j->lg, IRP_UNAVAILABLE, "the registry is shutting down");
+        irpd_deferred_cancel(j->lg, IRP_UNAVAILABLE, "the registry is shutting down");
         if (j->c != NULL) login_resume(j->c, j, 0);
-        irpd_login_free(j->lg);
+        irpd_deferred_free(j->lg);
         free(j);
     }
 }

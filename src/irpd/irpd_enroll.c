@@ -1,0 +1,205 @@
+/*
+ * irpd_enroll.c - enroll and renew (docs/IRP.md 6.5, 6.6): a certificate
+ * from a CSR. The cheap checks run at once on the loop thread, in this
+ * order: the token (6.5 step 1), then the CSR's encoding, key type, size
+ * and exponent, and its self-signature (irpd_ca_csr_parse). The key check
+ * of an RSA key (a primality test on the modulus, up to a second for a
+ * large one) is deferred: the server runs it in its thread pool, and the
+ * certificate is issued and recorded when it is done.
+ *
+ * A refused CSR (422) counts against the enrolment token that came with it:
+ * at the IRPD_TOKEN_REFUSALS_MAX-th the token is used up, so one token
+ * cannot buy CSR checks without end (6.5).
+ */
+#include "irpd_handlers_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "irpd_secret.h"
+
+typedef struct enroll_job {
+    irp_op op; /* IRP_OP_ENROLL or IRP_OP_RENEW */
+    irpd_csr *csr;
+    char user[IRPD_STORE_USER_MAX + 1]; /* whose certificate */
+    int has_token;
+    uint8_t th[IRPD_TOKEN_HASH_LEN]; /* the token's hash */
+    int keep;                        /* renew: never supersede keep_fp */
+    uint8_t keep_fp[32];
+    int rc; /* the key check's answer (IRPD_CA_OK or a status) */
+    irpd_ca_err err;
+} enroll_job;
+
+static void job_free(void *impl)
+{
+    enroll_job *j = impl;
+
+    if (j == NULL) return;
+    irpd_ca_csr_free(j->csr);
+    OPENSSL_cleanse(j, sizeof(*j));
+    free(j);
+}
+
+/* 422 for a refused CSR, counted against the token (used up at the limit). */
+static int refused(const irpd_hctx *h, const enroll_job *j, const irpd_ca_err *err, hscratch *x,
+                   int64_t now)
+{
+    const char *why = err->msg[0] != '\0' ? err->msg : "bad CSR";
+    int st;
+
+    if (err->status != IRPD_CA_INVALID) return irpd__fail(x, IRP_INTERNAL, "%s", why);
+    if (j->has_token && h->pol != NULL && irpd_policy_token_refused(h->pol, j->th, now)) {
+        st = irpd_store_token_consume(h->st, j->th, now, NULL, j->user);
+        if (st != IRP_OK && st != IRP_GONE && st != IRP_FORBIDDEN)
+            return irpd__store_fail(h, x, st, "enroll");
+        return irpd__fail(x, IRP_INVALID, "%.160s; the token is now used up (%d refused CSRs)", why,
+                          IRPD_TOKEN_REFUSALS_MAX);
+    }
+    return irpd__fail(x, IRP_INVALID, "%s", why);
+}
+
+/* Issues and records the certificate (6.5 steps 4 to 6), fills the response. */
+static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
+{
+    irp_resp *r = o->r;
+    hscratch *x = o->x;
+    irpd_revocation sup;
+    irpd_ca_err err;
+    irpd_cert c;
+    int st;
+
+    if (irpd_ca_issue_csr(h->ca, j->csr, j->user, o->now, 0, &x->issued, &err) != IRPD_CA_OK)
+        return irpd__fail(x, err.status == IRPD_CA_INVALID ? IRP_INVALID : IRP_INTERNAL, "%s",
+                          err.msg[0] != '\0' ? err.msg : "cannot issue the certificate");
+    memset(&c, 0, sizeof(c));
+    snprintf(c.serial, sizeof(c.serial), "%s", x->issued.serial_hex);
+    snprintf(c.user, sizeof(c.user), "%s", j->user);
+    c.der = x->issued.der;
+    c.der_len = x->issued.der_len;
+    c.not_before = x->issued.not_before;
+    c.not_after = x->issued.not_after;
+    memset(&sup, 0, sizeof(sup));
+    if (j->op == IRP_OP_ENROLL) {
+        st = irpd_store_enroll(h->st, j->has_token ? j->th : NULL, &c, j->user, o->now, NULL);
+        if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
+        if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
+        if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
+    } else {
+        /* step 5 of 6.5, never superseding the certificate that authenticated the request */
+        st = irpd_store_cert_add(h->st, &c, j->keep_fp, j->user, o->now, &sup);
+        if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", j->user);
+        if (st != IRP_OK) return irpd__store_fail(h, x, st, "renew");
+        snprintf(x->msg, sizeof(x->msg), "certificate issued");
+        if (sup.n_certs > 0) { /* the superseded one's connections end, its user's bindings went */
+            o->res->revoked = 1;
+            memcpy(o->res->revoked_fp, sup.fingerprint, 32);
+            if (sup.n_bindings > 0) {
+                o->res->changed = 1;
+                snprintf(o->res->changed_user, sizeof(o->res->changed_user), "%s", sup.user);
+                o->res->change = IRP_CHANGE_REVOKE;
+            }
+        }
+        snprintf(o->res->detail, sizeof(o->res->detail), "serial=%.40s%s%.32s", c.serial,
+                 sup.n_certs > 0 ? " superseded=" : "", sup.n_certs > 0 ? sup.serial : "");
+    }
+    memcpy(x->serials[0], c.serial, sizeof(c.serial));
+    r->n_certs = 2;
+    r->certs[0].der = x->issued.der;
+    r->certs[0].der_len = x->issued.der_len;
+    r->certs[0].serial = x->serials[0];
+    r->certs[0].not_after = (uint64_t)x->issued.not_after;
+    r->certs[1].der = h->ca_der;
+    r->certs[1].der_len = h->ca_der_len;
+    return IRP_OK;
+}
+
+static void job_work(void *impl)
+{
+    enroll_job *j = impl;
+
+    j->rc = irpd_ca_csr_key_check(j->csr, &j->err);
+}
+
+static int job_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o)
+{
+    enroll_job *j = impl;
+
+    (void)s;
+    if (j->rc != IRPD_CA_OK) return refused(h, j, &j->err, o->x, o->now);
+    return issue(h, j, o);
+}
+
+static int job_status(const void *impl)
+{
+    return ((const enroll_job *)impl)->rc == IRPD_CA_OK ? IRP_OK : IRP_INVALID;
+}
+
+static const irpd_defer_ops enroll_ops = {IRP_OP_ENROLL, 1,          job_work,
+                                          job_finish,    job_status, job_free};
+static const irpd_defer_ops renew_ops = {IRP_OP_RENEW, 1,          job_work,
+                                         job_finish,   job_status, job_free};
+
+/* The CSR checks of 6.5 steps 2 and 3 for j, then issuing: deferred when the key check is slow. */
+static int run(const irpd_hctx *h, const irp_req *q, enroll_job *j, irpd_opctx *o)
+{
+    irpd_ca_err err;
+    int st;
+
+    if (irpd_ca_csr_parse(q->csr, q->csr_len, &j->csr, &err) != IRPD_CA_OK) {
+        st = refused(h, j, &err, o->x, o->now);
+        job_free(j);
+        return st;
+    }
+    if (irpd_ca_csr_slow(j->csr) && o->defer != NULL)
+        return irpd__deferred_new(j->op == IRP_OP_ENROLL ? &enroll_ops : &renew_ops, j, q, o, h);
+    job_work(j);
+    st = j->rc != IRPD_CA_OK ? refused(h, j, &j->err, o->x, o->now) : issue(h, j, o);
+    job_free(j);
+    return st;
+}
+
+/* 6.5 */
+int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
+{
+    hscratch *x = o->x;
+    enroll_job *j = calloc(1, sizeof(*j));
+    int st;
+
+    if (j == NULL) return irpd__fail(x, IRP_INTERNAL, "out of memory");
+    j->op = IRP_OP_ENROLL;
+    if (q->token != NULL) { /* 1. the token names the user */
+        j->has_token = 1;
+        if (irpd_token_hash(q->token, strlen(q->token), j->th) != 0) {
+            job_free(j);
+            return irpd__fail(x, IRP_FORBIDDEN, "unknown enrolment token");
+        }
+        st = irpd_store_token_check(h->st, j->th, o->now, j->user);
+        if (st != IRP_OK) {
+            job_free(j);
+            if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
+            if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
+            return irpd__store_fail(h, x, st, "enroll");
+        }
+    } else if (s->pw_auth) { /* else the login does (the operation table let nothing else in) */
+        snprintf(j->user, sizeof(j->user), "%s", s->pw_user);
+    } else {
+        job_free(j);
+        return irpd__fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
+    }
+    return run(h, q, j, o);
+}
+
+/* 6.6 */
+int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
+{
+    enroll_job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL) return irpd__fail(o->x, IRP_INTERNAL, "out of memory");
+    j->op = IRP_OP_RENEW;
+    snprintf(j->user, sizeof(j->user), "%s", s->client.user_id);
+    j->keep = 1;
+    memcpy(j->keep_fp, s->client.fingerprint, 32);
+    return run(h, q, j, o);
+}
