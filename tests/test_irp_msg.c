@@ -843,7 +843,6 @@ static void test_resp_round_trip_every_op(void **state)
     r.log[0] = (irp_log_entry){1001, SC_TESTCERT_NOW, BOB, IRP_OP_LOOKUP};
     r.log[1] = (irp_log_entry){1002, SC_TESTCERT_NOW + 5, "carol@example.net", IRP_OP_WATCH};
     r.n_log = 2;
-    r.more = 1;
     resp_round_trip(&r);
 
     /* list-users */
@@ -1395,6 +1394,56 @@ static void lookup_answer(irp_resp *r, const uint8_t *der, size_t der_len)
     r->n_certs = 1;
 }
 
+/*
+ * docs/IRP.md 7.4's example, byte for byte: the signed form has its own
+ * writer, and whatever else a response carries (id, msg, granted, seen,
+ * access, allow) stays out of it.
+ */
+static void test_lookup_tbs_example(void **state)
+{
+    static const uint8_t der[] = {0x30, 0x82, 0x01, 0x8f, 0x30, 0x82, 0x01, 0x35};
+    static const char want[] =
+        "irp1 lookup\0<resp status=\"200\" user=\"bob@example.org\" at=\"1767225600\"><binding "
+        "device=\"laptop\" addrs=\"2001:db8::7 192.0.2.7\" port=\"4605\" expires=\"1767229200\" "
+        "updated=\"1767225600\" seq=\"1767225600123\"/><cert status=\"valid\" serial=\"5eed0c1a\" "
+        "not-after=\"1798761600\">MIIBjzCCATU=</cert><cert status=\"revoked\" serial=\"3a1f\" "
+        "revoked=\"1767000000\" reason=\"key-compromise\"/></resp>";
+    static const char *const allow[] = {"carol@example.org"};
+    irp_resp r = new_resp("look-9", IRP_OK, "found it");
+    sc_buf tbs;
+
+    (void)state;
+    r.user = BOB;
+    r.at = 1767225600;
+    r.bindings[0] = binding("laptop", "2001:db8::7", "192.0.2.7", 4605);
+    r.bindings[0].expires = 1767229200;
+    r.bindings[0].updated = 1767225600;
+    r.bindings[0].seq = 1767225600123u;
+    r.n_bindings = 1;
+    r.certs[0] = (irp_cert){.der = der,
+                            .der_len = sizeof der,
+                            .state = IRP_CERT_VALID,
+                            .serial = "5eed0c1a",
+                            .not_after = 1798761600};
+    r.certs[1] = (irp_cert){.state = IRP_CERT_REVOKED,
+                            .serial = "3a1f",
+                            .revoked = 1767000000,
+                            .reason = IRP_REASON_KEY_COMPROMISE};
+    r.n_certs = 2;
+    /* not part of a lookup answer's signed form */
+    r.granted = 600;
+    r.has_seen = 1;
+    r.seen = addr("198.51.100.23");
+    r.access = IRP_ACCESS_LIST;
+    r.allow[0] = allow[0];
+    r.n_allow = 1;
+    sc_buf_init(&tbs, 0);
+    assert_int_equal(irp_lookup_tbs(&tbs, &r), SC_OK);
+    assert_int_equal(tbs.len, sizeof want - 1);
+    assert_memory_equal(tbs.data, want, sizeof want - 1);
+    sc_buf_dispose(&tbs);
+}
+
 static void test_lookup_signature(void **state)
 {
     static const sc_testkey_type types[] = {SC_TESTKEY_ED25519, SC_TESTKEY_P256, SC_TESTKEY_P384,
@@ -1526,6 +1575,7 @@ int main(void)
         cmocka_unit_test(test_framer_split_header),
         cmocka_unit_test(test_framer_refusals),
         cmocka_unit_test(test_lookup_signature),
+        cmocka_unit_test(test_lookup_tbs_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

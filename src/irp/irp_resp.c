@@ -478,40 +478,38 @@ static void write_cert(sc_buf *out, const irp_cert *c)
     sc_xml_w_close(out, "cert");
 }
 
-/* tbs: the signed form of a lookup answer (docs/IRP.md 7.4): no id, msg or sig. */
-static void write_resp(sc_buf *out, const irp_resp *r, int tbs)
+/* A response as the reference writes it (docs/IRP.md 4.3, 5.2). */
+static void write_resp(sc_buf *out, const irp_resp *r)
 {
+
     sc_xml_w_open(out, "resp");
-    if (!tbs && r->id[0] != '\0') sc_xml_w_attr(out, "id", r->id);
+    if (r->id[0] != '\0') sc_xml_w_attr(out, "id", r->id);
     sc_xml_w_attr_u64(out, "status", (uint64_t)r->status);
-    if (!tbs) sc_xml_w_attr(out, "msg", r->msg != NULL ? r->msg : irp_status_name(r->status));
+    sc_xml_w_attr(out, "msg", r->msg != NULL ? r->msg : irp_status_name(r->status));
     if (r->user != NULL) sc_xml_w_attr(out, "user", r->user);
     if (r->at != 0) sc_xml_w_attr_u64(out, "at", r->at);
-    if (!tbs) {
-        if (r->granted != 0) sc_xml_w_attr_u64(out, "granted", r->granted);
-        if (r->has_seen) irp__w_addr(out, "seen", &r->seen);
-        if (r->nat) sc_xml_w_attr(out, "nat", "1");
-        if (r->access != IRP_ACCESS_NONE)
-            sc_xml_w_attr(out, "access", irp__name_of(irp__access_names, r->access));
-        if (r->more) sc_xml_w_attr(out, "more", "1");
-    }
-    size_t nchildren = r->n_bindings + r->n_certs;
-    if (!tbs)
-        nchildren += (r->has_caps != 0) + (r->has_limits != 0) + r->n_info + r->n_allow +
-                     r->n_users + r->n_log + (r->p12 != NULL) + (r->has_sig != 0);
+    if (r->granted != 0) sc_xml_w_attr_u64(out, "granted", r->granted);
+    if (r->has_seen) irp__w_addr(out, "seen", &r->seen);
+    if (r->nat) sc_xml_w_attr(out, "nat", "1");
+    if (r->access != IRP_ACCESS_NONE)
+        sc_xml_w_attr(out, "access", irp__name_of(irp__access_names, r->access));
+    if (r->more) sc_xml_w_attr(out, "more", "1");
+    size_t nchildren = r->n_bindings + r->n_certs + (r->has_caps != 0) + (r->has_limits != 0) +
+                       r->n_info + r->n_allow + r->n_users + r->n_log + (r->p12 != NULL) +
+                       (r->has_sig != 0);
     if (nchildren == 0) {
         sc_xml_w_end_empty(out);
         return;
     }
     sc_xml_w_end_open(out);
-    if (!tbs && r->has_caps) {
+    if (r->has_caps) {
         sc_xml_w_open(out, "caps");
         write_name_list(out, "versions", 'v', r->caps.versions);
         write_name_list(out, "ops", 'o', r->caps.ops);
         write_name_list(out, "login", 'l', r->caps.logins);
         sc_xml_w_end_empty(out);
     }
-    if (!tbs && r->has_limits) {
+    if (r->has_limits) {
         const irp_limits *l = &r->limits;
         sc_xml_w_open(out, "limits");
         write_limit(out, "doc", l->doc);
@@ -524,14 +522,14 @@ static void write_resp(sc_buf *out, const irp_resp *r, int tbs)
         write_limit(out, "watches", l->watches);
         sc_xml_w_end_empty(out);
     }
-    for (size_t i = 0; !tbs && i < r->n_info; i++) {
+    for (size_t i = 0; i < r->n_info; i++) {
         sc_xml_w_open(out, "info");
         sc_xml_w_attr(out, "name", r->info[i].name);
         sc_xml_w_end_open(out);
         sc_xml_w_text(out, r->info[i].value, r->info[i].value_len);
         sc_xml_w_close(out, "info");
     }
-    for (size_t i = 0; !tbs && i < r->n_allow; i++) {
+    for (size_t i = 0; i < r->n_allow; i++) {
         sc_xml_w_open(out, "allow");
         sc_xml_w_end_open(out);
         sc_xml_w_text(out, r->allow[i], strlen(r->allow[i]));
@@ -541,7 +539,7 @@ static void write_resp(sc_buf *out, const irp_resp *r, int tbs)
         irp__write_binding(out, &r->bindings[i]);
     for (size_t i = 0; i < r->n_certs; i++)
         write_cert(out, &r->certs[i]);
-    for (size_t i = 0; !tbs && i < r->n_users; i++) {
+    for (size_t i = 0; i < r->n_users; i++) {
         const irp_user_entry *u = &r->users[i];
         sc_xml_w_open(out, "user");
         sc_xml_w_attr(out, "name", u->name);
@@ -552,7 +550,7 @@ static void write_resp(sc_buf *out, const irp_resp *r, int tbs)
             sc_xml_w_attr(out, "access", irp__name_of(irp__access_names, u->access));
         sc_xml_w_end_empty(out);
     }
-    for (size_t i = 0; !tbs && i < r->n_log; i++) {
+    for (size_t i = 0; i < r->n_log; i++) {
         const irp_log_entry *e = &r->log[i];
         sc_xml_w_open(out, "entry");
         sc_xml_w_attr_u64(out, "id", e->id);
@@ -561,14 +559,14 @@ static void write_resp(sc_buf *out, const irp_resp *r, int tbs)
         sc_xml_w_attr(out, "op", irp_op_name(e->op));
         sc_xml_w_end_empty(out);
     }
-    if (!tbs && r->p12 != NULL) {
+    if (r->p12 != NULL) {
         sc_xml_w_open(out, "p12");
         if (r->p12_updated != 0) sc_xml_w_attr_u64(out, "updated", r->p12_updated);
         sc_xml_w_end_open(out);
         irp__w_b64_text(out, r->p12, r->p12_len);
         sc_xml_w_close(out, "p12");
     }
-    if (!tbs && r->has_sig) {
+    if (r->has_sig) {
         sc_xml_w_open(out, "sig");
         sc_xml_w_attr(out, "alg", sc_sigalg_name(r->sig.alg));
         irp__w_fp(out, "key", r->sig.key);
@@ -584,7 +582,7 @@ int irp_resp_write(sc_buf *out, const irp_resp *r)
     if (out == NULL || r == NULL || !check_resp(r)) return SC_ERR_ARG;
     if (!sc_buf_ok(out)) return SC_ERR_NOMEM;
     size_t start = out->len;
-    write_resp(out, r, 0);
+    write_resp(out, r);
     return irp__w_finish(out, start);
 }
 
@@ -619,6 +617,31 @@ int irp_resp_write_status(sc_buf *out, const char *id, int status, const char *m
     return irp_resp_write(out, &r);
 }
 
+/*
+ * The canonical form C of a lookup answer (docs/IRP.md 7.4), written by its
+ * own code so that what is signed is stated once, here, and nothing a
+ * response may carry besides can slip into it: `resp` with exactly status,
+ * user and at; the bindings; the certificates (with the attributes they
+ * have, in the order of 7.4, and their DER as text); nothing else.
+ */
+static void write_lookup_tbs(sc_buf *out, const irp_resp *r)
+{
+    sc_xml_w_open(out, "resp");
+    sc_xml_w_attr_u64(out, "status", (uint64_t)r->status);
+    sc_xml_w_attr(out, "user", r->user);
+    sc_xml_w_attr_u64(out, "at", r->at);
+    if (r->n_bindings + r->n_certs == 0) {
+        sc_xml_w_end_empty(out);
+        return;
+    }
+    sc_xml_w_end_open(out);
+    for (size_t i = 0; i < r->n_bindings; i++)
+        irp__write_binding(out, &r->bindings[i]);
+    for (size_t i = 0; i < r->n_certs; i++)
+        write_cert(out, &r->certs[i]);
+    sc_xml_w_close(out, "resp");
+}
+
 /* The context string of docs/IRP.md 7.4, NUL included. */
 static const char lookup_context[] = "irp1 lookup";
 
@@ -629,7 +652,7 @@ int irp_lookup_tbs(sc_buf *out, const irp_resp *r)
         return SC_ERR_ARG;
     size_t start = out->len;
     sc_buf_put(out, lookup_context, sizeof lookup_context);
-    write_resp(out, r, 1);
+    write_lookup_tbs(out, r);
     if (!sc_buf_ok(out)) return SC_ERR_NOMEM;
     if (out->len - start > sizeof lookup_context + IRP_MAX_DOC) {
         out->len = start;
