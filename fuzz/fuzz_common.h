@@ -54,6 +54,7 @@
 
 #include "sixchat/sixchat.h"
 #include "sc_base64.h"
+#include "sc_compact.h"
 #include "sc_record.h"
 #include "sc_session_int.h"
 #include "sc_stanza_codec.h"

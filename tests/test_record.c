@@ -732,7 +732,24 @@ static void test_malformed_record_contents(void **st)
         int err;
     } cases[] = {
         {0x00, "x", 1, SC_ERR_UNEXPECTED_MESSAGE},
-        {0x06, "x", 1, SC_ERR_UNEXPECTED_MESSAGE},
+        {0x07, "x", 1, SC_ERR_UNEXPECTED_MESSAGE},
+        /* compact messages (PROTOCOL.md 10.4): kind, idlen, ts, id, text */
+        {SC_INNER_COMPACT, "", 0, SC_ERR_DECODE_ERROR},
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0", 9, SC_ERR_DECODE_ERROR},       /* short */
+        {SC_INNER_COMPACT, "\1\0\0\0\0\0\0\0\0\0", 10, SC_ERR_DECODE_ERROR},    /* no id */
+        {SC_INNER_COMPACT, "\1\2\0\0\0\0\0\0\0\0a", 11, SC_ERR_DECODE_ERROR},   /* id cut */
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0\0/", 11, SC_ERR_DECODE_ERROR},   /* bad id */
+        {SC_INNER_COMPACT, "\2\1\0\0\0\0\0\0\0\0ax", 12, SC_ERR_DECODE_ERROR},  /* receipt text */
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0\0a\1", 12, SC_ERR_DECODE_ERROR}, /* control */
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0\0a\xc0\x80", 13, SC_ERR_DECODE_ERROR}, /* overlong */
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0\0a\xed\xa0\x80", 14,
+         SC_ERR_DECODE_ERROR}, /* surrogate */
+        {SC_INNER_COMPACT, "\1\1\0\0\0\0\0\0\0\0a12345678\x7f\x1f", 21,
+         SC_ERR_DECODE_ERROR}, /* control at the end */
+        {SC_INNER_COMPACT,
+         "\1\1\0\0\0\0\0\0\0\0a123\x1f"
+         "5678xyz",
+         19, SC_ERR_DECODE_ERROR}, /* a control inside a word of ASCII */
         {SC_INNER_HANDSHAKE, "<finished>AAAA</finished>", 25, SC_ERR_UNEXPECTED_MESSAGE},
         {SC_INNER_ALERT, "\0\0", 2, SC_ERR_DECODE_ERROR},
         {SC_INNER_ALERT, "", 0, SC_ERR_DECODE_ERROR},
@@ -771,6 +788,18 @@ static void test_accepted_record_contents(void **st)
     assert_int_equal(inject(&p, SC_INNER_STANZA, "<future id=\"1\" x=\"y\"/>", 22), SC_OK);
     assert_int_equal(p.r.n_stanzas, 0);
     assert_int_equal(inject(&p, SC_INNER_FILE_DATA, "\1f\0\0\0\0\0\0\0\7", 10), SC_OK);
+    /* Compact: an unknown kind is ignored; a message and a receipt are delivered. */
+    assert_int_equal(inject(&p, SC_INNER_COMPACT, "\x09whatever", 9), SC_OK);
+    assert_int_equal(p.r.n_stanzas, 0);
+    assert_int_equal(inject(&p, SC_INNER_COMPACT, "\1\2\0\0\0\0\0\0\1\2m1h\xc3\xa9\x7f", 16),
+                     SC_OK);
+    assert_int_equal(inject(&p, SC_INNER_COMPACT, "\2\2\0\0\0\0\0\0\0\0m1", 12), SC_OK);
+    assert_int_equal(p.r.n_stanzas, 2);
+    assert_int_equal(p.r.stanza_type[0], SC_STANZA_MSG);
+    assert_string_equal(p.r.stanza_id[0], "m1");
+    assert_string_equal(p.r.stanza_text[0], "h\xc3\xa9\x7f");
+    assert_int_equal(p.r.stanza_type[1], SC_STANZA_RECEIPT);
+    assert_string_equal(p.r.stanza_id[1], "m1");
     assert_int_equal(p.r.errors, 0);
     assert_int_equal(inject(&p, SC_INNER_ALERT, "\x50", 1), ALERT(INTERNAL_ERROR));
     assert_int_equal(p.r.error, ALERT(INTERNAL_ERROR));

@@ -2,7 +2,8 @@
  * test_stanza.c - application stanzas as schemas (sc_stanza_codec.c,
  * docs/PROTOCOL.md 10): every type written and parsed back, and
  * each field rule refused on both paths (writer: SC_ERR_ARG, parser:
- * SC_ERR_DECODE_ERROR).
+ * SC_ERR_DECODE_ERROR); the compact form of msg and receipt (sc_compact.c,
+ * 10.4) likewise.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "sixchat/error.h"
+#include "sc_compact.h"
 #include "sc_stanza_codec.h"
 #include "sc_xml.h"
 
@@ -430,6 +432,146 @@ static void test_unknown_root_ignored(void **st)
     }
 }
 
+/* ---- the compact form (PROTOCOL.md 10.4) --------------------------------- */
+
+/* The exact bytes of 10.4: kind, idlen, ts big-endian, id, text; and back. */
+static void test_compact_layout_and_back(void **state)
+{
+    static const uint8_t want[] = {1,    2,   0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
+                                   0xef, 'm', '7',  'h',  0xc3, 0xa9, '\t', 'x'};
+    sc_stanza m = {.type = SC_STANZA_MSG,
+                   .id = "m7",
+                   .ts = 0x0123456789abcdefu,
+                   .text = "h\xc3\xa9\tx",
+                   .text_len = 5};
+    sc_buf b;
+    sc_buf_init(&b, 0);
+    assert_int_equal(sc_compact_len(&m), sizeof want);
+    assert_int_equal(sc_compact_write(&b, &m), SC_OK);
+    assert_int_equal(b.len, sizeof want);
+    assert_memory_equal(b.data, want, sizeof want);
+    char id[SC_STANZA_ID_MAX + 1];
+    sc_stanza st;
+    assert_int_equal(sc_compact_parse(b.data, b.len, id, &st), SC_OK);
+    assert_int_equal(st.type, SC_STANZA_MSG);
+    assert_string_equal(st.id, "m7");
+    assert_true(st.ts == 0x0123456789abcdefu);
+    assert_int_equal(st.text_len, 5);
+    assert_memory_equal(st.text, "h\xc3\xa9\tx", 5);
+    sc_buf_dispose(&b);
+
+    /* A receipt: no text, whatever text_len the caller left in the struct. */
+    sc_stanza r = {
+        .type = SC_STANZA_RECEIPT, .id = "m7", .ts = 5, .text = "ignored", .text_len = 7};
+    static const uint8_t rwant[] = {2, 2, 0, 0, 0, 0, 0, 0, 0, 5, 'm', '7'};
+    sc_buf_init(&b, 0);
+    assert_int_equal(sc_compact_write(&b, &r), SC_OK);
+    assert_int_equal(b.len, sizeof rwant);
+    assert_memory_equal(b.data, rwant, sizeof rwant);
+    assert_int_equal(sc_compact_parse(b.data, b.len, id, &st), SC_OK);
+    assert_int_equal(st.type, SC_STANZA_RECEIPT);
+    assert_int_equal(st.text_len, 0);
+    assert_true(st.ts == 5);
+    sc_buf_dispose(&b);
+}
+
+/* The writer refuses what the reader would refuse, and appends nothing then. */
+static void test_compact_write_refusals(void **state)
+{
+    char big[SC_STANZA_TEXT_MAX + 1];
+    memset(big, 'a', sizeof big);
+    const sc_stanza bad[] = {
+        {.type = SC_STANZA_PING, .id = "p"},
+        {.type = SC_STANZA_FILE_DONE, .id = "f"},
+        {.type = SC_STANZA_MSG, .id = "", .text = "x", .text_len = 1},
+        {.type = SC_STANZA_MSG, .id = NULL, .text = "x", .text_len = 1},
+        {.type = SC_STANZA_MSG, .id = "a b", .text = "x", .text_len = 1},
+        {.type = SC_STANZA_MSG, .id = "m", .text = NULL, .text_len = 1},
+        {.type = SC_STANZA_MSG, .id = "m", .text = big, .text_len = sizeof big},
+        {.type = SC_STANZA_MSG, .id = "m", .text = "bell\a", .text_len = 5},
+        {.type = SC_STANZA_MSG, .id = "m", .text = "0123456789\x01", .text_len = 11},
+        {.type = SC_STANZA_MSG, .id = "m", .text = "\xff", .text_len = 1},
+        {.type = SC_STANZA_MSG, .id = "m", .text = "\xef\xbf\xbf", .text_len = 3},
+        {.type = SC_STANZA_MSG, .id = "m", .text = "\xc3", .text_len = 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sc_buf b;
+        sc_buf_init(&b, 0);
+        assert_int_equal(sc_compact_write(&b, &bad[i]), SC_ERR_ARG);
+        assert_int_equal(b.len, 0);
+        sc_buf_dispose(&b);
+    }
+    /* The limits themselves are fine: 64-byte id, 16000 bytes of text. */
+    char id64[SC_STANZA_ID_MAX + 1];
+    memset(id64, 'i', SC_STANZA_ID_MAX);
+    id64[SC_STANZA_ID_MAX] = '\0';
+    sc_stanza ok = {.type = SC_STANZA_MSG, .id = id64, .text = big, .text_len = SC_STANZA_TEXT_MAX};
+    sc_buf b;
+    sc_buf_init(&b, 0);
+    assert_int_equal(sc_compact_write(&b, &ok), SC_OK);
+    assert_int_equal(b.len, SC_COMPACT_FIXED + SC_STANZA_ID_MAX + SC_STANZA_TEXT_MAX);
+    char id[SC_STANZA_ID_MAX + 1];
+    sc_stanza st;
+    assert_int_equal(sc_compact_parse(b.data, b.len, id, &st), SC_OK);
+    assert_string_equal(st.id, id64);
+    /* One byte more of text is over the limit on receipt too. */
+    uint8_t *more = malloc(b.len + 1);
+    assert_non_null(more);
+    memcpy(more, b.data, b.len);
+    more[b.len] = 'a';
+    assert_int_equal(sc_compact_parse(more, b.len + 1, id, &st), SC_ERR_DECODE_ERROR);
+    free(more);
+    sc_buf_dispose(&b);
+}
+
+/* Malformed content is decode_error; an unknown kind is skipped (type 0). */
+static void test_compact_parse_refusals(void **state)
+{
+    static const struct {
+        const char *p;
+        size_t n;
+        int want;
+    } cases[] = {
+        {"", 0, SC_ERR_DECODE_ERROR},
+        {"\3", 1, SC_OK},      /* unknown kind: ignored, whatever follows */
+        {"\x80xyz", 4, SC_OK}, /* likewise */
+        {"\1", 1, SC_ERR_DECODE_ERROR},
+        {"\1\1\0\0\0\0\0\0\0", 9, SC_ERR_DECODE_ERROR},
+        {"\1\0\0\0\0\0\0\0\0\0", 10, SC_ERR_DECODE_ERROR},
+        {"\1\101\0\0\0\0\0\0\0\0aaaa", 14, SC_ERR_DECODE_ERROR}, /* idlen 65 */
+        {"\1\3\0\0\0\0\0\0\0\0ab", 12, SC_ERR_DECODE_ERROR},
+        {"\1\2\0\0\0\0\0\0\0\0a:", 12, SC_ERR_DECODE_ERROR},
+        {"\2\1\0\0\0\0\0\0\0\0ab", 12, SC_ERR_DECODE_ERROR},
+        {"\1\1\0\0\0\0\0\0\0\0a\x7f\x0b", 13, SC_ERR_DECODE_ERROR},
+        {"\1\1\0\0\0\0\0\0\0\0a\xf4\x90\x80\x80", 15, SC_ERR_DECODE_ERROR}, /* > U+10FFFF */
+        {"\1\1\0\0\0\0\0\0\0\0a\xf0\x9f\x98\x80\r\n", 17, SC_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[SC_STANZA_ID_MAX + 1];
+        sc_stanza st;
+        int rc = sc_compact_parse((const uint8_t *)cases[i].p, cases[i].n, id, &st);
+        assert_int_equal(rc, cases[i].want);
+        if (rc == SC_OK && cases[i].p[0] > 2) assert_int_equal(st.type, 0);
+    }
+}
+
+/* The text check's eight-byte ASCII step agrees with the byte-wise rules at every position. */
+static void test_valid_text_every_position(void **state)
+{
+    char t[24];
+    for (size_t pos = 0; pos < sizeof t; pos++) {
+        for (unsigned c = 0; c < 0x80; c++) {
+            memset(t, 'a', sizeof t);
+            t[pos] = (char)c;
+            int want = c >= 0x20 || c == '\t' || c == '\n' || c == '\r';
+            assert_int_equal(sc_stanza_valid_text(t, sizeof t), want);
+        }
+        memset(t, 'a', sizeof t);
+        t[pos] = (char)0x80; /* a lone continuation byte */
+        assert_int_equal(sc_stanza_valid_text(t, sizeof t), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +592,10 @@ int main(void)
         cmocka_unit_test(test_write_refuses_text_xml_cannot_carry),
         cmocka_unit_test(test_write_refuses_unknown_type),
         cmocka_unit_test(test_unknown_root_ignored),
+        cmocka_unit_test(test_compact_layout_and_back),
+        cmocka_unit_test(test_compact_write_refusals),
+        cmocka_unit_test(test_compact_parse_refusals),
+        cmocka_unit_test(test_valid_text_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * test_vectors.c - the published test vectors of docs/PROTOCOL.md 14.
  *
- * Runs a fully deterministic handshake and one <msg> each way between
+ * Runs a fully deterministic handshake and one message each way (compact
+ * form, PROTOCOL.md 10.4) between
  * alice@example.org (initiator) and bob@example.org (responder), whose fixed
  * Ed25519 certificates live in tests/vectors/ (made once by
  * tests/vectors/gen-certs.sh, valid 2025-01-01 to 2045-01-01, under an
@@ -427,18 +428,34 @@ static void check_auth_flight(values *vs, transcript *tr, const frame *f, int su
         free(pt[k]);
 }
 
-/* Opens one application record and checks it carries exactly the stanza `want`. */
+/*
+ * The compact message of PROTOCOL.md 10.4, spelt out from the spec rather
+ * than by the library's writer: kind 1, idlen, ts as u64 big-endian, id, text.
+ */
+static size_t ref_compact_msg(uint8_t *out, const char *id, uint64_t ts, const char *text)
+{
+    size_t idlen = strlen(id), tlen = strlen(text), n = 0;
+    out[n++] = 0x01;
+    out[n++] = (uint8_t)idlen;
+    for (int i = 7; i >= 0; i--)
+        out[n++] = (uint8_t)(ts >> (8 * i));
+    memcpy(out + n, id, idlen);
+    memcpy(out + n + idlen, text, tlen);
+    return n + idlen + tlen;
+}
+
+/* Opens one application record and checks it carries exactly `want` under inner type 0x06. */
 static void check_app_record(values *vs, const char *name, const uint8_t *rec, size_t len,
                              int suite, const uint8_t key[32], const uint8_t iv[12],
-                             const char *want)
+                             const uint8_t *want, size_t want_len)
 {
     frame f[2];
     size_t plen;
     char n[40];
     assert_int_equal(split(rec, len, f, 2), 1);
     uint8_t *pt = ref_open(suite, key, iv, 0, &f[0], &plen);
-    assert_int_equal(pt[0], SC_INNER_STANZA);
-    assert_int_equal(plen - 1, strlen(want));
+    assert_int_equal(pt[0], 0x06);
+    assert_int_equal(plen - 1, want_len);
     assert_memory_equal(pt + 1, want, plen - 1);
     snprintf(n, sizeof n, "%s_plaintext", name);
     PUT(vs, n, pt, plen);
@@ -480,7 +497,7 @@ static void write_file(const vec_spec *spec, const values *vs)
             "#           seed 1 = initiator, seed 2 = responder, one block per draw\n"
             "#   initiator suites \"%s\", groups \"%s\"\n"
             "#   responder suites \"%s\", groups \"%s\"\n"
-            "#   stanzas: <msg id=\"m1\" ts=\"%llu\"> I->R, <msg id=\"m2\" ts=\"%llu\"> R->I\n"
+            "#   messages (compact, inner type 0x06): id m1 ts %llu I->R, id m2 ts %llu R->I\n"
             "#   exporter label for export_vectors: \"" EXPORT_LABEL "\"\n",
             spec->title, (unsigned long long)NOW_MS, spec->i_suites, spec->i_groups, spec->r_suites,
             spec->r_groups, (unsigned long long)(NOW_MS + 1000),
@@ -747,13 +764,11 @@ static void run_vector(const vec_spec *spec)
     PUT(&vs, "export_vectors", ref, 32);
 
     /* ---- the first application record of each direction ---- */
-    char want[128];
-    snprintf(want, sizeof want, "<msg id=\"m1\" ts=\"%llu\">Hello Bob!</msg>",
-             (unsigned long long)(NOW_MS + 1000));
-    check_app_record(&vs, "app_i_to_r", a1, a1_len, spec->suite, i_ap_key, i_ap_iv, want);
-    snprintf(want, sizeof want, "<msg id=\"m2\" ts=\"%llu\">Hi Alice, &lt;3</msg>",
-             (unsigned long long)(NOW_MS + 2000));
-    check_app_record(&vs, "app_r_to_i", a2, a2_len, spec->suite, r_ap_key, r_ap_iv, want);
+    uint8_t want[128];
+    size_t want_len = ref_compact_msg(want, "m1", NOW_MS + 1000, "Hello Bob!");
+    check_app_record(&vs, "app_i_to_r", a1, a1_len, spec->suite, i_ap_key, i_ap_iv, want, want_len);
+    want_len = ref_compact_msg(want, "m2", NOW_MS + 2000, "Hi Alice, <3");
+    check_app_record(&vs, "app_r_to_i", a2, a2_len, spec->suite, r_ap_key, r_ap_iv, want, want_len);
 
     /* ---- compare with, or write, the file ---- */
     const char *w = getenv("SC_VECTORS_WRITE");

@@ -21,6 +21,7 @@ enum {
     SC_INNER_STANZA = 3,
     SC_INNER_FILE_DATA = 4,
     SC_INNER_KEY_UPDATE = 5,
+    SC_INNER_COMPACT = 6, /* a msg or receipt in compact form (PROTOCOL.md 10.4) */
 };
 
 #define SC_FRAME_HDR 4

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include "sc_compact.h"
 #include "sc_keysched.h"
 #include "sc_session_int.h"
 #include "sc_stanza_codec.h"
@@ -213,18 +214,25 @@ static int can_send(const sc_session *s)
 }
 
 /*
- * The XML is written straight into the output buffer and encrypted there.
- * While plaintext sits in it the buffer wipes what it outgrows.
+ * The content is written straight into the output buffer and encrypted
+ * there. While plaintext sits in it the buffer wipes what it outgrows.
+ * Messages and receipts go in compact form (PROTOCOL.md 10.4): their size
+ * is known, so room for the whole record is reserved at once and the
+ * plaintext is never moved; the other stanzas as XML.
  */
 static int send_stanza(sc_session *s, const sc_stanza *st)
 {
-    int ret;
-    if (sc_buf_reserve(&s->out, 256) != 0) return SC_ERR_NOMEM;
+    int ret, compact = sc_compact_carries(st);
+    size_t room = compact ? SC_FRAME_HDR + 1 + sc_compact_len(st) + SC_TAG_LEN : 256;
+    if (compact && room > SC_FRAME_HDR + 1 + SC_COMPACT_FIXED + SC_STANZA_ID_MAX +
+                              SC_STANZA_TEXT_MAX + SC_TAG_LEN)
+        return SC_ERR_ARG; /* an id or text over its limit: refused below, reserve nothing */
+    if (sc_buf_reserve(&s->out, room) != 0) return SC_ERR_NOMEM;
     s->out.is_public = 0;
-    size_t start = sc_record_begin(&s->out, SC_INNER_STANZA);
-    ret = sc_stanza_write(&s->out, st);
+    size_t start = sc_record_begin(&s->out, compact ? SC_INNER_COMPACT : SC_INNER_STANZA);
+    ret = compact ? sc_compact_write(&s->out, st) : sc_stanza_write(&s->out, st);
     /* Valid text can still escape past the peer's document limit: the caller's error. */
-    if (ret == SC_OK && s->out.len - start - SC_FRAME_HDR - 1 > SC_XML_MAX_DOC)
+    if (ret == SC_OK && !compact && s->out.len - start - SC_FRAME_HDR - 1 > SC_XML_MAX_DOC)
         ret = SC_ERR_TOO_LARGE;
     if (ret == SC_OK && !sc_buf_ok(&s->out)) ret = SC_ERR_NOMEM;
     if (ret == SC_OK)
@@ -319,6 +327,19 @@ static int on_stanza(sc_session *s, const uint8_t *p, size_t len)
     return ret;
 }
 
+/* A msg or receipt in compact form; the application sees the same event as for XML. */
+static int on_compact(sc_session *s, const uint8_t *p, size_t len)
+{
+    char id[SC_STANZA_ID_MAX + 1];
+    sc_stanza st;
+    int ret = sc_compact_parse(p, len, id, &st);
+    if (ret == SC_OK && st.type != 0) {
+        sc_event ev = {.type = SC_EV_STANZA, .u.stanza = &st};
+        sc__emit(s, &ev);
+    }
+    return ret;
+}
+
 static int on_file_data(sc_session *s, const uint8_t *p, size_t len)
 {
     sc_rd r;
@@ -368,6 +389,8 @@ static int on_record(sc_session *s, const uint8_t *frame, size_t frame_len)
     if (inner == SC_INNER_HANDSHAKE) return sc__hs_recv(s, p, len, 0);
     if (s->state != SC_ST_ESTABLISHED) return SC_ERR_UNEXPECTED_MESSAGE;
     switch (inner) {
+    case SC_INNER_COMPACT:
+        return on_compact(s, p, len);
     case SC_INNER_STANZA:
         return on_stanza(s, p, len);
     case SC_INNER_FILE_DATA:

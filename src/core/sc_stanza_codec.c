@@ -38,13 +38,31 @@ int sc_stanza_valid_id(const char *s, size_t n)
 }
 
 /*
+ * Chat text is mostly ASCII: eight bytes at a time, a word with no byte at
+ * or above 0x80 and none below 0x20 is valid as it stands. (x - 0x20..)
+ * & ~x & 0x80.. is non-zero exactly when some byte of x, all below 0x80,
+ * is below 0x20.
+ */
+static int ascii_word_ok(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    return (x & highs) == 0 && ((x - 0x20 * ones) & ~x & highs) == 0;
+}
+
+/*
  * 1 if s[0..n) is UTF-8 of XML 1.0 Chars only: anything else the peer's
  * parser must refuse, so a caller's text would end the session there.
  */
-static int valid_text(const char *s, size_t n)
+int sc_stanza_valid_text(const char *s, size_t n)
 {
     static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000}; /* no overlong forms */
     for (size_t i = 0, len; i < n; i += len) {
+        if (n - i >= 8 && ascii_word_ok(s + i)) {
+            len = 8;
+            continue;
+        }
         uint32_t c = (unsigned char)s[i];
         len = c < 0x80                 ? 1
               : c >= 0xc2 && c <= 0xdf ? 2
@@ -129,7 +147,7 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
     switch (st->type) {
     case SC_STANZA_MSG:
         if (st->text_len > SC_STANZA_TEXT_MAX || (st->text == NULL && st->text_len) ||
-            !valid_text(st->text, st->text_len))
+            !sc_stanza_valid_text(st->text, st->text_len))
             return SC_ERR_ARG;
         sc_xml_w_attr_u64(b, "ts", st->ts);
         sc_xml_w_end_open(b);
@@ -141,7 +159,7 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
         break;
     case SC_STANZA_FILE_OFFER:
         if (st->name == NULL || !valid_name(st->name, strlen(st->name)) ||
-            !valid_text(st->name, strlen(st->name)))
+            !sc_stanza_valid_text(st->name, strlen(st->name)))
             return SC_ERR_ARG;
         sc_xml_w_attr(b, "name", st->name);
         sc_xml_w_attr_u64(b, "size", st->size);

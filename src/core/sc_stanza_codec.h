@@ -21,4 +21,11 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st);
 /* 1 if s[0..n) is a valid stanza or transfer id. */
 int sc_stanza_valid_id(const char *s, size_t n);
 
+/*
+ * 1 if s[0..n) is UTF-8 of XML 1.0 characters only (TAB, LF, CR and no
+ * other control below 0x20; no surrogate, U+FFFE or U+FFFF): message text
+ * and file names, in XML and in the compact form alike (PROTOCOL.md 10.1).
+ */
+int sc_stanza_valid_text(const char *s, size_t n);
+
 #endif
