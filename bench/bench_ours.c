@@ -183,7 +183,8 @@ int bench_ours_handshakes_known(const bench_certs *c, int keytype, int n, double
     return run_handshakes(c, keytype, n, seconds, KNOWN_PEER);
 }
 
-/* Bulk data goes as file data (raw bytes); small messages as <msg> stanzas, as a chat does. */
+/* Bulk data goes as file data (raw bytes); small messages as chat messages (compact form,
+ * PROTOCOL.md 10.4). */
 static int send_one(sc_session *s, const uint8_t *buf, size_t len, uint64_t k)
 {
     if (len > 1000) return sc_session_send_file_data(s, "bench", k * len, buf, len);
