@@ -5,7 +5,7 @@ set -eu
 
 # pkg-config module -> Debian package
 need="libcrypto:libssl-dev libssl:libssl-dev expat:libexpat1-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev libuv:libuv1-dev"
-tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang python3:python3"
+tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang clang-format:clang-format python3:python3"
 
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
@@ -22,6 +22,10 @@ done
 # libFuzzer's runtime ships with clang's compiler-rt on Debian.
 if command -v clang >/dev/null 2>&1 && ! clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /; then
     missing="$missing libclang-rt-dev"
+fi
+# ThreadSanitizer's runtime for gcc (make test-tsan).
+if command -v gcc >/dev/null 2>&1 && ! gcc -print-file-name=libtsan.so 2>/dev/null | grep -q /; then
+    missing="$missing libtsan2"
 fi
 missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
