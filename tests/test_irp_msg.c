@@ -5,8 +5,8 @@
  * Every request, response and event written and parsed back (and written
  * again to the same bytes); the documents of docs/IRP.md's examples parsed
  * field by field; each class of refusal with its own status; the writers'
- * refusals; the frame reader fed byte by byte; addresses; and the
- * registry's signature on lookup answers.
+ * refusals; the frame reader fed byte by byte; and the registry's
+ * signature on lookup answers (addresses: test_irp_addr.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1128,59 +1128,6 @@ static void test_names(void **state)
     assert_false(irp_valid_token("AAAAAAAAAAAAAAAAAAAAA=", 22));
 }
 
-/* ---- addresses ------------------------------------------------------------------ */
-
-static void test_addresses(void **state)
-{
-    static const struct {
-        const char *text;
-        const char *canonical;
-        irp_addr_class cls;
-    } cases[] = {
-        {"192.0.2.1", "192.0.2.1", IRP_ADDR_GLOBAL},
-        {"2001:DB8:0:0:0:0:0:1", "2001:db8::1", IRP_ADDR_GLOBAL},
-        {"10.0.0.1", "10.0.0.1", IRP_ADDR_PRIVATE},
-        {"172.16.0.1", "172.16.0.1", IRP_ADDR_PRIVATE},
-        {"172.31.255.255", "172.31.255.255", IRP_ADDR_PRIVATE},
-        {"172.32.0.1", "172.32.0.1", IRP_ADDR_GLOBAL},
-        {"192.168.1.1", "192.168.1.1", IRP_ADDR_PRIVATE},
-        {"100.64.0.1", "100.64.0.1", IRP_ADDR_SHARED},
-        {"100.128.0.1", "100.128.0.1", IRP_ADDR_GLOBAL},
-        {"fd12:3456::1", "fd12:3456::1", IRP_ADDR_ULA},
-        {"fc00::1", "fc00::1", IRP_ADDR_ULA},
-        {"127.0.0.1", "127.0.0.1", IRP_ADDR_LOOPBACK},
-        {"::1", "::1", IRP_ADDR_LOOPBACK},
-        {"::ffff:127.0.0.1", "127.0.0.1", IRP_ADDR_LOOPBACK},
-        {"169.254.3.4", "169.254.3.4", IRP_ADDR_LINK_LOCAL},
-        {"fe80::1", "fe80::1", IRP_ADDR_LINK_LOCAL},
-        {"febf::1", "febf::1", IRP_ADDR_LINK_LOCAL},
-        {"0.0.0.0", "0.0.0.0", IRP_ADDR_UNSPECIFIED},
-        {"::", "::", IRP_ADDR_UNSPECIFIED},
-        {"224.0.0.1", "224.0.0.1", IRP_ADDR_MULTICAST},
-        {"ff02::1", "ff02::1", IRP_ADDR_MULTICAST},
-        {"255.255.255.255", "255.255.255.255", IRP_ADDR_RESERVED},
-        {"240.0.0.1", "240.0.0.1", IRP_ADDR_RESERVED},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        irp_addr a;
-        char text[IRP_ADDR_STRLEN];
-        assert_int_equal(irp_addr_parse(cases[i].text, strlen(cases[i].text), &a), 0);
-        assert_int_equal(irp_addr_classify(&a), cases[i].cls);
-        assert_non_null(irp_addr_class_name(cases[i].cls));
-        assert_int_equal(irp_addr_format(&a, text), SC_OK);
-        assert_string_equal(text, cases[i].canonical);
-    }
-    irp_addr a, b;
-    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 9};
-    assert_int_equal(irp_addr_set(&a, 6, mapped), SC_OK);
-    b = addr("192.0.2.9");
-    assert_true(irp_addr_equal(&a, &b));
-    assert_int_equal(irp_addr_set(&a, 5, mapped), SC_ERR_ARG);
-    assert_int_equal(irp_addr_parse("1.2.3.4\0", 8, &a), IRP_INVALID);
-    assert_int_equal(irp_addr_parse("0000:0000:0000:0000:0000:ffff:255.255.255.255x", 46, &a),
-                     IRP_INVALID);
-}
-
 /* ---- frames ----------------------------------------------------------------------- */
 
 static void test_frame_header(void **state)
@@ -1569,7 +1516,6 @@ int main(void)
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_server_doc),
         cmocka_unit_test(test_names),
-        cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_frame_header),
         cmocka_unit_test(test_framer),
         cmocka_unit_test(test_framer_split_header),

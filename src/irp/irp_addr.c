@@ -72,12 +72,55 @@ static irp_addr_class classify4(const uint8_t *p)
     return IRP_ADDR_GLOBAL;
 }
 
+/*
+ * The IPv4 address that an IPv6 address carries by a standard embedding, if
+ * any: a host reached through it is the IPv4 host, so a loopback, private or
+ * multicast IPv4 address stays what it is behind an IPv6 prefix.
+ * Returns the kind of embedding, 0 for none.
+ */
+enum { EMB_NONE = 0, EMB_COMPAT, EMB_OTHER };
+static int embedded_ipv4(const uint8_t *p, uint8_t v4[4])
+{
+    static const uint8_t zero[12];
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b}; /* 64:ff9b::/96, RFC 6052 2.1 */
+    static const uint8_t translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    if (memcmp(p, zero, 12) == 0) { /* ::a.b.c.d, IPv4-compatible (RFC 4291 2.5.5.1) */
+        memcpy(v4, p + 12, 4);
+        return EMB_COMPAT;
+    }
+    if (memcmp(p, nat64, 12) == 0 || memcmp(p, translated, 12) == 0) {
+        /* NAT64 and ::ffff:0:a.b.c.d, IPv4-translated (RFC 2765 2.1) */
+        memcpy(v4, p + 12, 4);
+        return EMB_OTHER;
+    }
+    if (p[0] == 0x20 && p[1] == 0x02) { /* 2002:V4ADDR::/48, 6to4 (RFC 3056 2) */
+        memcpy(v4, p + 2, 4);
+        return EMB_OTHER;
+    }
+    if (p[0] == 0x20 && p[1] == 0x01 && p[2] == 0 && p[3] == 0) {
+        /* Teredo 2001::/32: the client's address, bits inverted, last (RFC 4380 4) */
+        for (int i = 0; i < 4; i++)
+            v4[i] = (uint8_t)~p[12 + i];
+        return EMB_OTHER;
+    }
+    return EMB_NONE;
+}
+
 static irp_addr_class classify6(const uint8_t *p)
 {
     static const uint8_t zero[15];
-    if (memcmp(p, zero, 15) == 0)
-        return p[15] == 0 ? IRP_ADDR_UNSPECIFIED : p[15] == 1 ? IRP_ADDR_LOOPBACK : IRP_ADDR_GLOBAL;
+    uint8_t v4[4];
+    if (memcmp(p, zero, 15) == 0 && p[15] <= 1)
+        return p[15] == 0 ? IRP_ADDR_UNSPECIFIED : IRP_ADDR_LOOPBACK;
+    int emb = embedded_ipv4(p, v4);
+    if (emb != EMB_NONE) {
+        irp_addr_class c = classify4(v4);
+        /* IPv4-compatible addresses are deprecated and routed nowhere (RFC 4291 2.5.5.1) */
+        return c == IRP_ADDR_GLOBAL && emb == EMB_COMPAT ? IRP_ADDR_RESERVED : c;
+    }
     if (p[0] == 0xfe && (p[1] & 0xc0) == 0x80) return IRP_ADDR_LINK_LOCAL;
+    /* fec0::/10, site-local: deprecated (RFC 3879), reserved by IETF */
+    if (p[0] == 0xfe && (p[1] & 0xc0) == 0xc0) return IRP_ADDR_RESERVED;
     if ((p[0] & 0xfe) == 0xfc) return IRP_ADDR_ULA;
     if (p[0] == 0xff) return IRP_ADDR_MULTICAST;
     return IRP_ADDR_GLOBAL;

@@ -34,7 +34,13 @@ int irp_addr_set(irp_addr *out, int family, const uint8_t *ip);
 int irp_addr_format(const irp_addr *a, char out[IRP_ADDR_STRLEN]);
 int irp_addr_equal(const irp_addr *a, const irp_addr *b);
 
-/* What kind of address (docs/IRP.md 6.7 says which ones a registry accepts). */
+/*
+ * What kind of address (docs/IRP.md 6.7 says which ones a registry accepts).
+ * An IPv6 address that embeds an IPv4 one (NAT64 64:ff9b::/96, 6to4
+ * 2002::/16, Teredo's client, ::ffff:0:a.b.c.d, ::a.b.c.d) has the class of
+ * the embedded address; ::a.b.c.d with a global one, and fec0::/10, are
+ * reserved.
+ */
 typedef enum irp_addr_class {
     IRP_ADDR_GLOBAL = 0,  /* everything not below */
     IRP_ADDR_PRIVATE,     /* 10/8, 172.16/12, 192.168/16 */
@@ -44,7 +50,7 @@ typedef enum irp_addr_class {
     IRP_ADDR_LINK_LOCAL,  /* 169.254/16, fe80::/10 */
     IRP_ADDR_UNSPECIFIED, /* 0/8, :: */
     IRP_ADDR_MULTICAST,   /* 224/4, ff00::/8 */
-    IRP_ADDR_RESERVED,    /* 240/4 (with 255.255.255.255) */
+    IRP_ADDR_RESERVED,    /* 240/4 (with 255.255.255.255), fec0::/10 */
 } irp_addr_class;
 
 irp_addr_class irp_addr_classify(const irp_addr *a);
