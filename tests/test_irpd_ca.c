@@ -62,7 +62,7 @@ static char *cert_pem(X509 *x)
 static int fx_setup(void **state)
 {
     static const char *const ips[] = {"192.0.2.10", "2001:db8::10"};
-    irpd_ca_opts o = {IRPD_KEY_P256, HOST, 0};
+    irpd_ca_opts o = {IRPD_KEY_P256, HOST, 0, NULL, 0};
     fx *f = calloc(1, sizeof *f);
     irpd_ca_err e;
 
@@ -299,7 +299,7 @@ static void test_server_certificate_inputs(void **state)
     static const char *const bad_ip[] = {"192.0.2.300"};
     static const char *const null_ip[] = {NULL};
     fx *f = *state;
-    irpd_ca_opts o = {IRPD_KEY_ED25519, "x", 0};
+    irpd_ca_opts o = {IRPD_KEY_ED25519, "x", 0, NULL, 0};
     irpd_ca *ca;
     irpd_ca_err e;
     X509 *s;
@@ -438,7 +438,7 @@ static void test_save_load(void **state)
 static void test_from_pem_mismatch(void **state)
 {
     fx *f = *state;
-    irpd_ca_opts o = {IRPD_KEY_P256, "other", 0};
+    irpd_ca_opts o = {IRPD_KEY_P256, "other", 0, NULL, 0};
     irpd_ca *other, *ca;
     irpd_ca_err e;
     sc_testcert *root = sc_testcert_root(SC_TESTKEY_P256, "r", NOW - DAY, NOW + 365 * DAY);
@@ -622,7 +622,7 @@ static void test_issue_each_key_type(void **state)
 static void test_ed25519_ca(void **state)
 {
     fx *f = *state;
-    irpd_ca_opts o = {IRPD_KEY_ED25519, "ed", 0};
+    irpd_ca_opts o = {IRPD_KEY_ED25519, "ed", 0, NULL, 0};
     irpd_ca *ca;
     irpd_ca_err e;
     EVP_PKEY *k = sc_testkey_new(SC_TESTKEY_P256);
@@ -958,10 +958,12 @@ static void test_verify_client(void **state)
     assert_int_equal(e.sc, SC_ERR_UNKNOWN_CA);
     assert_msg_contains(&e, "not issued by a CA this registry trusts");
     assert_string_equal(who.user_id, "");
-    assert_int_equal(irpd_ca_add_trusted_pem(f->ca, "nothing", 7, &e), IRPD_CA_INVALID);
+    assert_int_equal(irpd_ca_add_trusted_pem(f->ca, "nothing", 7, "other.example", &e),
+                     IRPD_CA_INVALID);
 
     /* Trusted: accepted, and known to be external. */
-    assert_int_equal(irpd_ca_add_trusted_pem(f->ca, ext_pem, strlen(ext_pem), &e), IRPD_CA_OK);
+    assert_int_equal(irpd_ca_add_trusted_pem(f->ca, ext_pem, strlen(ext_pem), "other.example", &e),
+                     IRPD_CA_OK);
     assert_int_equal(irpd_ca_verify_client_der(f->ca, der, dlen, 1, NOW, &who, &e), IRPD_CA_OK);
     assert_string_equal(who.user_id, "carol@other.example");
     assert_int_equal(who.issued_here, 0);
@@ -984,7 +986,9 @@ static void test_verify_client(void **state)
     assert_int_equal(e.sc, SC_ERR_CERTIFICATE_NOT_YET_VALID);
 
     /* A CA that merely copies our name is issued_here = 0 (once trusted at all). */
-    assert_int_equal(irpd_ca_add_trusted_pem(f->ca, fake_pem, strlen(fake_pem), &e), IRPD_CA_OK);
+    assert_int_equal(
+        irpd_ca_add_trusted_pem(f->ca, fake_pem, strlen(fake_pem), "other.example", &e),
+        IRPD_CA_OK);
     der[0] = mder;
     dlen[0] = mlen;
     assert_int_equal(irpd_ca_verify_client_der(f->ca, der, dlen, 1, NOW, &who, &e), IRPD_CA_OK);
@@ -1013,6 +1017,112 @@ static void test_verify_client(void **state)
     sc_testcert_free(fake);
 }
 
+/* ---- served domains (docs/IRP.md 7.5, 7.6) ---------------------------------------- */
+
+static void verify_one(irpd_ca *ca, const irpd_issued *is, int want, int want_sc)
+{
+    const uint8_t *der[1] = {is->der};
+    size_t len[1] = {is->der_len};
+    irpd_client who;
+    irpd_ca_err e;
+
+    assert_int_equal(irpd_ca_verify_client_der(ca, der, len, 1, NOW, &who, &e), want);
+    if (want != IRPD_CA_OK) assert_int_equal(e.sc, want_sc);
+}
+
+static void test_served_domains(void **state)
+{
+    static const char *const doms[] = {"example.org"};
+    fx *f = *state;
+    irpd_ca_opts o = {IRPD_KEY_P256, "dom", 0, doms, 1};
+    irpd_ca *ca;
+    irpd_ca_err e;
+    irpd_issued alice, mallory;
+    EVP_PKEY *k = sc_testkey_new(SC_TESTKEY_P256);
+    size_t len;
+    uint8_t *csr = make_csr(k, &len);
+    NAME_CONSTRAINTS *nc;
+    GENERAL_SUBTREE *st;
+    char *pem;
+
+    assert_int_equal(irpd_ca_create(&o, NOW, &ca, &e), IRPD_CA_OK);
+    /* Critical nameConstraints: exactly one permitted rfc822Name, the host form. */
+    assert_int_equal(ext_critical(irpd_ca_cert(ca), NID_name_constraints), 1);
+    nc = X509_get_ext_d2i(irpd_ca_cert(ca), NID_name_constraints, NULL, NULL);
+    assert_non_null(nc);
+    assert_null(nc->excludedSubtrees);
+    assert_int_equal(sk_GENERAL_SUBTREE_num(nc->permittedSubtrees), 1);
+    st = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, 0);
+    assert_int_equal(st->base->type, GEN_EMAIL);
+    assert_string_equal((const char *)ASN1_STRING_get0_data(st->base->d.rfc822Name), "example.org");
+    NAME_CONSTRAINTS_free(nc);
+    pem = cert_pem(irpd_ca_cert(ca));
+    write_file(f->dir, "nc-ca.pem", pem);
+
+    /* A served user's certificate passes the peers' verifier and openssl verify. */
+    assert_int_equal(irpd_ca_issue_user(ca, csr, len, ALICE, NOW, 0, &alice, &e), IRPD_CA_OK);
+    peer_accepts(pem, &alice, ALICE);
+    write_issued(f->dir, "nc-alice.pem", &alice);
+    cli_verifies(f->dir, "nc-ca.pem", "nc-alice.pem", "sslclient");
+
+    /*
+     * Signed by the same key for another domain (irpd_ca refuses to, below;
+     * before irpd_ca_set_domains nothing stops it here): every verifier
+     * holding the CA certificate refuses it by its name constraints.
+     */
+    assert_int_equal(irpd_ca_issue_user(ca, csr, len, "mallory@partner.org", NOW, 0, &mallory, &e),
+                     IRPD_CA_OK);
+    write_issued(f->dir, "nc-mallory.pem", &mallory);
+    assert_int_not_equal(run("openssl verify -attime %lld -CAfile %s/nc-ca.pem %s/nc-mallory.pem "
+                             ">/dev/null 2>&1",
+                             (long long)NOW, f->dir, f->dir),
+                         0);
+    verify_one(ca, &mallory, IRPD_CA_AUTH, SC_ERR_DOMAIN_MISMATCH);
+
+    /* With its served domains set the CA refuses, and does not vouch for, other domains. */
+    assert_int_equal(irpd_ca_set_domains(ca, "example.org", &e), IRPD_CA_OK);
+    verify_one(ca, &alice, IRPD_CA_OK, 0);
+    verify_one(ca, &mallory, IRPD_CA_AUTH, SC_ERR_DOMAIN_MISMATCH);
+    irpd_issued_clear(&mallory);
+    assert_int_equal(irpd_ca_issue_user(ca, csr, len, "mallory@partner.org", NOW, 0, &mallory, &e),
+                     IRPD_CA_INVALID);
+    assert_msg_contains(&e, "not in a domain this registry serves");
+
+    /* An external CA vouches for its own domains only. */
+    sc_testcert *ext = sc_testcert_root(SC_TESTKEY_P256, "partner CA", NOW - DAY, NOW + 3650 * DAY);
+    sc_testcert_opts co = {.key_type = SC_TESTKEY_P256, .user_id = "carol@partner.org"};
+    sc_testcert *carol = sc_testcert_user(ext, &co);
+    co.user_id = "bob@example.org";
+    sc_testcert *bob = sc_testcert_user(ext, &co);
+    char *ext_pem = sc_testcert_cert_pem(ext);
+    irpd_client who;
+    assert_int_equal(irpd_ca_add_trusted_pem(ca, ext_pem, strlen(ext_pem), "", &e),
+                     IRPD_CA_INVALID);
+    assert_int_equal(irpd_ca_add_trusted_pem(ca, ext_pem, strlen(ext_pem), "partner.org", &e),
+                     IRPD_CA_OK);
+    assert_int_equal(irpd_ca_verify_client(ca, carol->cert, NULL, NOW, &who, &e), IRPD_CA_OK);
+    assert_string_equal(who.user_id, "carol@partner.org");
+    assert_int_equal(who.issued_here, 0);
+    assert_int_equal(irpd_ca_verify_client(ca, bob->cert, NULL, NOW, &who, &e), IRPD_CA_AUTH);
+    assert_int_equal(e.sc, SC_ERR_UNKNOWN_CA);
+    co.user_id = "dave@elsewhere.org";
+    sc_testcert *dave = sc_testcert_user(ext, &co);
+    assert_int_equal(irpd_ca_verify_client(ca, dave->cert, NULL, NOW, &who, &e), IRPD_CA_AUTH);
+    assert_int_equal(e.sc, SC_ERR_DOMAIN_MISMATCH);
+
+    sc_testcert_free(carol);
+    sc_testcert_free(bob);
+    sc_testcert_free(dave);
+    sc_testcert_free(ext);
+    free(ext_pem);
+    irpd_issued_clear(&alice);
+    irpd_issued_clear(&mallory);
+    free(pem);
+    OPENSSL_free(csr);
+    EVP_PKEY_free(k);
+    irpd_ca_free(ca);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1032,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_long_user_id),
         cmocka_unit_test(test_serials_unique),
         cmocka_unit_test(test_verify_client),
+        cmocka_unit_test(test_served_domains),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

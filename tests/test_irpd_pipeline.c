@@ -89,7 +89,7 @@ static const struct {
 
 static int fx_setup(void **state)
 {
-    irpd_ca_opts o = {IRPD_KEY_P256, "test", 0};
+    irpd_ca_opts o = {IRPD_KEY_P256, "test", 0, NULL, 0};
     irpd_store_opts so = {.flags = IRPD_STORE_CREATE};
     fx *f = calloc(1, sizeof *f);
     char path[128];
@@ -105,6 +105,8 @@ static int fx_setup(void **state)
     irpd_config_defaults(&f->cfg);
     snprintf(f->cfg.admins[0], sizeof f->cfg.admins[0], "root@example.org");
     f->cfg.n_admins = 1;
+    snprintf(f->cfg.domains[0], sizeof f->cfg.domains[0], "example.org");
+    f->cfg.n_domains = 1;
     if (irpd_hctx_init(&f->h, f->ca, f->st, &f->cfg) != 0) return -1;
     *state = f;
     return 0;
@@ -196,11 +198,13 @@ static void test_access_enforced(void **state)
 }
 
 static int recheck_calls;
-static int recheck_refuse(const irpd_hctx *h, irpd_session *s, int64_t now, char *msg, size_t cap)
+static int recheck_refuse(const irpd_hctx *h, irpd_session *s, int64_t now, int *wrote, char *msg,
+                          size_t cap)
 {
     (void)h;
     (void)s;
     (void)now;
+    (void)wrote;
     recheck_calls++;
     snprintf(msg, cap, "certificate revoked");
     return IRP_AUTH_REQUIRED;
@@ -237,6 +241,59 @@ static void test_identity_recheck(void **state)
         irpd_session_clear(&s);
     }
     f->h.recheck = NULL;
+}
+
+/*
+ * docs/IRP.md 2.1, 6.0, 7.1: a certificate of a domain the registry does not
+ * serve may read, never write; users of other domains are not found; an
+ * external certificate with an administrator's name is no administrator.
+ */
+static void test_served_domains(void **state)
+{
+    static const struct {
+        const char *doc;
+        int status;
+    } foreign[] = {
+        {"<req id=\"1\" op=\"register\" device=\"d\" port=\"4605\" "
+         "seq=\"1\"><addr>192.0.2.1</addr></req>",
+         403},
+        {"<req id=\"1\" op=\"renew\"><csr>AAAA</csr></req>", 403},
+        {"<req id=\"1\" op=\"pkcs12-put\"><p12>AAAA</p12></req>", 403},
+        {"<req id=\"1\" op=\"lookup-policy\"/>", 403},
+        {"<req id=\"1\" op=\"access-log\"/>", 403},
+        {"<req id=\"1\" op=\"revoke\" serial=\"1f\"/>", 403},
+        {"<req id=\"1\" op=\"user-info\"><info name=\"note\">x</info></req>", 403},
+        {"<req id=\"1\" op=\"ping\"/>", 200},
+        {"<req id=\"1\" op=\"cert-status\" serial=\"1f\"/>", 200},
+        {"<req id=\"1\" op=\"lookup\" user=\"nobody@example.org\"/>", 404},
+        {"<req id=\"1\" op=\"unwatch\" user=\"nobody@example.org\"/>", 200},
+    };
+    fx *f = *state;
+    irpd_session s;
+
+    irpd_session_init(&s);
+    s.cert_auth = 1;
+    snprintf(s.client.user_id, sizeof s.client.user_id, "mallory@partner.org");
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        int st = run(f, &s, foreign[i].doc);
+        if (st != foreign[i].status)
+            fail_msg("foreign certificate: %s: %d, not %d", foreign[i].doc, st, foreign[i].status);
+    }
+    irpd_session_clear(&s);
+
+    /* a served user looking up another domain's user: not known here */
+    session_of(&s, CERT);
+    assert_int_equal(run(f, &s, "<req id=\"1\" op=\"lookup\" user=\"m@partner.org\"/>"), 404);
+    assert_int_equal(run(f, &s, "<req id=\"1\" op=\"watch\" user=\"m@partner.org\"/>"), 404);
+    assert_int_equal(run(f, &s, "<req id=\"1\" op=\"user-info\" user=\"m@partner.org\"/>"), 404);
+    irpd_session_clear(&s);
+
+    /* root@example.org is an administrator with our CA's certificate only */
+    session_of(&s, ADMIN);
+    assert_int_equal(run(f, &s, "<req id=\"1\" op=\"list-users\"/>"), 200);
+    s.client.issued_here = 0;
+    assert_int_equal(run(f, &s, "<req id=\"1\" op=\"list-users\"/>"), 403);
+    irpd_session_clear(&s);
 }
 
 /* The document decides, in any spelling: op="&#108;ogin" is a login and held against its limits. */
@@ -458,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_table_complete),
         cmocka_unit_test(test_access_enforced),
         cmocka_unit_test(test_identity_recheck),
+        cmocka_unit_test(test_served_domains),
         cmocka_unit_test(test_limits_on_parsed_request),
         cmocka_unit_test(test_deferred_logins_counted),
         cmocka_unit_test(test_csr_checks_off_loop),

@@ -150,6 +150,10 @@ static irp_status p_user_revoke(irpd_store *st, const char *u, const char *reaso
     snprintf(P(st)->reason, sizeof P(st)->reason, "%s", reason);
     return p_none(st);
 }
+static irp_status p_cert_record(irpd_store *st, const irpd_cert *c, const char *a, int64_t now)
+{
+    return keep_cert(st, c);
+}
 static irp_status p_binding_put(irpd_store *st, const irpd_binding *b, const irpd_cert *ac,
                                 const char *a, int64_t now)
 {
@@ -230,6 +234,7 @@ static const irpd_store_ops PROBE_OPS = {
     .cert_list = p_cert_list,
     .cert_revoke = p_cert_revoke,
     .user_revoke = p_user_revoke,
+    .cert_record = p_cert_record,
     .binding_put = p_binding_put,
     .binding_delete = p_binding_delete,
     .binding_list = p_binding_list,
@@ -443,6 +448,12 @@ static void test_certs_and_bindings(void **state)
     assert_memory_equal(PR.fp, want_fp, 32);
     PASSED(irpd_store_cert_add(st, &c, NULL, U, NOW, NULL));
     assert_memory_equal(PR.fp, want_fp, 32);
+    memset(c.fingerprint, 0xee, 32);
+    PASSED(irpd_store_cert_record(st, &c, U, NOW));
+    assert_string_equal(PR.serial, "0a1b");
+    assert_memory_equal(PR.fp, want_fp, 32);
+    REFUSED(IRP_BAD_REQUEST, irpd_store_cert_record(st, &bad, U, NOW));
+    REFUSED(IRP_BAD_REQUEST, irpd_store_cert_record(st, NULL, U, NOW));
 
     REFUSED(IRP_BAD_REQUEST, irpd_store_cert_get_serial(st, "12g", &out, NULL, 0));
     REFUSED(IRP_BAD_REQUEST, irpd_store_cert_get_serial(st, "", &out, NULL, 0));

@@ -35,9 +35,9 @@
 #include "sc_cert.h"
 #include "irpd_ca.h"
 #include "irpd_ca_int.h"
+#include "irpd_config.h"
 
 #define SERIAL_BYTES 16 /* 128 random bits */
-#define HOST_MAX 253    /* a DNS name in text form */
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -227,22 +227,44 @@ static int push_ip_name(GENERAL_NAMES *names, const char *ip, int *invalid)
 /* A DNS host name: labels of letters, digits and inner hyphens, 1..63 bytes each. */
 static int valid_dns_name(const char *s)
 {
-    size_t n = strlen(s), label = 0;
+    return irpd_config_valid_domain(s);
+}
 
-    if (n == 0 || n > HOST_MAX) return 0;
-    for (size_t i = 0; i <= n; i++) {
-        char c = s[i];
-        if (c == '.' || c == '\0') {
-            if (label == 0 || label > 63 || s[i - 1] == '-') return 0;
-            label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   (c == '-' && label > 0)) {
-            label++;
-        } else {
-            return 0;
+/*
+ * docs/IRP.md 7.5: critical nameConstraints, one permitted rfc822Name subtree
+ * per served domain in the host form of RFC 5280 4.2.1.10 ("example.org":
+ * every mailbox at that host), never the domain form (".example.org": its
+ * subdomains), which are other domains with registries of their own (2.1).
+ * No other name form is constrained, so the server certificate's dNSName and
+ * iPAddress are unaffected.
+ */
+static int add_name_constraints(X509 *x, const char *const *domains, size_t n)
+{
+    NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+    int r = 0;
+
+    if (nc == NULL) return 0;
+    nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
+    if (nc->permittedSubtrees == NULL) goto out;
+    for (size_t i = 0; i < n; i++) {
+        GENERAL_SUBTREE *st = GENERAL_SUBTREE_new();
+        GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
+        int ok = st != NULL && one != NULL && push_ia5_name(one, GEN_EMAIL, domains[i]);
+        if (ok) {
+            GENERAL_NAME_free(st->base);
+            st->base = sk_GENERAL_NAME_pop(one);
+            ok = sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, st) > 0;
+        }
+        GENERAL_NAMES_free(one);
+        if (!ok) {
+            GENERAL_SUBTREE_free(st);
+            goto out;
         }
     }
-    return 1;
+    r = X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) == 1;
+out:
+    NAME_CONSTRAINTS_free(nc);
+    return r;
 }
 
 static int is_ip_literal(const char *s)
@@ -295,12 +317,15 @@ void irpd_ca_free(irpd_ca *ca)
     EVP_PKEY_free(ca->server_key);
     X509_free(ca->server_cert);
     sc_policy_free(&ca->trust);
+    for (size_t i = 0; i < ca->n_ext; i++)
+        sc_policy_free(&ca->ext[i].pol);
+    free(ca->served);
     free(ca);
 }
 
 int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca_err *err)
 {
-    static const irpd_ca_opts defaults = {IRPD_KEY_P256, NULL, 0};
+    static const irpd_ca_opts defaults = {IRPD_KEY_P256, NULL, 0, NULL, 0};
     int ret = IRPD_CA_INTERNAL, crit;
     irpd_ca *ca = NULL;
     char cn[CN_MAX + 1];
@@ -315,6 +340,17 @@ int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca
     if (!is_printable_ascii(label)) {
         ret = irpd__ca_fail(err, IRPD_CA_INVALID, "the CA name must be printable ASCII");
         goto out;
+    }
+    if (opts->n_domains > IRPD_CA_MAX_DOMAINS || (opts->n_domains > 0 && opts->domains == NULL)) {
+        ret = irpd__ca_fail(err, IRPD_CA_INVALID, "at most %d served domains", IRPD_CA_MAX_DOMAINS);
+        goto out;
+    }
+    for (size_t i = 0; i < opts->n_domains; i++) {
+        if (opts->domains[i] == NULL || !valid_dns_name(opts->domains[i])) {
+            ret = irpd__ca_fail(err, IRPD_CA_INVALID, "'%.64s' is not a domain name",
+                                opts->domains[i] != NULL ? opts->domains[i] : "(null)");
+            goto out;
+        }
     }
     /* CN is at most 64 bytes (RFC 5280): a long host name is cut, the key identifiers chain. */
     snprintf(cn, sizeof cn, IRPD_CA_CN_PREFIX "%s", label);
@@ -333,6 +369,8 @@ int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca
     if (!add_ext(ca->cert, ca->cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
         !add_ext(ca->cert, ca->cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
         !add_key_ids(ca->cert, ca->cert))
+        goto fail_internal;
+    if (opts->n_domains > 0 && !add_name_constraints(ca->cert, opts->domains, opts->n_domains))
         goto fail_internal;
     if (X509_sign(ca->cert, ca->key, sign_md(ca->key)) <= 0 || !ca_adopt_cert(ca))
         goto fail_internal;
@@ -616,6 +654,11 @@ int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_i
         irpd__ca_fail(err, ret,
                       "not a valid user ID (local@domain, printable ASCII, at most %d bytes)",
                       SC_USER_ID_MAX);
+        goto out;
+    }
+    /* docs/IRP.md 7.5: the CA certifies users of the served domains only */
+    if (ca->served != NULL && !irpd_config_domain_in(ca->served, user_id)) {
+        irpd__ca_fail(err, ret, "%.254s is not in a domain this registry serves", user_id);
         goto out;
     }
     pk = csr->key;

@@ -63,6 +63,9 @@ typedef enum irpd_key_type {
 #define IRPD_CA_RSA_MAX_BITS 8192  /* docs/IRP.md 6.5 step 3 */
 #define IRPD_CA_RSA_EXPONENT 65537 /* docs/IRP.md 6.5 step 3: the only exponent accepted */
 #define IRPD_CA_MAX_IPS 16
+#define IRPD_CA_MAX_DOMAINS 16  /* served domains in the CA's name constraints */
+#define IRPD_CA_DOMAINS_MAX 255 /* a domain list as text: "a.org b.org" */
+#define IRPD_CA_EXT_MAX 8       /* external CAs (trusted_ca lines) */
 
 /*
  * Serial numbers as text: lowercase hex of the serial's value without
@@ -78,16 +81,27 @@ typedef struct irpd_ca_opts {
     irpd_key_type key_type; /* for the CA and the server key */
     const char *name; /* CA subject "sixchat registry CA <name>" (cut to 64 bytes); NULL: "" */
     int64_t lifetime; /* seconds the CA certificate is valid; 0: 10 years */
+    /*
+     * The served domains (DNS names, at most IRPD_CA_MAX_DOMAINS): the CA
+     * certificate carries a critical nameConstraints extension whose
+     * permitted subtrees are one rfc822Name per domain, in the host form
+     * ("example.org", never ".example.org": docs/IRP.md 7.5). n_domains 0:
+     * no constraints (tests only; `irpd init` always gives domains).
+     */
+    const char *const *domains;
+    size_t n_domains;
 } irpd_ca_opts;
 
 /*
  * Creates a new CA: a fresh key, a self-signed certificate valid from
  * now - IRPD_CA_BACKDATE for opts->lifetime, with critical basicConstraints
  * CA:TRUE pathlen:0, critical keyUsage keyCertSign+cRLSign, subject and
- * authority key identifiers and a random serial. No server certificate yet
+ * authority key identifiers, a random serial and, with opts->domains, the
+ * name constraints described there. No server certificate yet
  * (irpd_ca_make_server). opts NULL: the defaults. *out receives the CA (free
- * with irpd_ca_free). Errors: IRPD_CA_INVALID (name not printable ASCII),
- * IRPD_CA_INTERNAL.
+ * with irpd_ca_free); irpd_ca_set_domains is left to the caller. Errors:
+ * IRPD_CA_INVALID (name not printable ASCII, a domain not a DNS name, too
+ * many domains), IRPD_CA_INTERNAL.
  */
 int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca_err *err);
 
@@ -204,8 +218,10 @@ void irpd_ca_csr_free(irpd_csr *c);
  * guarantees uniqueness; a collision (2^-64 after 2^32 certificates) is a
  * failed insert, and the caller may simply issue again.
  *
- * user_id must pass sc_cert_valid_user_id. *out is filled on success and
- * left clear on error. Errors: IRPD_CA_INVALID (invalid user ID),
+ * user_id must pass sc_cert_valid_user_id and be in a served domain
+ * (irpd_ca_set_domains). *out is filled on success and
+ * left clear on error. Errors: IRPD_CA_INVALID (invalid user ID or one
+ * outside the served domains),
  * IRPD_CA_INTERNAL.
  */
 int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_id, int64_t now,
@@ -221,12 +237,24 @@ void irpd_issued_clear(irpd_issued *c);
 /* ---- verifying client certificates -------------------------------------- */
 
 /*
- * Adds every certificate of a PEM buffer as an extra trust anchor (an
- * external CA whose users may register, DESIGN.md "certificates from any
- * PKI"). Errors: IRPD_CA_INVALID (no certificate, unreadable PEM),
+ * The domains the registry's own CA vouches for (the served domains:
+ * "a.org b.org", lowercase, single spaces; NULL: any, the default). A
+ * client certificate of the own CA for a user of another domain is refused
+ * even when its CA certificate carries no name constraints (a registry
+ * created before they existed). Errors: IRPD_CA_INVALID (too long),
  * IRPD_CA_INTERNAL.
  */
-int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, irpd_ca_err *err);
+int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err);
+
+/*
+ * Adds every certificate of a PEM buffer as the trust anchors of one
+ * external CA, which may vouch for the users of `domains` only ("a.org
+ * b.org", as irpd_ca_set_domains, at least one; docs/IRP.md 7.6). Errors:
+ * IRPD_CA_INVALID (no certificate, unreadable PEM, no domain, too many
+ * external CAs), IRPD_CA_INTERNAL.
+ */
+int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, const char *domains,
+                            irpd_ca_err *err);
 
 /* Who a verified client certificate names. */
 typedef struct irpd_client {
@@ -238,12 +266,15 @@ typedef struct irpd_client {
 
 /*
  * Verifies a client chain (leaf first, then intermediates, as DER) at time
- * now against the trust anchors, with the same rules peers apply
- * (sc_cert_verify, PROTOCOL.md 8.2: path validation, EKU clientAuth, key
- * type, rfc822Name user ID). Revocation is not known here: the caller checks
- * serial and fingerprint against its store. On success *out says who it is.
+ * now against the trust anchors that may vouch for the user's domain (the
+ * own CA for the served domains, each external CA for its own domains),
+ * with the same rules peers apply (sc_cert_verify, PROTOCOL.md 8.2: path
+ * validation, name constraints, EKU clientAuth, key type, rfc822Name user
+ * ID). Revocation is not known here: the caller checks serial and
+ * fingerprint against its store. On success *out says who it is.
  * Errors: IRPD_CA_AUTH with err->sc the sc_err (SC_ERR_UNKNOWN_CA,
- * SC_ERR_CERTIFICATE_EXPIRED, SC_ERR_BAD_CERTIFICATE, ...), IRPD_CA_INTERNAL.
+ * SC_ERR_CERTIFICATE_EXPIRED, SC_ERR_BAD_CERTIFICATE, SC_ERR_DOMAIN_MISMATCH
+ * when no trusted CA may vouch for the domain, ...), IRPD_CA_INTERNAL.
  */
 int irpd_ca_verify_client_der(irpd_ca *ca, const uint8_t *const *der, const size_t *len, size_t n,
                               int64_t now, irpd_client *out, irpd_ca_err *err);
@@ -280,6 +311,6 @@ int irpd_ca_save(const irpd_ca *ca, const char *dir, irpd_ca_err *err);
 int irpd_ca_load(const char *dir, irpd_ca **out, irpd_ca_err *err);
 
 /* Reads a PEM file of external CA certificates and adds them (irpd_ca_add_trusted_pem). */
-int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, irpd_ca_err *err);
+int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, const char *domains, irpd_ca_err *err);
 
 #endif

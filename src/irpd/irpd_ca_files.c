@@ -193,7 +193,7 @@ out:
     return ret;
 }
 
-int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, irpd_ca_err *err)
+int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, const char *domains, irpd_ca_err *err)
 {
     char *pem = NULL;
     size_t len = 0;
@@ -201,7 +201,7 @@ int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, irpd_ca_err *err)
 
     if (ca == NULL || path == NULL) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument");
     ret = read_file(AT_FDCWD, path, 0, &pem, &len, err);
-    if (ret == IRPD_CA_OK) ret = irpd_ca_add_trusted_pem(ca, pem, len, err);
+    if (ret == IRPD_CA_OK) ret = irpd_ca_add_trusted_pem(ca, pem, len, domains, err);
     free(pem);
     return ret;
 }

@@ -15,13 +15,22 @@
 #define CN_MAX 64              /* ub-common-name, RFC 5280 */
 #define FILE_MAX (1024 * 1024) /* a PEM file we read: a CA bundle fits */
 
+/* An external CA and the domains it may vouch for (docs/IRP.md 7.6). */
+typedef struct irpd_ca_ext {
+    sc_policy pol;                         /* its anchors only */
+    char domains[IRPD_CA_DOMAINS_MAX + 1]; /* lowercase, separated by single spaces */
+} irpd_ca_ext;
+
 struct irpd_ca {
     EVP_PKEY *key;
     X509 *cert;
     EVP_PKEY *server_key;
     X509 *server_cert;
     int64_t not_after; /* of the CA certificate: nothing it signs outlives it */
-    sc_policy trust;   /* the CA and external anchors, for client certificates */
+    sc_policy trust;   /* the registry's own CA, for client certificates */
+    char *served;      /* the served domains (irpd_ca_set_domains); NULL: any */
+    irpd_ca_ext ext[IRPD_CA_EXT_MAX];
+    size_t n_ext;
 };
 
 /* A decoded CSR (irpd_ca_csr.c); irpd_ca_issue_csr reads its key. */

@@ -19,20 +19,81 @@
 #include "sc_cert.h"
 #include "irpd_ca.h"
 #include "irpd_ca_int.h"
+#include "irpd_config.h"
 
 /* ---- verifying client certificates ---------------------------------------- */
 
-int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, irpd_ca_err *err)
+int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err)
 {
+    char *copy = NULL;
+
+    if (ca == NULL) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument");
+    if (domains != NULL && strlen(domains) > IRPD_CA_DOMAINS_MAX)
+        return irpd__ca_fail(err, IRPD_CA_INVALID, "too many served domains");
+    if (domains != NULL && (copy = strdup(domains)) == NULL)
+        return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
+    free(ca->served);
+    ca->served = copy;
+    return irpd__ca_ok(err);
+}
+
+int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, const char *domains,
+                            irpd_ca_err *err)
+{
+    irpd_ca_ext *e;
     int r;
 
     if (ca == NULL) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument");
-    /* The registry's own domain rule, not the peers' anchor binding (PROTOCOL.md 8.2). */
-    r = sc_policy_add_anchors_pem(&ca->trust, pem, len, NULL, 0);
-    if (r == SC_OK) return irpd__ca_ok(err);
-    if (r == SC_ERR_NOMEM) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
-    return irpd__ca_fail(err, IRPD_CA_INVALID,
-                         "no readable PEM certificate in the trusted CA file");
+    if (domains == NULL || domains[0] == '\0' || strlen(domains) > IRPD_CA_DOMAINS_MAX)
+        return irpd__ca_fail(err, IRPD_CA_INVALID,
+                             "an external CA needs the domains it may vouch for");
+    if (ca->n_ext >= IRPD_CA_EXT_MAX)
+        return irpd__ca_fail(err, IRPD_CA_INVALID, "at most %d external CAs", IRPD_CA_EXT_MAX);
+    e = &ca->ext[ca->n_ext];
+    memset(e, 0, sizeof(*e));
+    if (sc_policy_init(&e->pol) != SC_OK) {
+        sc_policy_free(&e->pol);
+        return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
+    }
+    /* Unbound in the core: the registry applies its own domain rule (verify_bound). */
+    r = sc_policy_add_anchors_pem(&e->pol, pem, len, NULL, 0);
+    if (r != SC_OK) {
+        sc_policy_free(&e->pol);
+        if (r == SC_ERR_NOMEM) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
+        return irpd__ca_fail(err, IRPD_CA_INVALID,
+                             "no readable PEM certificate in the trusted CA file");
+    }
+    memcpy(e->domains, domains, strlen(domains) + 1);
+    ca->n_ext++;
+    return irpd__ca_ok(err);
+}
+
+/*
+ * DESIGN.md "trust is bound to domains", docs/IRP.md 3.3 step 1: the chain
+ * is verified only against the anchors that may vouch for the user's
+ * domain, the own CA first. SC_ERR_DOMAIN_MISMATCH when none may; otherwise
+ * the most telling refusal (an own certificate that expired says so, even
+ * when no external CA knows it either).
+ */
+static int verify_bound(irpd_ca *ca, const sc_peer_chain *c, int64_t now, int *own)
+{
+    int r = SC_ERR_DOMAIN_MISMATCH;
+
+    *own = 0;
+    if (ca->served == NULL || irpd_config_domain_in(ca->served, c->user_id)) {
+        r = sc_cert_verify(&ca->trust, c, now);
+        if (r == SC_OK) {
+            *own = 1;
+            return r;
+        }
+    }
+    for (size_t i = 0; i < ca->n_ext; i++) {
+        if (!irpd_config_domain_in(ca->ext[i].domains, c->user_id)) continue;
+        int r2 = sc_cert_verify(&ca->ext[i].pol, c, now);
+        if (r2 == SC_OK || r == SC_ERR_DOMAIN_MISMATCH || r == SC_ERR_UNKNOWN_CA) r = r2;
+        if (r == SC_OK) return r;
+    }
+    return r;
 }
 
 /* A sentence for the user about a refused client certificate. */
@@ -54,6 +115,8 @@ static const char *refusal(int sc)
                "unsupported or weak";
     case SC_ERR_CERTIFICATE_REVOKED:
         return "the client certificate is revoked";
+    case SC_ERR_DOMAIN_MISMATCH:
+        return "no CA this registry trusts may vouch for users of that domain";
     case SC_ERR_ACCESS_DENIED:
     case SC_ERR_ISSUER_BLOCKED:
         return "the client certificate is not allowed here";
@@ -65,9 +128,9 @@ static const char *refusal(int sc)
 static int verify_chain(irpd_ca *ca, const sc_peer_chain *c, int64_t now, irpd_client *out,
                         irpd_ca_err *err)
 {
-    int r = sc_cert_check_identity(&ca->trust, c, NULL);
+    int own = 0, r = sc_cert_check_identity(&ca->trust, c, NULL);
 
-    if (r == SC_OK) r = sc_cert_verify(&ca->trust, c, now);
+    if (r == SC_OK) r = verify_bound(ca, c, now, &own);
     if (r == SC_ERR_NOMEM || r == SC_ERR_ARG)
         return irpd__ca_fail(err, IRPD_CA_INTERNAL, "cannot verify the client certificate");
     if (r != SC_OK) {
@@ -83,7 +146,7 @@ static int verify_chain(irpd_ca *ca, const sc_peer_chain *c, int64_t now, irpd_c
         return IRPD_CA_AUTH;
     }
     /* By signature, not by name: an external CA could carry the same name. */
-    out->issued_here = X509_check_issued(ca->cert, c->leaf) == X509_V_OK &&
+    out->issued_here = own && X509_check_issued(ca->cert, c->leaf) == X509_V_OK &&
                        X509_verify(c->leaf, X509_get0_pubkey(ca->cert)) == 1;
     return irpd__ca_ok(err);
 }

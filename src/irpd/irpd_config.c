@@ -34,6 +34,7 @@ void irpd_config_defaults(irpd_config *c)
     c->login_fail_window = 900;
     c->frame_timeout = 30;
     c->write_timeout = 30;
+    c->cert_lifetime = 365 * 86400; /* docs/IRP.md 7.5 */
 }
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -54,6 +55,81 @@ static int add_str(char (*list)[IRPD_CONFIG_STR_MAX], size_t *n, size_t max, con
     if (*n >= max || strlen(v) >= IRPD_CONFIG_STR_MAX || *v == '\0') return -1;
     memcpy(list[*n], v, strlen(v) + 1);
     (*n)++;
+    return 0;
+}
+
+int irpd_config_valid_domain(const char *s)
+{
+    size_t n = strlen(s), label = 0, i;
+
+    if (n == 0 || n > IRPD_CONFIG_DOMAIN_MAX) return 0;
+    for (i = 0; i <= n; i++) {
+        char ch = s[i];
+        if (ch == '.' || ch == '\0') {
+            if (label == 0 || label > 63 || s[i - 1] == '-') return 0;
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || (ch == '-' && label > 0)) {
+            label++;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Lowercases a domain into out (cap bytes); 0, or -1 when it is not a domain name. */
+static int canon_domain(const char *v, char *out, size_t cap)
+{
+    size_t i, n = strlen(v);
+
+    if (!irpd_config_valid_domain(v) || n >= cap) return -1;
+    for (i = 0; i <= n; i++)
+        out[i] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] - 'A' + 'a') : v[i];
+    return 0;
+}
+
+static int add_domain(irpd_config *c, const char *v)
+{
+    char d[IRPD_CONFIG_DOMAIN_MAX + 1];
+    size_t i;
+
+    if (canon_domain(v, d, sizeof(d)) != 0) return -1;
+    for (i = 0; i < c->n_domains; i++)
+        if (strcmp(c->domains[i], d) == 0) return 0; /* listed twice: once is enough */
+    if (c->n_domains >= IRPD_CONFIG_MAX_DOMAINS) return -1;
+    memcpy(c->domains[c->n_domains++], d, strlen(d) + 1);
+    return 0;
+}
+
+/* "PATH DOMAIN [DOMAIN...]": the file, then the domains it may vouch for (7.6). */
+static int add_trusted(irpd_config *c, const char *v)
+{
+    char list[IRPD_CONFIG_STR_MAX] = "", d[IRPD_CONFIG_DOMAIN_MAX + 1], tok[IRPD_CONFIG_STR_MAX];
+    const char *p = strpbrk(v, " \t");
+    size_t plen, used = 0;
+
+    if (p == NULL || c->n_trusted >= IRPD_CONFIG_MAX_TRUSTED) return -1;
+    plen = (size_t)(p - v);
+    if (plen == 0 || plen >= IRPD_CONFIG_STR_MAX) return -1;
+    while (*p != '\0') {
+        size_t n;
+        p += strspn(p, " \t");
+        n = strcspn(p, " \t");
+        if (n == 0) break;
+        if (n >= sizeof(tok)) return -1;
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        p += n;
+        if (canon_domain(tok, d, sizeof(d)) != 0) return -1;
+        if (used + strlen(d) + 2 > sizeof(list)) return -1;
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used > 0 ? " " : "", d);
+    }
+    if (used == 0) return -1;
+    memcpy(c->trusted_ca[c->n_trusted], v, plen);
+    c->trusted_ca[c->n_trusted][plen] = '\0';
+    memcpy(c->trusted_domains[c->n_trusted], list, used + 1);
+    c->n_trusted++;
     return 0;
 }
 
@@ -99,8 +175,18 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         if (rc == 0) c->allow_local = (int)v;
     } else if (strcmp(key, "admin") == 0) {
         rc = add_str(c->admins, &c->n_admins, IRPD_CONFIG_MAX_ADMINS, value);
+    } else if (strcmp(key, "domain") == 0) {
+        rc = add_domain(c, value);
     } else if (strcmp(key, "trusted_ca") == 0) {
-        rc = add_str(c->trusted_ca, &c->n_trusted, IRPD_CONFIG_MAX_TRUSTED, value);
+        rc = add_trusted(c, value);
+        if (rc != 0) {
+            snprintf(err, cap,
+                     "bad value for trusted_ca: '%s' (PATH then the domains it may vouch for)",
+                     value);
+            return -1;
+        }
+    } else if (strcmp(key, "cert_lifetime") == 0) {
+        rc = parse_u32(value, 1, 3650 * 86400, &c->cert_lifetime);
     } else if (strcmp(key, "max_connections") == 0) {
         rc = parse_u32(value, 1, 1000000, &c->max_connections);
     } else if (strcmp(key, "max_per_addr") == 0) {
@@ -254,10 +340,12 @@ int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t c
     for (i = 0; i < c->n_listen; i++)
         fprintf(f, "listen = %s\n", c->listen[i]);
     fprintf(f, "allow_local = %d\n", c->allow_local);
+    for (i = 0; i < c->n_domains; i++)
+        fprintf(f, "domain = %s\n", c->domains[i]);
     for (i = 0; i < c->n_admins; i++)
         fprintf(f, "admin = %s\n", c->admins[i]);
     for (i = 0; i < c->n_trusted; i++)
-        fprintf(f, "trusted_ca = %s\n", c->trusted_ca[i]);
+        fprintf(f, "trusted_ca = %s %s\n", c->trusted_ca[i], c->trusted_domains[i]);
     fprintf(f, "max_connections = %u\n", (unsigned)c->max_connections);
     fprintf(f, "max_per_addr = %u\n", (unsigned)c->max_per_addr);
     fprintf(f, "max_per_user = %u\n", (unsigned)c->max_per_user);
@@ -280,5 +368,40 @@ int irpd_config_is_admin(const irpd_config *c, const char *user)
 
     for (i = 0; i < c->n_admins; i++)
         if (strcasecmp(c->admins[i], user) == 0) return 1;
+    return 0;
+}
+
+/* The domain of a user ID: after its (only) '@'; NULL when there is none. */
+static const char *domain_of(const char *user)
+{
+    const char *at = user != NULL ? strrchr(user, '@') : NULL;
+
+    return at != NULL ? at + 1 : NULL;
+}
+
+int irpd_config_serves(const irpd_config *c, const char *user)
+{
+    const char *d = domain_of(user);
+    size_t i;
+
+    if (d == NULL) return 0;
+    for (i = 0; i < c->n_domains; i++)
+        if (strcasecmp(c->domains[i], d) == 0) return 1;
+    return 0;
+}
+
+int irpd_config_domain_in(const char *list, const char *user)
+{
+    const char *d = domain_of(user), *p = list;
+    size_t dl;
+
+    if (d == NULL || list == NULL) return 0;
+    dl = strlen(d);
+    while (*p != '\0') {
+        size_t n = strcspn(p, " ");
+        if (n == dl && strncasecmp(p, d, n) == 0) return 1;
+        p += n;
+        p += strspn(p, " ");
+    }
     return 0;
 }

@@ -10,8 +10,16 @@
  *                           none: [::]:4604
  *   allow_local = 0|1       accept loopback and link-local addresses in
  *                           register (docs/IRP.md 6.7; tests only)
- *   admin = USER            an administrator (docs/IRP.md 7.1), repeatable
- *   trusted_ca = PATH       PEM file of an external CA (docs/IRP.md 7.6)
+ *   domain = DOMAIN         a served domain (docs/IRP.md 1.3, 6.0), repeatable; at
+ *                           least one is required to serve
+ *   admin = USER            an administrator (docs/IRP.md 7.1), repeatable; only a
+ *                           certificate of the registry's own CA carries the rights
+ *   trusted_ca = PATH DOMAIN...   PEM file of an external CA (no spaces in PATH)
+ *                           and the domains it may vouch for (docs/IRP.md 7.6),
+ *                           repeatable; at least one domain
+ *   cert_lifetime = S       validity of issued user certificates (default
+ *                           31536000 = 365 days, docs/IRP.md 7.5; below a day
+ *                           for tests only)
  *   max_connections = N     connections served at once (default 10000)
  *   max_per_addr = N        of them from one IPv4 address or IPv6 /64 (default 64)
  *   max_per_user = N        of them authenticated as one user (default 16)
@@ -49,6 +57,8 @@
 #define IRPD_CONFIG_MAX_LISTEN 8
 #define IRPD_CONFIG_MAX_ADMINS 16
 #define IRPD_CONFIG_MAX_TRUSTED 8
+#define IRPD_CONFIG_MAX_DOMAINS 16
+#define IRPD_CONFIG_DOMAIN_MAX 253 /* a DNS name in text form */
 #define IRPD_CONFIG_STR_MAX 256
 /* Bounds of an enrolment token's lifetime, seconds: token_lifetime and
  * `irpd token --lifetime` (docs/IRP.md 7.2). */
@@ -61,8 +71,13 @@ typedef struct irpd_config {
     int allow_local;
     char admins[IRPD_CONFIG_MAX_ADMINS][IRPD_CONFIG_STR_MAX];
     size_t n_admins;
-    char trusted_ca[IRPD_CONFIG_MAX_TRUSTED][IRPD_CONFIG_STR_MAX];
+    char domains[IRPD_CONFIG_MAX_DOMAINS][IRPD_CONFIG_DOMAIN_MAX + 1]; /* served, lowercase */
+    size_t n_domains;
+    char trusted_ca[IRPD_CONFIG_MAX_TRUSTED][IRPD_CONFIG_STR_MAX]; /* the PEM file */
+    /* the domains each trusted_ca may vouch for, lowercase, separated by single spaces */
+    char trusted_domains[IRPD_CONFIG_MAX_TRUSTED][IRPD_CONFIG_STR_MAX];
     size_t n_trusted;
+    uint32_t cert_lifetime; /* seconds */
     uint32_t max_connections;
     uint32_t max_per_addr;
     uint32_t max_per_user;
@@ -100,6 +115,19 @@ int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t c
 
 /* 1 if user is listed as admin (ASCII case-insensitive), else 0. */
 int irpd_config_is_admin(const irpd_config *c, const char *user);
+
+/*
+ * 1 if the domain of user (the part after its '@') is one of the served
+ * domains (ASCII case-insensitive, exactly: a subdomain is another domain,
+ * docs/IRP.md 2.1), else 0.
+ */
+int irpd_config_serves(const irpd_config *c, const char *user);
+
+/* 1 if s is a DNS domain name (letters, digits, inner hyphens; dotted labels of 1..63). */
+int irpd_config_valid_domain(const char *s);
+
+/* 1 if the domain of user is one of the space-separated list (case-insensitive). */
+int irpd_config_domain_in(const char *list, const char *user);
 
 /*
  * Splits "ADDR:PORT" / "[V6]:PORT" into host (cap bytes) and port. 0 or -1.

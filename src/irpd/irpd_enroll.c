@@ -60,6 +60,19 @@ static int refused(const irpd_hctx *h, const enroll_job *j, const irpd_ca_err *e
     return irpd__fail(x, IRP_INVALID, "%s", why);
 }
 
+/* 6.5 step 5: what the server does after a certificate was superseded (closes, tells watchers). */
+static void superseded(const irpd_revocation *sup, irpd_hresult *res)
+{
+    if (sup->n_certs == 0) return;
+    res->revoked = 1; /* the superseded certificate's connections end (6.5 step 5) */
+    memcpy(res->revoked_fp, sup->fingerprint, 32);
+    if (sup->n_bindings > 0) { /* and its user's bindings went */
+        res->changed = 1;
+        snprintf(res->changed_user, sizeof(res->changed_user), "%s", sup->user);
+        res->change = IRP_CHANGE_REVOKE;
+    }
+}
+
 /* Issues and records the certificate (6.5 steps 4 to 6), fills the response. */
 static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
 {
@@ -70,7 +83,8 @@ static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
     irpd_cert c;
     int st;
 
-    if (irpd_ca_issue_csr(h->ca, j->csr, j->user, o->now, 0, &x->issued, &err) != IRPD_CA_OK)
+    if (irpd_ca_issue_csr(h->ca, j->csr, j->user, o->now, h->cfg->cert_lifetime, &x->issued,
+                          &err) != IRPD_CA_OK)
         return irpd__fail(x, err.status == IRPD_CA_INVALID ? IRP_INVALID : IRP_INTERNAL, "%s",
                           err.msg[0] != '\0' ? err.msg : "cannot issue the certificate");
     memset(&c, 0, sizeof(c));
@@ -82,25 +96,18 @@ static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
     c.not_after = x->issued.not_after;
     memset(&sup, 0, sizeof(sup));
     if (j->op == IRP_OP_ENROLL) {
-        st = irpd_store_enroll(h->st, j->has_token ? j->th : NULL, &c, j->user, o->now, NULL);
+        st = irpd_store_enroll(h->st, j->has_token ? j->th : NULL, &c, j->user, o->now, &sup);
         if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
         if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
         if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
+        superseded(&sup, o->res); /* 6.5 step 5: its connections end too */
     } else {
         /* step 5 of 6.5, never superseding the certificate that authenticated the request */
         st = irpd_store_cert_add(h->st, &c, j->keep_fp, j->user, o->now, &sup);
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", j->user);
         if (st != IRP_OK) return irpd__store_fail(h, x, st, "renew");
         snprintf(x->msg, sizeof(x->msg), "certificate issued");
-        if (sup.n_certs > 0) { /* the superseded one's connections end, its user's bindings went */
-            o->res->revoked = 1;
-            memcpy(o->res->revoked_fp, sup.fingerprint, 32);
-            if (sup.n_bindings > 0) {
-                o->res->changed = 1;
-                snprintf(o->res->changed_user, sizeof(o->res->changed_user), "%s", sup.user);
-                o->res->change = IRP_CHANGE_REVOKE;
-            }
-        }
+        superseded(&sup, o->res);
         snprintf(o->res->detail, sizeof(o->res->detail), "serial=%.40s%s%.32s", c.serial,
                  sup.n_certs > 0 ? " superseded=" : "", sup.n_certs > 0 ? sup.serial : "");
     }
@@ -187,6 +194,11 @@ int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     } else {
         job_free(j);
         return irpd__fail(x, IRP_AUTH_REQUIRED, "enroll needs a token or a password login");
+    }
+    if (!irpd_config_serves(h->cfg, j->user)) { /* 2.1: a token made before the domain went */
+        st = irpd__fail(x, IRP_FORBIDDEN, "%s is not in a domain this registry serves", j->user);
+        job_free(j);
+        return st;
     }
     return run(h, q, j, o);
 }

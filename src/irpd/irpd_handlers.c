@@ -368,7 +368,7 @@ int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     IRPD_OP_UNPACK(o);
     irpd_lookup_cb cb = {irpd__collect_binding, collect_cert};
     irpd__collect c = {r, x, now};
-    unsigned flags = irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0;
+    unsigned flags = irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0;
     int st;
 
     st = irpd_store_lookup(h->st, s->client.user_id, q->user, now, flags, &cb, &c, x->user);
@@ -392,8 +392,7 @@ int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
     IRPD_OP_UNPACK(o);
     irpd_lookup_cb cb = {irpd__collect_binding, NULL};
     irpd__collect c = {r, x, now};
-    unsigned flags =
-        IRPD_LOOKUP_WATCH | (irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0);
+    unsigned flags = IRPD_LOOKUP_WATCH | (irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0);
     int st;
 
     if (!irpd_session_watches(s, q->user) && s->n_watches >= IRPD_MAX_WATCHES)
@@ -465,10 +464,8 @@ int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, 
     }
     if (st != IRP_OK) return irpd__store_fail(h, x, st, "cert-status");
     /* 7.3: the user is shown only to whom the owner's policy allows */
-    show_user =
-        irpd_store_access_check(h->st, s->client.user_id, c.user,
-                                irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY
-                                                                                : 0) == IRP_OK;
+    show_user = irpd_store_access_check(h->st, s->client.user_id, c.user,
+                                        irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0) == IRP_OK;
     resp_cert(&r->certs[0], &c, now, show_user, x, 0);
     return IRP_OK;
 }
@@ -485,8 +482,7 @@ int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     st = cert_find(h, q, &c);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such certificate");
     if (st != IRP_OK) return irpd__store_fail(h, x, st, "revoke");
-    if (strcasecmp(c.user, s->client.user_id) != 0 &&
-        !irpd_config_is_admin(h->cfg, s->client.user_id))
+    if (strcasecmp(c.user, s->client.user_id) != 0 && !irpd__is_admin(h, s))
         return irpd__fail(x, IRP_FORBIDDEN, "only the owner or an administrator may revoke it");
     memset(&rev, 0, sizeof(rev));
     st = irpd_store_cert_revoke(h->st, q->serial, q->serial != NULL ? NULL : q->fp,

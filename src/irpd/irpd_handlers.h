@@ -31,14 +31,18 @@ struct hscratch;
 
 /*
  * The hook the pipeline calls before every operation that acts on the
- * connection's certificate identity (IRPD_OPF_IDENTITY in irpd_ops.c), on a
- * certificate-authenticated connection: it re-checks that the certificate
- * the connection was opened with still holds (not revoked, not expired, not
- * superseded; docs/IRP.md 11.4). Returns IRP_OK to go on, or the status to
- * answer with instead (msg: the response text, at most IRP_MSG_MAX bytes).
+ * connection's identity (IRPD_OPF_IDENTITY in irpd_ops.c), on an
+ * authenticated connection: it checks that the identity still holds (its
+ * certificate not revoked, superseded, expired or unknown; a password
+ * login's account not disabled; docs/IRP.md 11.4). The server installs
+ * irpd_identity_recheck; tests may install their own. Returns IRP_OK to go
+ * on, IRP_AUTH_REQUIRED when the identity no longer holds (the pipeline then
+ * answers it and the connection closes), or another status to answer with
+ * (msg: the response text, msg_cap bytes). *wrote is set when it changed
+ * the store (an external certificate recorded on first use, 7.6).
  */
 typedef int (*irpd_recheck_fn)(const struct irpd_hctx *h, struct irpd_session *s, int64_t now,
-                               char *msg, size_t msg_cap);
+                               int *wrote, char *msg, size_t msg_cap);
 
 /* What every handler may use; set up once by the server (irpd_hctx_init). */
 typedef struct irpd_hctx {
@@ -99,6 +103,14 @@ typedef struct irpd_hresult {
      */
     int policy_changed;
     char policy_user[IRPD_STORE_USER_MAX + 1];
+    /*
+     * The connection's identity no longer holds (docs/IRP.md 11.4: its
+     * certificate revoked, superseded, expired or unknown; its account
+     * disabled): answer, then close this connection.
+     */
+    int ended;
+    /* The request wrote to the store although it was refused (an external certificate recorded). */
+    int wrote;
 } irpd_hresult;
 
 void irpd_session_init(irpd_session *s);
@@ -110,6 +122,21 @@ void irpd_session_clear(irpd_session *s);
  * and the leaf itself (DER and validity, for register). 0 or -1 (memory).
  */
 int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
+
+/* The identity re-check the server installs as irpd_hctx.recheck (irpd_identity.c). */
+int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int *wrote, char *msg,
+                          size_t msg_cap);
+
+/*
+ * Whether the session's identity still holds at time now (docs/IRP.md
+ * 11.4): a certificate still recorded, unrevoked, unexpired, the user's;
+ * a password login's account not disabled. With may_write, an external
+ * CA's certificate of a served domain seen for the first time is recorded
+ * (7.6; *wrote set). Returns 0 (holds, or nothing to check), 1 (no longer:
+ * why says so, for the client) or -1 (store failure).
+ */
+int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
+                         int *wrote, char *why, size_t cap);
 
 /* 1 if the session watches user (case-insensitive). */
 int irpd_session_watches(const irpd_session *s, const char *user);

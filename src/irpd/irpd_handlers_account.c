@@ -81,8 +81,7 @@ int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
     if (q->user != NULL && strcasecmp(q->user, me) != 0) {
         /* another user's: their lookup policy decides, audited as a lookup */
         irpd_lookup_cb cb = {irpd__collect_binding, NULL};
-        unsigned flags =
-            IRPD_LOOKUP_USER_INFO | (irpd_config_is_admin(h->cfg, me) ? IRPD_LOOKUP_ANY : 0);
+        unsigned flags = IRPD_LOOKUP_USER_INFO | (irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0);
         st = irpd_store_lookup(h->st, me, q->user, now, flags, &cb, &c, x->user);
         if (st == IRP_FORBIDDEN)
             return irpd__fail(x, st, "%s does not allow you to see their information", q->user);
@@ -172,7 +171,7 @@ int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner, 
     int st;
 
     if (!s->cert_auth || !irpd_session_watches(s, owner)) return 0;
-    flags = irpd_config_is_admin(h->cfg, s->client.user_id) ? IRPD_LOOKUP_ANY : 0;
+    flags = irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0;
     st = irpd_store_access_check(h->st, s->client.user_id, owner, flags);
     if (st == IRP_OK) return 0;
     if (st != IRP_FORBIDDEN && st != IRP_NOT_FOUND) return -1;

@@ -88,6 +88,8 @@ typedef struct irpd__collect {
 int irpd__fail(hscratch *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The answer to a store failure: its status, and for 500 nothing of the store's text. */
 int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what);
+/* 7.1: an administrator: listed in the configuration AND holding a certificate of our CA. */
+int irpd__is_admin(const irpd_hctx *h, const irpd_session *s);
 /* irpd_binding_cb adding one binding to ((irpd__collect *)arg)->r. */
 int irpd__collect_binding(void *arg, const irpd_binding *b);
 

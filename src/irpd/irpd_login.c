@@ -81,7 +81,9 @@ int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
 
     if (s->cert_auth || s->pw_auth) return irpd__fail(x, IRP_CONFLICT, "already authenticated");
     memset(&u, 0, sizeof(u));
-    st = irpd_store_user_get(h->st, q->user, &u);
+    /* 6.0: a user outside the served domains logs in as an unknown user would: not at all */
+    st = irpd_config_serves(h->cfg, q->user) ? irpd_store_user_get(h->st, q->user, &u)
+                                             : IRP_NOT_FOUND;
     if (st != IRP_OK && st != IRP_NOT_FOUND) return irpd__store_fail(h, x, st, "login");
     l = calloc(1, sizeof(*l));
     if (l != NULL) l->pw = malloc(q->password_len > 0 ? q->password_len : 1);

@@ -25,11 +25,17 @@ typedef enum irpd_who {
 /* May change stored data (6.0 "writes"; for user-info and lookup-policy, their sets). */
 #define IRPD_OPF_WRITE 1u
 /*
- * Acts on the connection's certificate identity: the pipeline calls the
- * hctx's recheck hook (revocation, expiry, superseding of the connection's
- * certificate) before the handler, on certificate-authenticated connections.
+ * Acts on the connection's identity (its certificate, or a password
+ * login's account): the pipeline calls the hctx's recheck hook
+ * (irpd_identity_recheck: revoked, superseded, expired, unknown, disabled;
+ * docs/IRP.md 11.4) before the handler.
  */
 #define IRPD_OPF_IDENTITY 2u
+/*
+ * May be called by a certificate of a domain the registry does not serve
+ * (an external CA's, docs/IRP.md 6.0: reads only; user-info without items).
+ */
+#define IRPD_OPF_FOREIGN 4u
 
 typedef struct irpd_opdef {
     irp_op op;
@@ -51,5 +57,15 @@ const irpd_opdef *irpd_op_def(irp_op op);
  */
 int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q, int is_admin,
                    const char **msg);
+
+/*
+ * irpd_identity.c, run by the pipeline after irpd_op_access and the
+ * identity re-check: the served domains (docs/IRP.md 2.1, 6.0). A
+ * certificate of another domain only for ops with IRPD_OPF_FOREIGN
+ * (user-info without items), else 403; a lookup, watch or user-info of a
+ * user of another domain 404. IRP_OK, or the status with its message in x.
+ */
+int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
+                       const irp_req *q, hscratch *x);
 
 #endif

@@ -6,7 +6,8 @@
  *
  *   parse -> request bucket (9.2) -> document errors (400, 413, 422, 501)
  *   -> shutdown (503) -> who may call it (401, 403; 7.1) -> re-check of the
- *   connection's certificate (ops acting on its identity) -> failure limits
+ *   connection's identity (ops acting on it; 401, 11.4) and the served
+ *   domains (403, 404; 6.0, irpd_identity.c) -> failure limits
  *   (429; 9.1) -> the op's bucket (429; 9.2) -> handler -> settle failures
  *
  * which is the order of docs/IRP.md 5.3 (the request bucket comes first: it
@@ -68,19 +69,30 @@ static const char *caller(const irpd_session *s)
  * the attempt was admitted against failure counters.
  */
 static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const irp_req *q,
-                 int64_t now, hscratch *x, irpd_fail_hold *hold)
+                 int64_t now, hscratch *x, irpd_hresult *res, irpd_fail_hold *hold)
 {
     const char *msg;
     irpd_fail_id fail = d->fail;
     int st;
 
-    st = irpd_op_access(d, s, q, s->cert_auth && irpd_config_is_admin(h->cfg, s->client.user_id),
-                        &msg);
+    st = irpd_op_access(d, s, q, irpd__is_admin(h, s), &msg);
     if (st != IRP_OK) return irpd__fail(x, st, "%s", msg);
-    if ((d->flags & IRPD_OPF_IDENTITY) && s->cert_auth && h->recheck != NULL) {
-        st = h->recheck(h, s, now, x->msg, sizeof(x->msg));
+    /* 11.4: the identity still holds when it is used */
+    if ((d->flags & IRPD_OPF_IDENTITY) && (s->cert_auth || s->pw_auth) && h->recheck != NULL) {
+        int wrote = 0;
+        st = h->recheck(h, s, now, &wrote, x->msg, sizeof(x->msg));
+        if (wrote) res->wrote = 1;
+        if (st == IRP_AUTH_REQUIRED) {
+            res->ended = 1;     /* answered, then this connection closes */
+            if (s->cert_auth) { /* and the others of that certificate (close_revoked) */
+                res->revoked = 1;
+                memcpy(res->revoked_fp, s->client.fingerprint, 32);
+            }
+        }
         if (st != IRP_OK) return st;
     }
+    /* 2.1, 6.0: the served domains */
+    if ((st = irpd__domain_check(h, s, d, q, x)) != IRP_OK) return st;
     if (h->pol == NULL) return IRP_OK;
     if (fail == IRPD_FAIL_TOKEN && q->token == NULL) fail = IRPD_FAIL_NONE; /* a password login's */
     if (!irpd_policy_fail_admit(h->pol, fail, q->user, s->has_peer ? &s->peer : NULL, now, hold))
@@ -133,7 +145,7 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
         goto done;
     }
     res->write = (d->flags & IRPD_OPF_WRITE) != 0;
-    if ((st = admit(h, s, d, &q, now, x, &hold)) != IRP_OK) goto done;
+    if ((st = admit(h, s, d, &q, now, x, res, &hold)) != IRP_OK) goto done;
     o.r = &r;
     o.x = x;
     o.res = res;

@@ -233,6 +233,14 @@ void irpd__srv_end_watches(conn *c, irp_change why, int64_t now)
     c->sess.n_watches = 0;
 }
 
+void irpd__srv_conn_end_identity(conn *c, int64_t now)
+{
+    irpd__srv_end_watches(c, IRP_CHANGE_REVOKE, now);
+    (void)SSL_shutdown(c->ssl);
+    irpd__srv_conn_flush(c);
+    irpd__srv_conn_close_soon(c);
+}
+
 /* docs/IRP.md 6.12: after the answer, connections of a revoked certificate end. */
 static void close_revoked(irpd_server *s, const uint8_t fp[32], int64_t now)
 {
@@ -242,10 +250,7 @@ static void close_revoked(irpd_server *s, const uint8_t fp[32], int64_t now)
         next = c->next;
         if (c->closing || !c->sess.cert_auth || memcmp(c->sess.client.fingerprint, fp, 32) != 0)
             continue;
-        irpd__srv_end_watches(c, IRP_CHANGE_REVOKE, now);
-        (void)SSL_shutdown(c->ssl);
-        irpd__srv_conn_flush(c);
-        irpd__srv_conn_close_soon(c);
+        irpd__srv_conn_end_identity(c, now);
     }
 }
 
@@ -353,7 +358,8 @@ int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res)
 {
     action a;
 
-    if (res->write && res->status == IRP_OK) c->dirty = 1;
+    if ((res->write && res->status == IRP_OK) || res->wrote) c->dirty = 1;
+    if (res->ended) c->stop_rd = 1; /* 11.4: the identity no longer holds: answer, then close */
     if (irpd__srv_add_held(c, off, res->id) != 0) return -1;
     irpd__srv_log_request(c, res);
     memset(&a, 0, sizeof(a));

@@ -152,6 +152,12 @@ void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
 /* Sends an event about user to every connection watching it. */
 void irpd__srv_notify_watchers(irpd_server *s, const char *user, irp_change why, int64_t now);
 
+/*
+ * docs/IRP.md 11.4: the connection's identity no longer holds: its watches
+ * end (watch-end, reason revoke), close_notify, closed once sent.
+ */
+void irpd__srv_conn_end_identity(conn *c, int64_t now);
+
 /* Ends every watch of the connection with a watch-end event of why. */
 void irpd__srv_end_watches(conn *c, irp_change why, int64_t now);
 

@@ -28,12 +28,43 @@ static int on_swept(void *arg, const irpd_binding *b)
     return 0;
 }
 
-/* Every second: write queued lookup records (10.4); every 5 s: the sweep (10.3). */
+/*
+ * docs/IRP.md 11.4: the identities of idle connections are checked again
+ * every second, so that a revocation made elsewhere (`irpd revoke`, another
+ * instance on the same store) or an expiry ends them without waiting for
+ * their next request. One indexed read per authenticated connection.
+ */
+static void recheck_all(irpd_server *s, int64_t now)
+{
+    conn *c, *next;
+
+    for (c = s->conns; c != NULL; c = next) {
+        char why[96];
+        int r;
+        next = c->next;
+        if (c->closing || c->close_when_sent || !c->hs_done ||
+            (!c->sess.cert_auth && !c->sess.pw_auth))
+            continue;
+        r = irpd_session_recheck(&s->h, &c->sess, now, 0, NULL, why, sizeof(why));
+        if (r < 0) {
+            fprintf(stderr, "irpd: error: identity check: %s\n", irpd_store_errmsg(s->st));
+            return;
+        }
+        if (r == 0) continue;
+        fprintf(stderr, "irpd: info: %s %s closed: %s\n", c->peer,
+                c->sess.cert_auth ? c->sess.client.user_id : c->sess.pw_user, why);
+        irpd__srv_conn_end_identity(c, now);
+    }
+}
+
+/* Every second: write queued lookup records (10.4), check identities (11.4); every 5 s: the
+ * sweep (10.3). */
 static void on_tick(uv_timer_t *t)
 {
     irpd_server *s = t->data;
     int64_t now = irpd__srv_now_s();
 
+    recheck_all(s, now);
     if (irpd_store_flush(s->st) != IRP_OK)
         fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
     if (++s->ticks % 5 == 0) {
@@ -102,8 +133,34 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
         fprintf(stderr, "irpd: error: %s: %s\n", dir, err.msg);
         goto out;
     }
+    if (cfg->n_domains == 0) {
+        fprintf(stderr,
+                "irpd: error: %s/%s names no served domain: add a line "
+                "\"domain = example.org\" (docs/IRP.md 1.3)\n",
+                dir, IRPD_CONFIG_FILE);
+        goto out;
+    }
+    {
+        char served[IRPD_CA_DOMAINS_MAX + 1];
+        size_t used = 0;
+        served[0] = '\0';
+        for (i = 0; i < cfg->n_domains; i++) {
+            size_t need = strlen(cfg->domains[i]) + (used > 0);
+            if (used + need >= sizeof(served)) {
+                fprintf(stderr, "irpd: error: too many served domains\n");
+                goto out;
+            }
+            used += (size_t)snprintf(served + used, sizeof(served) - used, "%s%s",
+                                     used > 0 ? " " : "", cfg->domains[i]);
+        }
+        if (irpd_ca_set_domains(s->ca, served, &err) != IRPD_CA_OK) {
+            fprintf(stderr, "irpd: error: served domains: %s\n", err.msg);
+            goto out;
+        }
+    }
     for (i = 0; i < cfg->n_trusted; i++) {
-        if (irpd_ca_add_trusted_file(s->ca, cfg->trusted_ca[i], &err) != IRPD_CA_OK) {
+        if (irpd_ca_add_trusted_file(s->ca, cfg->trusted_ca[i], cfg->trusted_domains[i], &err) !=
+            IRPD_CA_OK) {
             fprintf(stderr, "irpd: error: trusted_ca %s: %s\n", cfg->trusted_ca[i], err.msg);
             goto out;
         }
@@ -121,6 +178,7 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     if (irpd_hctx_init(&s->h, s->ca, s->st, cfg) != 0) goto out;
     if (irpd_policy_init(&s->pol, cfg) != 0) goto out;
     s->h.pol = &s->pol;
+    s->h.recheck = irpd_identity_recheck; /* docs/IRP.md 11.4 */
 
     uv_loop_init(&s->loop);
     uv_signal_init(&s->loop, &s->sigterm);

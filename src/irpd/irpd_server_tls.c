@@ -21,6 +21,8 @@ static int map_verify_error(int sc)
         return X509_V_ERR_CERT_HAS_EXPIRED;
     case SC_ERR_CERTIFICATE_REVOKED:
         return X509_V_ERR_CERT_REVOKED;
+    case SC_ERR_DOMAIN_MISMATCH: /* no trusted CA may vouch for the domain (3.3 step 1) */
+        return X509_V_ERR_PERMITTED_VIOLATION;
     default:
         return X509_V_ERR_CERT_REJECTED;
     }
@@ -57,6 +59,19 @@ static int verify_chain_cb(X509_STORE_CTX *xs, void *arg)
         fprintf(stderr, "irpd: info: %s client certificate %s refused: %s\n", c->peer,
                 who.serial_hex, st == IRP_OK ? "revoked" : "store failure");
         X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
+        return 0;
+    }
+    /*
+     * docs/IRP.md 3.3 step 5: the registry records every certificate its CA
+     * issues; one it has no record of (a database restored from before it
+     * was issued, a key used outside irpd) is refused, not trusted blindly.
+     */
+    if (st == IRP_NOT_FOUND && who.issued_here) {
+        fprintf(stderr,
+                "irpd: info: %s client certificate %s refused: issued by this CA but "
+                "not in the database\n",
+                c->peer, who.serial_hex);
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
         return 0;
     }
     if (irpd_session_set_cert(&c->sess, leaf, &who) != 0) {

@@ -588,6 +588,7 @@ static const irpd_store_ops sqlite_ops = {
     .cert_list = irpd__sqlite_cert_list,
     .cert_revoke = irpd__sqlite_cert_revoke,
     .user_revoke = irpd__sqlite_user_revoke,
+    .cert_record = irpd__sqlite_cert_record,
     .binding_put = irpd__sqlite_binding_put,
     .binding_delete = irpd__sqlite_binding_delete,
     .binding_list = irpd__sqlite_binding_list,

@@ -305,14 +305,56 @@ irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char
         else
             rev.n_bindings = (size_t)sqlite3_changes(s->db);
     }
+    /* IRP.md 6.12: the account is disabled: no password, no unused token */
     if (status == IRP_OK) {
-        snprintf(detail, sizeof detail, "all certificates=%zu reason=%s bindings=%zu", rev.n_certs,
+        sqlite3_bind_int64(s->q[S_USER_DISABLE], 1, uid);
+        if (irpd__sqlite_run(s, S_USER_DISABLE) != SQLITE_DONE)
+            status = irpd__sqlite_db_fail(s, "revoke");
+    }
+    if (status == IRP_OK) {
+        irpd__sqlite_bind_text(s->q[S_TOKEN_VOID_USER], 1, rev.user);
+        sqlite3_bind_int64(s->q[S_TOKEN_VOID_USER], 2, now);
+        if (irpd__sqlite_run(s, S_TOKEN_VOID_USER) != SQLITE_DONE)
+            status = irpd__sqlite_db_fail(s, "revoke");
+    }
+    if (status == IRP_OK) {
+        snprintf(detail, sizeof detail,
+                 "all certificates=%zu reason=%s bindings=%zu account disabled", rev.n_certs,
                  reason, rev.n_bindings);
         status = irpd__sqlite_audit(s, "revoke", now, actor, "revoke", rev.user, detail);
     }
     status = irpd__sqlite_wr_end(s, status, "revoke");
     if (status == IRP_OK && out != NULL) *out = rev;
     return status;
+}
+
+irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert, const char *actor,
+                                    int64_t now)
+{
+    sq_store *s = SQ(st);
+    char user[IRPD_STORE_USER_MAX + 1];
+    int64_t uid = 0;
+    irpd_cert got;
+    irp_status status = irpd__sqlite_wr_begin(s, "cert-record");
+    if (status != IRP_OK) return status;
+    sqlite3_bind_blob(s->q[S_CERT_BY_FP], 1, cert->fingerprint, 32, SQLITE_STATIC);
+    status = get_cert(s, S_CERT_BY_FP, &got, NULL, 0);
+    if (status == IRP_NOT_FOUND) { /* first seen: the user too, perhaps */
+        irpd__sqlite_bind_text(s->q[S_USER_ADD], 1, cert->user);
+        sqlite3_bind_int64(s->q[S_USER_ADD], 2, now);
+        if (irpd__sqlite_run(s, S_USER_ADD) != SQLITE_DONE)
+            status = irpd__sqlite_db_fail(s, "cert-record");
+        else if (sqlite3_changes(s->db) == 1)
+            status = irpd__sqlite_audit(s, "cert-record", now, actor, "user-add", cert->user,
+                                        "by certificate");
+        else
+            status = IRP_OK;
+        if (status == IRP_OK)
+            status = irpd__sqlite_find_user(s, "cert-record", cert->user, &uid, NULL, user);
+        if (status == IRP_OK)
+            status = insert_cert(s, "cert-record", "cert-record", uid, user, cert, 0, actor, now);
+    }
+    return irpd__sqlite_wr_end(s, status, "cert-record");
 }
 
 /*

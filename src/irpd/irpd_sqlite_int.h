@@ -59,6 +59,8 @@ enum {
     S_CERT_FIND_FP,
     S_CERT_REVOKE,
     S_CERT_REVOKE_USER,
+    S_USER_DISABLE,
+    S_TOKEN_VOID_USER,
     S_BIND_GET,
     S_BIND_COUNT_OTHERS,
     S_BIND_PUT,
@@ -181,6 +183,8 @@ irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial, const ui
                                     irpd_revocation *out);
 irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char *reason,
                                     const char *actor, int64_t now, irpd_revocation *out);
+irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert, const char *actor,
+                                    int64_t now);
 irp_status irpd__sqlite_each_cert(sq_store *s, int id, const char *what, int with_der,
                                   irpd_cert_cb cb, void *arg, int64_t *n);
 irp_status irpd__sqlite_check_auth_cert(sq_store *s, const char *what, int64_t uid,

@@ -136,6 +136,9 @@ const char *const irpd__sqlite_stmt_sql[N_STMT] = {
                       " WHERE rowid = ?1 AND status = 0 RETURNING user_id, serial, fingerprint",
     [S_CERT_REVOKE_USER] = "UPDATE certs SET status = 1, revoked_at = ?2, reason = ?3"
                            " WHERE user_id = ?1 AND status = 0 RETURNING serial, fingerprint",
+    /* IRP.md 6.12: a revoked user cannot enrol again until given a password or token anew. */
+    [S_USER_DISABLE] = "UPDATE users SET pw_hash = NULL, pw_salt = NULL WHERE id = ?1",
+    [S_TOKEN_VOID_USER] = "UPDATE tokens SET used = ?2 WHERE user = ?1 AND used IS NULL",
     [S_BIND_GET] = "SELECT seq, " LIVE "?3 FROM bindings WHERE user_id = ?1 AND device = ?2",
     [S_BIND_COUNT_OTHERS] = "SELECT count(*) FROM bindings WHERE user_id = ?1 AND device <> ?2"
                             " AND " LIVE "?3",

@@ -426,6 +426,17 @@ irp_status irpd_store_user_revoke(irpd_store *st, const char *user, const char *
     return st->ops->user_revoke(st, user, reason, actor, now, out);
 }
 
+irp_status irpd_store_cert_record(irpd_store *st, const irpd_cert *cert, const char *actor,
+                                  int64_t now)
+{
+    irpd_cert c;
+    REQUIRE_USABLE(st);
+    irp_status status = cert_in(st, "cert-record", cert, &c);
+    if (status != IRP_OK) return status;
+    if (!valid_opt_text(actor)) return BAD("cert-record", "invalid actor");
+    return st->ops->cert_record(st, &c, actor, now);
+}
+
 /* ---- bindings ------------------------------------------------------------------------------ */
 
 irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b, const irpd_cert *auth_cert,

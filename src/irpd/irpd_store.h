@@ -466,11 +466,29 @@ IRPD_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *se
                                                   const char *actor, int64_t now,
                                                   irpd_revocation *out);
 
-/* `irpd revoke USER`: every valid certificate of the user and all their bindings, in one
- * transaction; audited "revoke". Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
+/*
+ * `irpd revoke USER` (IRP.md 6.12): every valid certificate of the user
+ * (external ones recorded too) and all their bindings, and disables the
+ * account: the password is cleared and the user's unused tokens are marked
+ * used, so nothing issued before enrols again; in one transaction; audited
+ * "revoke". A new password or token re-admits the user. Errors:
+ * IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL.
+ */
 IRPD_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
                                                   const char *reason, const char *actor,
                                                   int64_t now, irpd_revocation *out);
+
+/*
+ * IRP.md 7.6: records an external CA's certificate the first time it
+ * authenticates a request (own CA certificates are recorded by enroll and
+ * renew): creates cert->user if new (audited "user-add") and records the
+ * certificate, valid, audited "cert-record"; a certificate whose
+ * fingerprint is recorded already is IRP_OK and changes nothing (look at
+ * its status with irpd_store_cert_get_fp). Errors: IRP_BAD_REQUEST (as
+ * irpd_store_enroll's certificate), IRP_INTERNAL.
+ */
+IRPD_MUST_CHECK irp_status irpd_store_cert_record(irpd_store *st, const irpd_cert *cert,
+                                                  const char *actor, int64_t now);
 
 /* ---- bindings (IRP.md 6.7, 6.8, 10.3) ------------------------------------------------ */
 

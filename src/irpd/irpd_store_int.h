@@ -15,7 +15,7 @@
  * IRP_TOO_LARGE, and never sees a store whose open failed. What the
  * dispatcher hands on, normalised:
  * - a serial argument, and the serial of every irpd_cert given as input
- *   (enroll, cert_add, binding_put's auth_cert), in lowercase;
+ *   (enroll, cert_add, cert_record, binding_put's auth_cert), in lowercase;
  * - the fingerprint of every such irpd_cert, computed (SHA-256 of der);
  * - a revocation reason, never NULL ("unspecified" in its place).
  * Errors an entry finds itself (not found, conflict, database) it reports
@@ -71,6 +71,8 @@ typedef struct irpd_store_ops {
                               irpd_revocation *out);
     irp_status (*user_revoke)(irpd_store *st, const char *user, const char *reason,
                               const char *actor, int64_t now, irpd_revocation *out);
+    irp_status (*cert_record)(irpd_store *st, const irpd_cert *cert, const char *actor,
+                              int64_t now);
     irp_status (*binding_put)(irpd_store *st, const irpd_binding *b, const irpd_cert *auth_cert,
                               const char *actor, int64_t now);
     irp_status (*binding_delete)(irpd_store *st, const char *user, const char *device,

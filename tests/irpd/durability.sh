@@ -49,7 +49,7 @@ start() {
     PORT=${line##*:}
 }
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
+"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/alice.key" \
     -subj "/CN=alice" -outform DER -out "$T/alice.csr" 2>/dev/null

@@ -26,7 +26,7 @@ openssl x509 -req -in "$X/eve.csr" -CA "$X/ca.pem" -CAkey "$X/ca.key" -CAcreates
 openssl verify -CAfile "$X/ca.pem" "$T/eve.pem" >/dev/null || fail "eve's certificate"
 ok "external root and user certificate made with the openssl CLI"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
+"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 start
 enroll bob bob@example.org
 as eve untrusted <<E
@@ -40,7 +40,7 @@ fi
 hasnt "$T/untrusted.out" 'status="200"' "nothing registered with the untrusted certificate"
 stop
 
-echo "trusted_ca = $X/ca.pem" >>"$T/r/irpd.conf"
+echo "trusted_ca = $X/ca.pem example.org" >>"$T/r/irpd.conf"
 start
 as eve trusted <<E
 <req id="x2" op="register" device="pc" port="4605" seq="1"><addr>192.0.2.9</addr></req>

@@ -14,7 +14,7 @@ set -eu
 mode() { stat -c %a "$1"; }
 
 mkdir -m 0755 "$T/r"
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null 2>"$T/init.err"
+"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null 2>"$T/init.err"
 [ "$(mode "$T/r")" = 700 ] || fail "init kept mode $(mode "$T/r")"
 has "$T/init.err" 'set to 0700' "init: an existing 0755 directory is set to 0700, and says so"
 [ "$(mode "$T/r/irpd.db")" = 600 ] || fail "irpd.db mode $(mode "$T/r/irpd.db")"
@@ -22,7 +22,7 @@ ok "init: irpd.db is 0600"
 
 touch "$T/notdir"
 rc=0
-"$IRPD" init --dir "$T/notdir" --name 127.0.0.1 >/dev/null 2>&1 || rc=$?
+"$IRPD" init --dir "$T/notdir" --name 127.0.0.1 --domain example.org >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "init on a file: exit $rc"
 ok "init refuses a path that is not a directory"
 

@@ -14,6 +14,12 @@
  * writes the first certificate of the first 200 answer that carries one as
  * PEM. Exit 0 when every expected document arrived, 1 otherwise (connection
  * closed early, handshake refused), 2 for usage.
+ *
+ * --interactive: one line at a time instead: each document line is sent,
+ * then one document is read and printed; a line "!read" only reads (and
+ * prints) the next document; standard output is flushed after each. A
+ * closed connection prints "closed: ..." and exits 1. For scripts that act
+ * between requests on one connection (through FIFOs).
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -53,12 +59,69 @@ static void save_pem(const char *path, const uint8_t *der, size_t len)
     X509_free(x);
 }
 
+/*
+ * Reads and prints documents until *got reaches expected (a chunk's further
+ * documents are printed too). 0, or 1 when the connection closed first.
+ */
+static int pump(SSL *ssl, irp_framer *fr, sc_xml_parser *xp, size_t expected, size_t *got,
+                const char *save, int *saved)
+{
+    while (*got < expected) {
+        uint8_t buf[16384];
+        int n = SSL_read(ssl, buf, sizeof(buf));
+        size_t off = 0;
+
+        if (n <= 0) {
+            unsigned long e = ERR_peek_last_error();
+            printf("closed: %s\n", e != 0 ? ERR_reason_error_string(e) : "eof");
+            fflush(stdout);
+            return 1;
+        }
+        while (off < (size_t)n) {
+            const uint8_t *doc;
+            size_t used = 0, dlen;
+            int r = irp_framer_feed(fr, buf + off, (size_t)n - off, &used, &doc, &dlen);
+            irp_resp resp;
+            irp_event ev;
+            int is_event = 0;
+
+            off += used;
+            if (r == IRP_FEED_NEED) continue;
+            if (r != IRP_FEED_DOC) {
+                printf("bad frame from server: %d\n", r);
+                return 1;
+            }
+            printf("%.*s\n", (int)dlen, (const char *)doc);
+            (*got)++;
+            irp_resp_init(&resp);
+            irp_event_init(&ev);
+            if (irp_server_doc_parse(xp, doc, dlen, &resp, &ev, &is_event) == 0 && !is_event) {
+                if (resp.has_sig) {
+                    X509 *sc = SSL_get1_peer_certificate(ssl);
+                    printf("sig: %s\n", irp_lookup_verify(&resp, sc) == 0 ? "ok" : "bad");
+                    X509_free(sc);
+                }
+                if (save != NULL && !*saved && resp.status == 200 && resp.n_certs > 0 &&
+                    resp.certs[0].der != NULL) {
+                    save_pem(save, resp.certs[0].der, resp.certs[0].der_len);
+                    *saved = 1;
+                }
+                irp_resp_clear(&resp);
+            } else if (is_event) {
+                irp_event_clear(&ev);
+            }
+            fflush(stdout);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *connect_to = NULL, *ca = NULL, *cert = NULL, *key = NULL, *save = NULL;
     char line[65536];
     long events = 0;
-    int alpn = 1, i, saved = 0, rc_setup;
+    int alpn = 1, i, saved = 0, rc_setup, interactive = 0;
     size_t expected = 0, got = 0;
     SSL *ssl;
     sc_buf out;
@@ -69,6 +132,10 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--no-alpn") == 0) {
             alpn = 0;
+            continue;
+        }
+        if (strcmp(argv[i], "--interactive") == 0) {
+            interactive = 1;
             continue;
         }
         if (v == NULL) return 2;
@@ -96,7 +163,7 @@ int main(int argc, char **argv)
 
     /* Build every frame first: the requests are pipelined. */
     sc_buf_init_public(&out, 0);
-    while (fgets(line, sizeof(line), stdin) != NULL) {
+    while (!interactive && fgets(line, sizeof(line), stdin) != NULL) {
         size_t n = strcspn(line, "\r\n");
         line[n] = '\0';
         if (n == 0) continue;
@@ -124,52 +191,27 @@ int main(int argc, char **argv)
 
     irp_framer_init(&fr);
     xp = sc_xml_parser_new();
-    while (got < expected) {
-        uint8_t buf[16384];
-        int n = SSL_read(ssl, buf, sizeof(buf));
-        size_t off = 0;
-
-        if (n <= 0) {
-            unsigned long e = ERR_peek_last_error();
-            printf("closed: %s\n", e != 0 ? ERR_reason_error_string(e) : "eof");
-            fflush(stdout);
-            return 1;
-        }
-        while (off < (size_t)n) {
-            const uint8_t *doc;
-            size_t used = 0, dlen;
-            int r = irp_framer_feed(&fr, buf + off, (size_t)n - off, &used, &doc, &dlen);
-            irp_resp resp;
-            irp_event ev;
-            int is_event = 0;
-
-            off += used;
-            if (r == IRP_FEED_NEED) continue;
-            if (r != IRP_FEED_DOC) {
-                printf("bad frame from server: %d\n", r);
-                return 1;
-            }
-            printf("%.*s\n", (int)dlen, (const char *)doc);
-            got++;
-            irp_resp_init(&resp);
-            irp_event_init(&ev);
-            if (irp_server_doc_parse(xp, doc, dlen, &resp, &ev, &is_event) == 0 && !is_event) {
-                if (resp.has_sig) {
-                    X509 *sc = SSL_get1_peer_certificate(ssl);
-                    printf("sig: %s\n", irp_lookup_verify(&resp, sc) == 0 ? "ok" : "bad");
-                    X509_free(sc);
+    if (interactive) {
+        int rc = 0;
+        while (rc == 0 && fgets(line, sizeof(line), stdin) != NULL) {
+            size_t n = strcspn(line, "\r\n");
+            line[n] = '\0';
+            if (n == 0) continue;
+            if (strcmp(line, "!read") != 0) {
+                sc_buf_reset(&out);
+                if (irp_frame_put(&out, (const uint8_t *)line, n) != 0 ||
+                    SSL_write(ssl, out.data, (int)out.len) != (int)out.len) {
+                    printf("closed: write failed\n");
+                    fflush(stdout);
+                    return 1;
                 }
-                if (save != NULL && !saved && resp.status == 200 && resp.n_certs > 0 &&
-                    resp.certs[0].der != NULL) {
-                    save_pem(save, resp.certs[0].der, resp.certs[0].der_len);
-                    saved = 1;
-                }
-                irp_resp_clear(&resp);
-            } else if (is_event) {
-                irp_event_clear(&ev);
             }
-            fflush(stdout);
+            got = 0;
+            rc = pump(ssl, &fr, xp, 1, &got, save, &saved);
         }
+        if (rc != 0) return rc;
+    } else if (pump(ssl, &fr, xp, expected, &got, save, &saved) != 0) {
+        return 1;
     }
     SSL_shutdown(ssl);
     tc_close(ssl);

@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; tail -n 20 "$T/log" 2>/dev/null || true; exit 1; }
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 >/dev/null
+"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 # every test client is 127.0.0.1: lift the per-source limits for this part
 printf 'max_per_addr = %d\nreq_rate_anon = 1000000\nreq_burst_anon = 1000000\n' $((N + 10)) \
     >>"$T/r/irpd.conf"

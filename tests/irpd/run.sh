@@ -12,7 +12,7 @@ set -eu
 "$IRPD" --help | grep -q "irpd serve" || fail "irpd --help"
 "$IRPD" serve --help | grep -q -- "--allow-local" || fail "irpd serve --help"
 ok "help texts"
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
+"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
 fp=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
 real=$(openssl x509 -in "$T/r/ca.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
 [ -n "$fp" ] && [ "$fp" = "$real" ] || fail "init fingerprint $fp != $real"
@@ -20,7 +20,7 @@ ok "init prints the CA fingerprint"
 [ "$(stat -c %a "$T/r/ca.key")" = 600 ] && [ "$(stat -c %a "$T/r/server.key")" = 600 ] ||
     fail "key modes"
 ok "private keys are 0600"
-if "$IRPD" init --dir "$T/r" --name 127.0.0.1 2>/dev/null; then fail "init twice"; fi
+if "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org 2>/dev/null; then fail "init twice"; fi
 ok "init refuses an existing registry"
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
 TB=$("$IRPD" token --dir "$T/r" bob@example.org)

@@ -24,11 +24,11 @@ static const char usage_main[] =
     "    irpd - the sixchat identity registry (IRP, docs/IRP.md)\n"
     "\n"
     "SYNOPSIS\n"
-    "    irpd init --dir DIR --name HOST [--ip ADDR]... [--listen ADDR:PORT]...\n"
-    "              [--admin USER]... [--allow-local]\n"
+    "    irpd init --dir DIR --name HOST --domain DOMAIN... [--ip ADDR]...\n"
+    "              [--listen ADDR:PORT]... [--admin USER]... [--allow-local]\n"
     "    irpd token --dir DIR [--lifetime SECONDS] USER\n"
     "    irpd passwd --dir DIR USER\n"
-    "    irpd revoke --dir DIR [--reason REASON] SERIAL|USER\n"
+    "    irpd revoke --dir DIR [--reason REASON] SERIAL|FINGERPRINT|USER\n"
     "    irpd users --dir DIR\n"
     "    irpd serve --dir DIR [--listen ADDR:PORT]... [--allow-local]\n"
     "    irpd help [COMMAND] | irpd COMMAND --help\n"
@@ -56,13 +56,16 @@ static const char usage_init[] =
     "    irpd init - create a new registry\n"
     "\n"
     "SYNOPSIS\n"
-    "    irpd init --dir DIR --name HOST [--ip ADDR]... [--listen ADDR:PORT]...\n"
-    "              [--admin USER]... [--allow-local]\n"
+    "    irpd init --dir DIR --name HOST --domain DOMAIN... [--ip ADDR]...\n"
+    "              [--listen ADDR:PORT]... [--admin USER]... [--allow-local]\n"
     "\n"
     "DESCRIPTION\n"
     "    Creates DIR (mode 0700) if needed, or sets an existing DIR of yours\n"
-    "    to mode 0700 (refuses one that is not yours), a new CA (\"sixchat registry CA\n"
-    "    HOST\", ECDSA P-256, 10 years), a TLS server certificate for HOST and\n"
+    "    to mode 0700 (refuses one that is not yours), a new CA (\"sixchat\n"
+    "    registry CA HOST\", ECDSA P-256, 10 years) whose certificate may\n"
+    "    certify users of the served domains only (critical X.509 name\n"
+    "    constraints, one permitted rfc822Name per --domain, docs/IRP.md 7.5),\n"
+    "    a TLS server certificate for HOST and\n"
     "    each --ip address (2 years), the configuration DIR/irpd.conf and the\n"
     "    database DIR/irpd.db. Private keys are written with mode 0600. Refuses\n"
     "    to overwrite an existing registry.\n"
@@ -73,9 +76,12 @@ static const char usage_init[] =
     "OPTIONS\n"
     "    --dir DIR            the registry's directory\n"
     "    --name HOST          DNS name (or IP literal) clients dial\n"
+    "    --domain DOMAIN      a served domain (user IDs USER@DOMAIN), repeatable,\n"
+    "                         at least one; fixed in the CA certificate\n"
     "    --ip ADDR            an address of the host for the server certificate\n"
     "    --listen ADDR:PORT   written to irpd.conf (default [::]:4604)\n"
-    "    --admin USER         an administrator, written to irpd.conf\n"
+    "    --admin USER         an administrator, written to irpd.conf (rights only\n"
+    "                         with a certificate of this registry's CA)\n"
     "    --allow-local        accept loopback and link-local addresses in\n"
     "                         register (for tests on one machine only)\n";
 
@@ -90,7 +96,7 @@ static const char usage_token[] =
     "    Prints a fresh token (22 characters) with which USER (a user ID,\n"
     "    local@domain) enrols once (docs/IRP.md 6.5). Only its SHA-256 is\n"
     "    stored. It expires after SECONDS, 60 to 2592000 (30 days; default:\n"
-    "    token_lifetime of irpd.conf, 86400).\n";
+    "    token_lifetime of irpd.conf, 86400). USER must be in a served domain.\n";
 
 static const char usage_passwd[] =
     "NAME\n"
@@ -102,20 +108,28 @@ static const char usage_passwd[] =
     "DESCRIPTION\n"
     "    Reads one line from standard input and stores its scrypt hash as\n"
     "    USER's password (creating USER if needed). A password lets a user\n"
-    "    enrol without a token and fetch their key backup (docs/IRP.md 6.4).\n";
+    "    enrol without a token and fetch their key backup (docs/IRP.md 6.4).\n"
+    "    USER must be in a served domain.\n";
 
 static const char usage_revoke[] =
     "NAME\n"
     "    irpd revoke - revoke a certificate or all of a user's certificates\n"
     "\n"
     "SYNOPSIS\n"
-    "    irpd revoke --dir DIR [--reason REASON] SERIAL|USER\n"
+    "    irpd revoke --dir DIR [--reason REASON] SERIAL|FINGERPRINT|USER\n"
     "\n"
     "DESCRIPTION\n"
-    "    Works on the database DIR/irpd.db directly (a running irpd sees the\n"
-    "    change at once). With SERIAL (lowercase hex, as cert-status shows\n"
-    "    it) revokes that certificate of the registry's CA; with USER (a user\n"
-    "    ID, containing '@') revokes every valid certificate of USER. Either\n"
+    "    Works on the database DIR/irpd.db directly; a running irpd refuses\n"
+    "    the certificate at its next request and closes its connections within\n"
+    "    about a second (docs/IRP.md 11.4). With SERIAL (lowercase hex, as\n"
+    "    cert-status shows it) revokes that certificate of the registry's CA;\n"
+    "    with FINGERPRINT (64 hex digits, SHA-256 of the DER) any recorded\n"
+    "    certificate, an external CA's too; with USER (a user ID, containing\n"
+    "    '@') revokes every valid certificate of USER, an external CA's\n"
+    "    recorded ones included, and disables the account: its password is\n"
+    "    cleared and its unused enrolment tokens are void, so it cannot enrol\n"
+    "    again until the administrator gives it a new password or token\n"
+    "    (docs/IRP.md 6.12). Either\n"
     "    way every binding of the certificate's user is removed at once, and\n"
     "    later lookups, cert-status answers and TLS handshakes show the\n"
     "    certificate as revoked (docs/IRP.md 6.12). Revoking a revoked\n"
@@ -171,8 +185,10 @@ static const char usage_serve[] =
     "\n"
     "CONFIGURATION\n"
     "    DIR/irpd.conf holds `key = value` lines (# starts a comment):\n"
-    "    listen = ADDR:PORT (repeatable), allow_local = 0|1, admin = USER\n"
-    "    (repeatable), trusted_ca = PEM FILE of an external CA (repeatable),\n"
+    "    listen = ADDR:PORT (repeatable), allow_local = 0|1, domain = DOMAIN\n"
+    "    (a served domain, repeatable, at least one), admin = USER\n"
+    "    (repeatable), trusted_ca = PEM_FILE DOMAIN... (an external CA and the\n"
+    "    domains it may vouch for, repeatable), cert_lifetime (365 days),\n"
     "    max_connections (10000), max_per_addr (64 from one IPv4 address or\n"
     "    IPv6 /64), max_per_user (16), idle_timeout (120 s), handshake_timeout\n"
     "    (10 s), frame_timeout (30 s), write_timeout (30 s), token_lifetime\n"
@@ -199,6 +215,8 @@ typedef struct opts {
     size_t n_listen;
     const char *admins[IRPD_CONFIG_MAX_ADMINS];
     size_t n_admins;
+    const char *domains[IRPD_CONFIG_MAX_DOMAINS];
+    size_t n_domains;
     int allow_local;
     const char *lifetime;
 } opts;
@@ -233,6 +251,8 @@ static int parse(int argc, char **argv, const char *usage, int want_user, opts *
                 o->listen[o->n_listen++] = v;
             else if (strcmp(a, "--admin") == 0 && o->n_admins < IRPD_CONFIG_MAX_ADMINS)
                 o->admins[o->n_admins++] = v;
+            else if (strcmp(a, "--domain") == 0 && o->n_domains < IRPD_CONFIG_MAX_DOMAINS)
+                o->domains[o->n_domains++] = v;
             else if (strcmp(a, "--reason") == 0)
                 o->reason = v;
             else if (strcmp(a, "--lifetime") == 0)
@@ -320,6 +340,7 @@ static irpd_store *open_store(const char *dir, unsigned flags)
 
 static int cmd_init(int argc, char **argv)
 {
+    const char *doms[IRPD_CONFIG_MAX_DOMAINS];
     irpd_ca_opts co;
     irpd_ca *ca = NULL;
     irpd_ca_err err;
@@ -333,6 +354,7 @@ static int cmd_init(int argc, char **argv)
 
     if (r != 0) return r == 1 ? 0 : r;
     if (o.name == NULL) return usage_error(usage_init, "--name is required", "");
+    if (o.n_domains == 0) return usage_error(usage_init, "--domain is required", "");
     if (mkdir(o.dir, 0700) != 0 && (errno != EEXIST || make_private_dir(o.dir) != 0)) {
         if (errno != 0) fprintf(stderr, "irpd: %s: %s\n", o.dir, strerror(errno));
         return 1;
@@ -341,12 +363,23 @@ static int cmd_init(int argc, char **argv)
     cfg.allow_local = o.allow_local;
     for (i = 0; i < o.n_listen; i++)
         if (irpd_config_set(&cfg, "listen", o.listen[i], e, sizeof(e)) != 0) goto bad_cfg;
-    for (i = 0; i < o.n_admins; i++)
+    for (i = 0; i < o.n_domains; i++)
+        if (irpd_config_set(&cfg, "domain", o.domains[i], e, sizeof(e)) != 0) goto bad_cfg;
+    for (i = 0; i < o.n_admins; i++) {
         if (irpd_config_set(&cfg, "admin", o.admins[i], e, sizeof(e)) != 0) goto bad_cfg;
+        if (!irpd_config_serves(&cfg, o.admins[i])) {
+            snprintf(e, sizeof(e), "admin %s is not in a served domain", o.admins[i]);
+            goto bad_cfg;
+        }
+    }
 
     memset(&co, 0, sizeof(co));
     co.key_type = IRPD_KEY_P256;
     co.name = o.name;
+    for (i = 0; i < cfg.n_domains; i++)
+        doms[i] = cfg.domains[i];
+    co.domains = doms;
+    co.n_domains = cfg.n_domains;
     if (irpd_ca_create(&co, now, &ca, &err) != IRPD_CA_OK ||
         irpd_ca_make_server(ca, o.name, o.ips, o.n_ips, now, 0, &err) != IRPD_CA_OK ||
         irpd_ca_save(ca, o.dir, &err) != IRPD_CA_OK) {
@@ -389,6 +422,10 @@ static int cmd_token(int argc, char **argv)
         fprintf(stderr, "irpd: %s\n", e);
         return 1;
     }
+    if (!irpd_config_serves(&cfg, o.user)) {
+        fprintf(stderr, "irpd: token: %s is not in a domain this registry serves\n", o.user);
+        return 1;
+    }
     life = (int64_t)cfg.token_lifetime;
     if (o.lifetime != NULL) { /* IRP.md 7.2: bounded like token_lifetime */
         char *end;
@@ -420,8 +457,9 @@ static int cmd_token(int argc, char **argv)
 
 static int cmd_passwd(int argc, char **argv)
 {
-    char pw[IRPD_PW_MAX + 2], enc[IRPD_PW_ENCODED_MAX + 1];
+    char pw[IRPD_PW_MAX + 2], enc[IRPD_PW_ENCODED_MAX + 1], e[300];
     int64_t now = (int64_t)time(NULL);
+    irpd_config cfg;
     irpd_store *st;
     size_t n;
     opts o;
@@ -429,6 +467,14 @@ static int cmd_passwd(int argc, char **argv)
     irp_status rs;
 
     if (r != 0) return r == 1 ? 0 : r;
+    if (irpd_config_load(&cfg, o.dir, e, sizeof(e)) != 0) {
+        fprintf(stderr, "irpd: %s\n", e);
+        return 1;
+    }
+    if (!irpd_config_serves(&cfg, o.user)) {
+        fprintf(stderr, "irpd: passwd: %s is not in a domain this registry serves\n", o.user);
+        return 1;
+    }
     if (fgets(pw, sizeof(pw), stdin) == NULL) {
         fprintf(stderr, "irpd: passwd: no password on standard input\n");
         return 1;
@@ -476,7 +522,17 @@ static int cmd_revoke(int argc, char **argv)
     memset(&rev, 0, sizeof(rev));
     if (strchr(o.user, '@') != NULL)
         rs = irpd_store_user_revoke(st, o.user, o.reason, "cli", now, &rev);
-    else
+    else if (strlen(o.user) == 64 && strspn(o.user, "0123456789abcdefABCDEF") == 64) {
+        /* a fingerprint: serials have at most 40 digits (irpd_ca.h) */
+        uint8_t fp[32];
+        for (i = 0; i < 32; i++) {
+            unsigned v = 0;
+            if (sscanf(o.user + 2 * i, "%2x", &v) != 1)
+                return usage_error(usage_revoke, "bad fingerprint ", o.user);
+            fp[i] = (uint8_t)v;
+        }
+        rs = irpd_store_cert_revoke(st, NULL, fp, o.reason, "cli", now, &rev);
+    } else
         rs = irpd_store_cert_revoke(st, o.user, NULL, o.reason, "cli", now, &rev);
     if (rs != IRP_OK) {
         fprintf(stderr, "irpd: revoke: %s\n", irpd_store_errmsg(st));
@@ -485,10 +541,11 @@ static int cmd_revoke(int argc, char **argv)
     }
     irpd_store_close(st);
     if (rev.n_certs == 0)
-        printf("nothing to revoke: %s has no valid certificate left\n", o.user);
+        printf("nothing to revoke: %s has no valid certificate left", o.user);
     else
-        printf("revoked %zu certificate(s) of %s (last serial %s), ended %zu binding(s)\n",
+        printf("revoked %zu certificate(s) of %s (last serial %s), ended %zu binding(s)",
                rev.n_certs, rev.user, rev.serial, rev.n_bindings);
+    printf("%s\n", strchr(o.user, '@') != NULL ? "; account disabled" : "");
     return 0;
 }
 

@@ -1,0 +1,128 @@
+/*
+ * irpd_identity.c - whether a connection's identity still holds when it is
+ * used, and what an identity outside the served domains may do
+ * (docs/IRP.md 6.0, 7.1, 7.6, 11.4).
+ *
+ * A connection's certificate is checked at its handshake, but a
+ * connection lives on: the certificate may be revoked meanwhile (by
+ * another connection, by `irpd revoke` in another process, by another
+ * registry instance on the same store), superseded by a newer enrolment,
+ * or expire. So every request that acts on the identity looks the
+ * certificate up in the store again, and the server's one-second tick
+ * does the same for idle connections (irpd_session_recheck).
+ */
+#include "irpd_ops.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <openssl/crypto.h>
+
+int irpd__is_admin(const irpd_hctx *h, const irpd_session *s)
+{
+    /* 7.1: the name alone is not enough: an external CA could certify root@example.org */
+    return s->cert_auth && s->client.issued_here && irpd_config_is_admin(h->cfg, s->client.user_id);
+}
+
+/* Records an external CA's certificate seen for the first time (7.6). */
+static int record_external(const irpd_hctx *h, const irpd_session *s, int64_t now)
+{
+    irpd_cert c;
+
+    memset(&c, 0, sizeof(c));
+    snprintf(c.serial, sizeof(c.serial), "%s", s->client.serial_hex);
+    snprintf(c.user, sizeof(c.user), "%s", s->client.user_id);
+    c.der = s->cert_der;
+    c.der_len = s->cert_der_len;
+    c.not_before = s->cert_not_before;
+    c.not_after = s->cert_not_after;
+    return irpd_store_cert_record(h->st, &c, s->client.user_id, now);
+}
+
+static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
+                        int *wrote, char *why, size_t cap)
+{
+    irpd_cert rec;
+    int st;
+
+    if (s->cert_not_after < now) { /* X.509: valid through notAfter */
+        snprintf(why, cap, "your certificate has expired");
+        return 1;
+    }
+    st = irpd_store_cert_get_fp(h->st, s->client.fingerprint, &rec, NULL, 0);
+    if (st == IRP_OK) {
+        if (rec.status == IRPD_CERT_REVOKED) {
+            snprintf(why, cap, "your certificate has been revoked (%s)", rec.reason);
+            return 1;
+        }
+        if (strcasecmp(rec.user, s->client.user_id) != 0 || rec.not_after < now) {
+            snprintf(why, cap, "your certificate is no longer valid");
+            return 1;
+        }
+        return 0;
+    }
+    if (st != IRP_NOT_FOUND) return -1;
+    /* 3.3 step 5: every certificate of our CA is recorded; one that is not, is not trusted */
+    if (s->client.issued_here) {
+        snprintf(why, cap, "your certificate is unknown to this registry");
+        return 1;
+    }
+    /* 7.6: an external certificate of a served domain is recorded when first used */
+    if (!may_write || !irpd_config_serves(h->cfg, s->client.user_id)) return 0;
+    st = record_external(h, s, now);
+    if (st != IRP_OK) return -1;
+    if (wrote != NULL) *wrote = 1;
+    return 0;
+}
+
+/* 6.12: a revoked user's account is disabled (no password): the login no longer holds. */
+static int recheck_password(const irpd_hctx *h, const irpd_session *s, char *why, size_t cap)
+{
+    irpd_user u;
+    int st, gone;
+
+    memset(&u, 0, sizeof(u));
+    st = irpd_store_user_get(h->st, s->pw_user, &u);
+    gone = st == IRP_NOT_FOUND || (st == IRP_OK && u.pw_hash_len == 0);
+    OPENSSL_cleanse(&u, sizeof(u));
+    if (st != IRP_OK && st != IRP_NOT_FOUND) return -1;
+    if (gone) snprintf(why, cap, "your account has been disabled");
+    return gone;
+}
+
+int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
+                         int *wrote, char *why, size_t cap)
+{
+    if (s->cert_auth) return recheck_cert(h, s, now, may_write, wrote, why, cap);
+    if (s->pw_auth) return recheck_password(h, s, why, cap);
+    return 0;
+}
+
+int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int *wrote, char *msg,
+                          size_t msg_cap)
+{
+    int r = irpd_session_recheck(h, s, now, 1, wrote, msg, msg_cap);
+
+    if (r < 0) {
+        fprintf(stderr, "irpd: error: store: identity check: %s\n", irpd_store_errmsg(h->st));
+        snprintf(msg, msg_cap, "identity check: %s", irp_status_name(IRP_INTERNAL));
+        return IRP_INTERNAL;
+    }
+    return r > 0 ? IRP_AUTH_REQUIRED : IRP_OK;
+}
+
+int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
+                       const irp_req *q, hscratch *x)
+{
+    /* 6.0: a foreign domain's certificate reads, nothing more */
+    if (s->cert_auth && !irpd_config_serves(h->cfg, s->client.user_id) &&
+        (!(d->flags & IRPD_OPF_FOREIGN) || (q->op == IRP_OP_USER_INFO && q->n_info > 0)))
+        return irpd__fail(x, IRP_FORBIDDEN, "%s is not in a domain this registry serves",
+                          s->client.user_id);
+    /* 2.1, 6.9: users of other domains are not known here */
+    if ((q->op == IRP_OP_LOOKUP || q->op == IRP_OP_WATCH || q->op == IRP_OP_USER_INFO) &&
+        q->user != NULL && !irpd_config_serves(h->cfg, q->user))
+        return irpd__fail(x, IRP_NOT_FOUND, "no such user %s (not a domain this registry serves)",
+                          q->user);
+    return IRP_OK;
+}
