@@ -22,6 +22,9 @@
 #define OUT_CAP (256 * 1024)
 
 static void arm_idle(conn *c);
+static int batch_end(conn *c);
+static void conn_drive(conn *c);
+static int answered(conn *c, size_t off, const irpd_hresult *res);
 
 static size_t queued(conn *c)
 {
@@ -63,25 +66,9 @@ void irpd__srv_conn_close(conn *c)
     if (c->next != NULL) c->next->prev = c->prev;
     s->n_conns--;
     if (c->login != NULL) {
-        login_job *j = c->login, **pp;
+        defer_job *j = c->login;
         c->login = NULL;
-        j->c = NULL; /* a running check finishes, then login_after frees it */
-        if (!j->running) {
-            for (pp = &s->lq_head; *pp != NULL; pp = &(*pp)->next)
-                if (*pp == j) break;
-            if (*pp == j) {
-                *pp = j->next;
-                if (s->lq_tail == j) {
-                    login_job *t = s->lq_head;
-                    while (t != NULL && t->next != NULL)
-                        t = t->next;
-                    s->lq_tail = t;
-                }
-                s->n_lq--;
-            }
-            irpd_deferred_free(j->lg);
-            free(j);
-        }
+        irpd__srv_defer_forget(s, j);
     }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->tcp, conn_freed);
@@ -142,8 +129,7 @@ static void on_written(uv_write_t *req, int status)
             irpd__srv_conn_close(c);
             return;
         }
-        irpd__srv_conn_drive(
-            c); /* requests already received and decrypted wait in the TLS buffers */
+        conn_drive(c); /* requests already received and decrypted wait in the TLS buffers */
     }
 }
 
@@ -272,7 +258,7 @@ static void end_disallowed_watches(irpd_server *s, const char *owner, int64_t no
     }
 }
 
-void irpd__srv_log_request(conn *c, const irpd_hresult *res)
+static void log_request(conn *c, const irpd_hresult *res)
 {
     const char *op = res->op != IRP_OP_NONE ? irp_op_name(res->op) : "-";
     const char *user = c->sess.cert_auth ? c->sess.client.user_id
@@ -298,7 +284,7 @@ static int add_action(conn *c, const action *a)
 }
 
 /* Records the response framed at held[off..] (id may be NULL). */
-int irpd__srv_add_held(conn *c, size_t off, const char *id)
+static int add_held(conn *c, size_t off, const char *id)
 {
     held *h;
 
@@ -331,10 +317,75 @@ static int put_status(sc_buf *out, const char *id, int status, const char *msg)
 
 /* ---- the read batch ------------------------------------------------------------- */
 
+/* ---- deferred requests (their work runs in irpd_server_defer.c's queue) -------------- */
+
+/* Answers a deferred request as the current read batch's next response. */
+static int deferred_answer(conn *c, irpd_deferred *d)
+{
+    irpd_server *s = c->srv;
+    irpd_hresult res;
+    size_t off = c->held.len;
+
+    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
+    if (irpd_deferred_finish(&s->h, &c->sess, d, irpd__srv_now_s(), &c->held, &res) != 0) return -1;
+    return answered(c, off, &res);
+}
+
+/* Hands d to the worker queue; the connection handles nothing more until it is answered. */
+static int defer(conn *c, irpd_deferred *d)
+{
+    int rc;
+
+    if (irpd__srv_defer(c->srv, c, d) == 0) return 0;
+    irpd_deferred_cancel(d, IRP_UNAVAILABLE, "too many requests in progress: try later");
+    rc = deferred_answer(c, d);
+    irpd_deferred_free(d);
+    return rc;
+}
+
+/* Keeps the rest of a decrypted chunk after a deferred request. 0 or -1 (memory). */
+static int keep_rest(conn *c, const uint8_t *p, size_t n)
+{
+    if (c->rest == NULL && (c->rest = malloc(READ_CHUNK)) == NULL) return -1;
+    memcpy(c->rest, p, n); /* n <= READ_CHUNK: what is left of one chunk */
+    c->rest_off = 0;
+    c->rest_len = n;
+    return 0;
+}
+
+void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on)
+{
+    irpd_server *s = c->srv;
+    int rc;
+
+    c->login = NULL;
+    if (c->close_when_sent) return; /* ends anyway (revoked, failed): nobody to answer */
+    rc = deferred_answer(c, d);
+    if (batch_end(c) != 0) rc = -1;
+    uv_update_time(&s->loop); /* the answer may have taken a while (a commit) */
+    if (c->closing || c->close_when_sent) return;
+    if (rc != 0) {
+        irpd__srv_conn_flush(c);
+        irpd__srv_conn_close_soon(c);
+        return;
+    }
+    if (!go_on) return;
+    if (s->stopping) {
+        irpd__srv_conn_stop(c);
+        return;
+    }
+    if (c->paused) return; /* on_written reads again once the client took its output */
+    if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
+        irpd__srv_conn_close(c);
+        return;
+    }
+    conn_drive(c); /* the requests after it wait in rest and the TLS buffers */
+}
+
 /*
  * Handles one document of the current read batch through the request
  * pipeline (irpd_handle): its response is held in c->held until
- * irpd__srv_batch_end. A login is deferred (c->login set): the batch ends
+ * batch_end. A login is deferred (c->login set): the batch ends
  * there. Returns 0, or -1 when the connection must close (memory).
  */
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
@@ -350,18 +401,18 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
     if (irpd_handle(&s->h, &c->sess, doc, len, now, (int64_t)uv_now(&s->loop), &c->held, &res,
                     &lg) != 0)
         return -1;
-    if (lg != NULL) return irpd__srv_login_defer(c, lg);
-    return irpd__srv_answered(c, off, &res);
+    if (lg != NULL) return defer(c, lg);
+    return answered(c, off, &res);
 }
 
-int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res)
+static int answered(conn *c, size_t off, const irpd_hresult *res)
 {
     action a;
 
     if ((res->write && res->status == IRP_OK) || res->wrote) c->dirty = 1;
     if (res->ended) c->stop_rd = 1; /* 11.4: the identity no longer holds: answer, then close */
-    if (irpd__srv_add_held(c, off, res->id) != 0) return -1;
-    irpd__srv_log_request(c, res);
+    if (add_held(c, off, res->id) != 0) return -1;
+    log_request(c, res);
     memset(&a, 0, sizeof(a));
     if (res->changed) {
         snprintf(a.user, sizeof(a.user), "%s", res->changed_user);
@@ -391,7 +442,7 @@ int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res)
  * responses in order (500 for those after a change if the commit failed),
  * then tells watchers and closes revoked connections. -1 when sending failed.
  */
-int irpd__srv_batch_end(conn *c)
+static int batch_end(conn *c)
 {
     irpd_server *s = c->srv;
     int ok = 1, rc = 0;
@@ -506,8 +557,7 @@ static void conn_read_plain(conn *c)
         used = feed_plain(c, c->srv->plain, (size_t)n, &ferr, &fatal);
         if (fatal || ferr != 0 || c->stop_rd) break;
         if (c->login != NULL) {
-            if (used < (size_t)n &&
-                irpd__srv_keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
+            if (used < (size_t)n && keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
                 fatal = 1;
             break;
         }
@@ -516,7 +566,7 @@ static void conn_read_plain(conn *c)
             break;
         }
     }
-    if (irpd__srv_batch_end(c) != 0) fatal = 1;
+    if (batch_end(c) != 0) fatal = 1;
     if (c->closing || c->close_when_sent) return;
     if (ferr != 0 && !fatal) {
         frame_error(c, ferr);
@@ -576,7 +626,7 @@ static size_t conns_of_user(irpd_server *s, const conn *c)
     return n;
 }
 
-void irpd__srv_conn_drive(conn *c)
+static void conn_drive(conn *c)
 {
     if (c->login != NULL) return; /* its answer comes first (login_resume) */
     if (!c->hs_done) {
@@ -637,5 +687,5 @@ void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         irpd__srv_conn_close(c);
         return;
     }
-    irpd__srv_conn_drive(c);
+    conn_drive(c);
 }

@@ -2,8 +2,10 @@
  * irpd_server_int.h - what the server files share (irpd_server.c: the
  * connection loop, output, read batches and dispatch; irpd_server_tls.c: the
  * TLS context, client certificate verification, listening and accepting;
- * irpd_server_run.c: timers, signals, shutdown and irpd_server_run). Not for
- * the handlers.
+ * irpd_server_run.c: timers, signals, shutdown and irpd_server_run;
+ * irpd_server_defer.c: the worker queue of deferred requests, which hands
+ * finished ones back through irpd_server.deferred_done). The calls go one
+ * way: run -> server, tls -> server, server -> defer. Not for the handlers.
  */
 #ifndef IRPD_SERVER_INT_H
 #define IRPD_SERVER_INT_H
@@ -21,25 +23,26 @@
 #define READ_CHUNK 16384
 
 /*
- * Password checks (scrypt, docs/IRP.md 6.4) run in libuv's thread pool, at
- * most LOGIN_WORKERS at once server-wide; further logins wait in a FIFO of
- * at most LOGIN_QUEUE_MAX, beyond which a login is answered 503 at once.
+ * The expensive part of deferred requests (password checks, docs/IRP.md
+ * 6.4; RSA key checks, 6.5) runs in libuv's thread pool, at most
+ * DEFER_WORKERS at once server-wide; further ones wait in a FIFO of at most
+ * DEFER_QUEUE_MAX, beyond which a request is answered 503 at once.
  */
-#define LOGIN_WORKERS 4
-#define LOGIN_QUEUE_MAX 64
+#define DEFER_WORKERS 4
+#define DEFER_QUEUE_MAX 64
 
 typedef struct irpd_server irpd_server;
 struct conn;
 
-/* A login whose password check waits for, or runs in, the thread pool. */
-typedef struct login_job {
+/* A deferred request whose work waits for, or runs in, the thread pool. */
+typedef struct defer_job {
     uv_work_t req;
     irpd_server *srv;
     struct conn *c; /* NULL once the connection closed: then only freed */
-    irpd_deferred *lg;
+    irpd_deferred *d;
     int running;            /* handed to the thread pool (else in the FIFO) */
-    struct login_job *next; /* the FIFO */
-} login_job;
+    struct defer_job *next; /* the FIFO */
+} defer_job;
 
 /* A response held until its read batch commits (docs/IRP.md 10.2). */
 typedef struct held {
@@ -85,11 +88,11 @@ typedef struct conn {
     uint64_t last_rd, frame_t0, out_t0;
     int paused; /* reading stopped until the client takes its output (OUT_CAP) */
     /*
-     * A login waiting for its password check: the connection handles nothing
-     * more (reading stopped) until it is answered. The rest of the decrypted
-     * chunk it came in waits in rest[rest_off..rest_len).
+     * A deferred request waiting for its work: the connection handles
+     * nothing more (reading stopped) until it is answered. The rest of the
+     * decrypted chunk it came in waits in rest[rest_off..rest_len).
      */
-    login_job *login;
+    defer_job *login;
     uint8_t *rest;
     size_t rest_off, rest_len;
     struct conn *prev, *next;
@@ -116,10 +119,12 @@ struct irpd_server {
     size_t n_conns;
     int stopping;
     irpd_policy pol;              /* docs/IRP.md 9: every rate rule */
-    login_job *lq_head, *lq_tail; /* logins waiting for a worker */
-    size_t n_lq, n_running;       /* in the FIFO; in the thread pool */
-    uint8_t rd[READ_CHUNK];       /* libuv reads land here; consumed at once */
-    uint8_t plain[READ_CHUNK];    /* decrypted bytes */
+    defer_job *lq_head, *lq_tail; /* deferred requests waiting for a worker */
+    /* hands a finished (go_on) or cancelled job back to its connection (irpd_server.c) */
+    void (*deferred_done)(struct conn *c, irpd_deferred *d, int go_on);
+    size_t n_lq, n_running;    /* in the FIFO; in the thread pool */
+    uint8_t rd[READ_CHUNK];    /* libuv reads land here; consumed at once */
+    uint8_t plain[READ_CHUNK]; /* decrypted bytes */
 };
 /* ---- irpd_server.c ------------------------------------------------------------- */
 
@@ -137,12 +142,6 @@ void irpd__srv_conn_flush(conn *c);
 
 /* 10.6: ends the connection's watches (reason shutdown), says goodbye, closes soon. */
 void irpd__srv_conn_stop(conn *c);
-
-/*
- * 10.6: answers the logins still waiting for a worker 503 (their checks
- * already running finish, answer and stop their connection).
- */
-void irpd__srv_logins_cancel(irpd_server *s);
 
 /* libuv callbacks of a connection: its timeouts, its read buffer, its reads. */
 void irpd__srv_on_timeout(uv_timer_t *t);
@@ -169,14 +168,24 @@ SSL_CTX *irpd__srv_make_ctx(irpd_server *s);
 /* Listens on spec ("host:port", "[v6]:port") and prints "irpd ready on ..". 0 or -1. */
 int irpd__srv_listen_on(irpd_server *s, const char *spec);
 
-/* Shared by irpd_server.c and irpd_server_login.c. */
-int irpd__srv_batch_end(conn *c);
-int irpd__srv_add_held(conn *c, size_t off, const char *id);
-/* After a response was framed at held[off..]: hold it, log it, note what follows it. 0 or -1. */
-int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res);
-void irpd__srv_log_request(conn *c, const irpd_hresult *res);
-void irpd__srv_conn_drive(conn *c);
-int irpd__srv_login_defer(conn *c, irpd_deferred *lg);
-int irpd__srv_keep_rest(conn *c, const uint8_t *p, size_t n);
+/* ---- irpd_server.c: used by irpd_server_run.c ----------------------------------- */
+
+/* The deferred_done of irpd_server: answers a deferred request, goes on with its connection. */
+void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on);
+
+/* ---- irpd_server_defer.c: the worker queue ------------------------------------------- */
+
+/*
+ * Queues d's work for connection c (c->login set: the connection handles
+ * nothing more until it is answered). 0, or -1 when the queue is full (the
+ * caller answers 503 and frees d).
+ */
+int irpd__srv_defer(irpd_server *s, conn *c, irpd_deferred *d);
+
+/* The connection of j closes: drops a waiting job, detaches a running one. */
+void irpd__srv_defer_forget(irpd_server *s, defer_job *j);
+
+/* 10.6: answers the jobs still waiting for a worker 503 (running ones finish). */
+void irpd__srv_defer_cancel_all(irpd_server *s);
 
 #endif

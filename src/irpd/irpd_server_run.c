@@ -89,9 +89,10 @@ static void close_any(uv_handle_t *hd, void *arg)
 
 /*
  * 10.6: stop accepting; requests already read were answered in their read
- * callback, but for logins waiting for a password check: those not started
- * are answered 503, those running are answered when done (uv_run returns,
- * and the store closes, only after their work requests completed).
+ * callback, but for deferred requests waiting for their work (a password
+ * check, an RSA key check): those not started are answered 503, those
+ * running are answered when done (uv_run returns, and the store closes,
+ * only after their work requests completed).
  */
 static void on_signal(uv_signal_t *sig, int signum)
 {
@@ -109,10 +110,10 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&s->tick, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
-    irpd__srv_logins_cancel(s);
+    irpd__srv_defer_cancel_all(s);
     for (c = s->conns; c != NULL; c = next) {
         next = c->next;
-        /* a password check in the thread pool: its answer comes first, then the stop */
+        /* work in the thread pool: its answer comes first, then the stop */
         if (c->login == NULL) irpd__srv_conn_stop(c);
     }
 }
@@ -176,6 +177,7 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
         goto out;
     }
     if (irpd_hctx_init(&s->h, s->ca, s->st, cfg) != 0) goto out;
+    s->deferred_done = irpd__srv_deferred_done;
     if (irpd_policy_init(&s->pol, cfg) != 0) goto out;
     s->h.pol = &s->pol;
     s->h.recheck = irpd_identity_recheck; /* docs/IRP.md 11.4 */
