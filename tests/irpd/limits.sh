@@ -26,22 +26,51 @@ from() {
     name=$1
     shift
     addr=$((addr + 1))
-    TC_BIND="127.0.$((addr / 250)).$((addr % 250 + 2))" probe "$name" "$@"
+    TC_BIND="127.0.$((addr / 250 + 1)).$((addr % 250 + 2))" probe "$name" "$@"
 }
 # status FILE ID: the status of the answer with that id
 status() { sed -n "s/^<resp id=\"$2\" status=\"\([0-9]*\)\".*/\1/p" "$1"; }
 
-# ---- 1: other spellings of the op are logins all the same --------------------------------
-i=1
-while [ $i -le 6 ]; do
-    from q$i <<E
+# ---- 1 and 2 run side by side: alice's, bob's and eve's attempts ---------------------------
+# 1: other spellings of the op are logins all the same
+alice() {
+    for i in 1 2 3 4 5 6; do
+        from q$i <<E
 <req id='a$i' op='login' user='alice@example.org' password='wrong'/>
 E
-    from e$i <<E
+    done
+}
+bob() {
+    for i in 1 2 3 4 5 6; do
+        from e$i <<E
 <req id="b$i" op="&#108;ogin" user="bob@example.org" password="wrong"/>
 E
-    i=$((i + 1))
-done
+    done
+}
+# 2: no eviction by others. eve's key and these 16 user IDs share a slot of
+# the former 4096-slot table (FNV-1a of "u" + the lower-case user ID, modulo
+# 4096).
+eve() {
+    for i in 1 2 3 4 5; do
+        from v$i <<E
+<req id="v$i" op="login" user="eve@example.org" password="wrong"/>
+E
+    done
+    for m in m584 m4339 m6016 m9426 m10260 m10718 m10879 m17698 m22250 m22548 m22809 m23451 \
+        m28065 m29242 m30378 m32963; do
+        from "x$m" <<E
+<req id="x$m" op="login" user="$m@example.org" password="wrong"/>
+E
+    done
+}
+# each sequence speaks from addresses of its own (from() counts per sequence)
+(addr=100 && alice) &
+p1=$!
+(addr=200 && bob) &
+p2=$!
+(addr=300 && eve) &
+p3=$!
+wait $p1 $p2 $p3 || fail "a sequence of logins failed"
 for i in 1 2 3 4 5; do
     [ "$(status "$T/q$i.out" a$i)" = 401 ] || fail "op='login' failure $i: $(cat "$T/q$i.out")"
     [ "$(status "$T/e$i.out" b$i)" = 401 ] || fail "op=&#108;ogin failure $i: $(cat "$T/e$i.out")"
@@ -49,6 +78,7 @@ done
 ok "five wrong passwords: 401 whatever the spelling"
 has "$T/q6.out" '<resp id="a6" status="429"' "op='login': the sixth is 429"
 has "$T/e6.out" '<resp id="b6" status="429"' "op=&#108;ogin: the sixth is 429"
+addr=400
 from qr <<E
 <req id='ar' op='login' user='alice@example.org' password='alice pw'/>
 E
@@ -57,21 +87,6 @@ from er <<E
 <req id="br" op="&#108;ogin" user="bob@example.org" password="bob pw"/>
 E
 has "$T/er.out" '<resp id="br" status="429"' "op=&#108;ogin: the locked user stays locked"
-
-# ---- 2: no eviction by others -----------------------------------------------------------
-# eve's key and these 16 user IDs share a slot of the former 4096-slot table
-# (FNV-1a of "u" + the lower-case user ID, modulo 4096).
-for i in 1 2 3 4 5; do
-    from v$i <<E
-<req id="v$i" op="login" user="eve@example.org" password="wrong"/>
-E
-done
-for m in m584 m4339 m6016 m9426 m10260 m10718 m10879 m17698 m22250 m22548 m22809 m23451 \
-    m28065 m29242 m30378 m32963; do
-    from "x$m" <<E
-<req id="x$m" op="login" user="$m@example.org" password="wrong"/>
-E
-done
 from vr <<E
 <req id="vr" op="login" user="eve@example.org" password="eve pw"/>
 E
