@@ -105,6 +105,77 @@ static void test_aead_chacha(void **st)
     aead_roundtrip(SC_SUITE_CHACHA20_POLY1305);
 }
 
+/*
+ * sc_aead sets each record's nonce (and, opening, its tag) on a context
+ * keyed once; it must give exactly what a context initialised afresh with
+ * key and nonce gives, record after record and after a re-key (PROTOCOL.md
+ * 5.2, 5.4). The reference below is independent: a new context per record.
+ */
+static void reference_seal(int suite, const uint8_t key[32], const uint8_t nonce[12],
+                           const uint8_t *aad, const uint8_t *in, uint8_t *out, int len,
+                           uint8_t tag[16])
+{
+    EVP_CIPHER *c = EVP_CIPHER_fetch(
+        NULL, suite == SC_SUITE_AES_256_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305", NULL);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0;
+    assert_non_null(c);
+    assert_non_null(ctx);
+    assert_int_equal(EVP_EncryptInit_ex2(ctx, c, key, nonce, NULL), 1);
+    assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &n, aad, 4), 1);
+    assert_int_equal(EVP_EncryptUpdate(ctx, out, &n, in, len), 1);
+    assert_int_equal(EVP_EncryptFinal_ex(ctx, out + n, &n), 1);
+    assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag), 1);
+    EVP_CIPHER_CTX_free(ctx);
+    EVP_CIPHER_free(c);
+}
+
+static void aead_matches_fresh_context(int suite)
+{
+    static const int lens[] = {100, 0, 1, 15, 64, 112, 1000, 16400, 100};
+    uint8_t key[32], iv[12], aad[4] = {2, 0, 0, 0}, nonce[12], tag[16], ref_tag[16];
+    static uint8_t plain[16400], buf[16400], ref[16400];
+    for (size_t i = 0; i < sizeof plain; i++)
+        plain[i] = (uint8_t)(i * 7 + 3);
+    for (int k = 0; k < 2; k++) { /* a second key: the re-key path (sc_dir_update) */
+        sc_aead enc = {0}, dec = {0};
+        memset(key, 0x40 + k, sizeof key);
+        memset(iv, 0x90 - k, sizeof iv);
+        assert_int_equal(sc_aead_init(&enc, suite, key, iv, 1), SC_OK);
+        assert_int_equal(sc_aead_init(&dec, suite, key, iv, 0), SC_OK);
+        for (size_t r = 0; r < sizeof lens / sizeof lens[0]; r++) {
+            int len = lens[r];
+            memcpy(nonce, iv, 12);
+            nonce[11] ^= (uint8_t)r;
+            aad[3] = (uint8_t)r;
+            reference_seal(suite, key, nonce, aad, plain, ref, len, ref_tag);
+            memcpy(buf, plain, (size_t)len);
+            assert_int_equal(sc_aead_seal(&enc, aad, 4, buf, (size_t)len, tag), SC_OK);
+            assert_memory_equal(buf, ref, (size_t)len);
+            assert_memory_equal(tag, ref_tag, 16);
+            /* Opening the reference's output, not our own: both directions checked. */
+            assert_int_equal(sc_aead_open(&dec, aad, 4, ref, buf, (size_t)len, ref_tag), SC_OK);
+            assert_memory_equal(buf, plain, (size_t)len);
+        }
+        /* The next nonce is fixed now: a record sealed for another one does not open. */
+        memcpy(nonce, iv, 12);
+        nonce[11] ^= 0x55;
+        reference_seal(suite, key, nonce, aad, plain, ref, 100, ref_tag);
+        assert_int_equal(sc_aead_open(&dec, aad, 4, ref, buf, 100, ref_tag), SC_ERR_BAD_RECORD_MAC);
+        sc_aead_clear(&enc);
+        sc_aead_clear(&dec);
+    }
+}
+
+static void test_aead_aes_matches_fresh_context(void **st)
+{
+    aead_matches_fresh_context(SC_SUITE_AES_256_GCM);
+}
+static void test_aead_chacha_matches_fresh_context(void **st)
+{
+    aead_matches_fresh_context(SC_SUITE_CHACHA20_POLY1305);
+}
+
 static void kex_agree(int group)
 {
     uint8_t ra[32], rb[32], sa[32], sb[32];
@@ -196,6 +267,8 @@ int main(void)
         cmocka_unit_test(test_expand_label_matches_openssl),
         cmocka_unit_test(test_aead_aes),
         cmocka_unit_test(test_aead_chacha),
+        cmocka_unit_test(test_aead_aes_matches_fresh_context),
+        cmocka_unit_test(test_aead_chacha_matches_fresh_context),
         cmocka_unit_test(test_kex_x25519),
         cmocka_unit_test(test_kex_p256),
         cmocka_unit_test(test_signatures),

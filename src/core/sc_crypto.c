@@ -1,6 +1,7 @@
 /*
  * sc_crypto.c - OpenSSL behind one small interface (see sc_crypto.h).
  */
+#include <limits.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -222,14 +223,22 @@ int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uin
                                                                 : NULL;
     if (c == NULL) return SC_ERR_ARG;
     if (a->ctx == NULL && (a->ctx = EVP_CIPHER_CTX_new()) == NULL) return SC_ERR_NOMEM;
-    /* The key is set once; each record only sets its nonce. */
+    /* The key is set once; each record only sets its nonce (aead_set_nonce). */
     if (!EVP_CipherInit_ex(a->ctx, c, NULL, key, NULL, enc)) return SC_ERR_CRYPTO;
+    /*
+     * Both providers take a whole 12-byte nonce as the "fixed IV" parameter:
+     * ChaCha20-Poly1305 as exactly 12 bytes, AES-GCM as length (size_t)-1,
+     * which restores the whole IV (what EVP_CTRL_AEAD_SET_IV_FIXED with -1
+     * passes down).
+     */
+    a->nonce_param_len = suite == SC_SUITE_AES_256_GCM ? (size_t)-1 : SC_IV_LEN;
     memcpy(a->iv, iv, SC_IV_LEN);
     a->seq = 0;
     a->enc = enc;
     return SC_OK;
 }
 
+/* PROTOCOL.md 5.2: the per-record nonce is the IV XOR the 64-bit sequence number, right-aligned. */
 static void aead_nonce(const sc_aead *a, uint8_t nonce[SC_IV_LEN])
 {
     memcpy(nonce, a->iv, SC_IV_LEN);
@@ -237,18 +246,44 @@ static void aead_nonce(const sc_aead *a, uint8_t nonce[SC_IV_LEN])
         nonce[SC_IV_LEN - 1 - i] ^= (uint8_t)(a->seq >> (8 * i));
 }
 
+/*
+ * Starts a record: sets its nonce and, when opening, the expected tag, in one
+ * call to the provider, keeping the key schedule. A full
+ * EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, ...) per record does the same
+ * but first asks the provider for the IV length through OSSL_PARAM, and the
+ * tag through EVP_CIPHER_CTX_ctrl builds its OSSL_PARAM again each time:
+ * together about a third of the AEAD's cost on a 100-byte record (measured
+ * in bench/README.md). Both providers reset their per-message state here
+ * (GCM marks the IV buffered, ChaCha20-Poly1305 starts a new MAC at the next
+ * update); tests/test_crypto.c checks every record against a full
+ * re-initialisation, so a provider that did not would fail there.
+ */
+static int aead_start(sc_aead *a, const uint8_t nonce[SC_IV_LEN], const uint8_t *tag)
+{
+    OSSL_PARAM p[3] = {{OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, OSSL_PARAM_OCTET_STRING,
+                        (void *)nonce, a->nonce_param_len, OSSL_PARAM_UNMODIFIED},
+                       {OSSL_CIPHER_PARAM_AEAD_TAG, OSSL_PARAM_OCTET_STRING, (void *)tag,
+                        SC_TAG_LEN, OSSL_PARAM_UNMODIFIED},
+                       OSSL_PARAM_END};
+    if (tag == NULL) p[1] = p[2];
+    return EVP_CIPHER_CTX_set_params(a->ctx, p);
+}
+
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                  uint8_t tag[SC_TAG_LEN])
 {
     uint8_t nonce[SC_IV_LEN];
+    OSSL_PARAM get_tag[2] = {{OSSL_CIPHER_PARAM_AEAD_TAG, OSSL_PARAM_OCTET_STRING, tag, SC_TAG_LEN,
+                              OSSL_PARAM_UNMODIFIED},
+                             OSSL_PARAM_END};
     int outl;
     if (a->seq == UINT64_MAX) return SC_ERR_STATE; /* a nonce must never repeat */
+    if (len > INT_MAX || aad_len > INT_MAX) return SC_ERR_ARG;
     aead_nonce(a, nonce);
-    if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, 1, NULL) ||
-        !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
+    if (!aead_start(a, nonce, NULL) || !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
         !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
         !EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) ||
-        !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, SC_TAG_LEN, tag))
+        !EVP_CIPHER_CTX_get_params(a->ctx, get_tag))
         return SC_ERR_CRYPTO;
     a->seq++;
     return SC_OK;
@@ -260,11 +295,10 @@ int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, const uint8_t *
     uint8_t nonce[SC_IV_LEN];
     int outl;
     if (a->seq == UINT64_MAX) return SC_ERR_BAD_RECORD_MAC;
+    if (len > INT_MAX || aad_len > INT_MAX) return SC_ERR_ARG;
     aead_nonce(a, nonce);
-    if (!EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, 0, NULL) ||
-        !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
-        !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len) ||
-        !EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, SC_TAG_LEN, (void *)tag))
+    if (!aead_start(a, nonce, tag) || !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
+        !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len))
         return SC_ERR_CRYPTO;
     /* The tag check happens in Final; failure means forged, replayed or reordered. */
     if (EVP_CipherFinal_ex(a->ctx, out + outl, &outl) <= 0) {

@@ -81,6 +81,7 @@ typedef struct sc_aead {
     EVP_CIPHER_CTX *ctx;
     uint8_t iv[SC_IV_LEN];
     uint64_t seq;
+    size_t nonce_param_len; /* how the provider takes a whole nonce (sc_crypto.c, aead_start) */
     int enc;
 } sc_aead;
 int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uint8_t iv[SC_IV_LEN],
