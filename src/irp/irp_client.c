@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "irp_frame.h"
@@ -41,12 +40,11 @@ static void maybe_free(irp_client *c)
         free(p);
     }
     if (c->ai_list != NULL) uv_freeaddrinfo(c->ai_list);
-    SSL_free(c->ssl); /* frees the BIOs */
+    irp_tlspump_free(c->tls);
     SSL_CTX_free(c->ctx);
     sk_X509_pop_free(c->anchors, X509_free);
     irp_framer_free(&c->fr);
     sc_xml_parser_free(c->xp);
-    sc_buf_dispose(&c->early);
     free(c);
 }
 
@@ -125,7 +123,6 @@ int irp_client_new(uv_loop_t *loop, const irp_client_opts *o, irp_client **out, 
     c->loop = loop;
     c->closing = 1; /* for maybe_free on the error paths below */
     irp_framer_init(&c->fr);
-    sc_buf_init_public(&c->early, 0);
     c->xp = sc_xml_parser_new();
     c->anchors = sk_X509_new_null();
     c->ctx = SSL_CTX_new(TLS_client_method());
@@ -164,7 +161,9 @@ size_t irp_client_pending(const irp_client *c)
 
 X509 *irp_client_peer_cert(const irp_client *c)
 {
-    return c->ssl != NULL && c->state == ST_READY ? SSL_get0_peer_certificate(c->ssl) : NULL;
+    return c->tls != NULL && c->state == ST_READY
+               ? SSL_get0_peer_certificate(irp_tlspump_ssl(c->tls))
+               : NULL;
 }
 
 /* ---- I/O -------------------------------------------------------------------------- */
@@ -186,23 +185,18 @@ static void on_written(uv_write_t *req, int status)
     }
 }
 
-/* Sends what TLS wrote into wbio. */
+/* Sends the ciphertext the TLS pump has ready. */
 static void flush_out(irp_client *c)
 {
     size_t n;
-    while (c->tcp != NULL && (n = BIO_ctrl_pending(c->wbio)) > 0) {
+    while (c->tcp != NULL && (n = irp_tlspump_pending(c->tls)) > 0) {
         wreq *w = malloc(sizeof(*w) + n);
-        int r;
         if (w == NULL) {
             fail(c, IRP_CLIENT_CLOSED, "out of memory");
             return;
         }
-        r = BIO_read(c->wbio, (char *)(w + 1), (int)n);
-        if (r <= 0) {
-            free(w);
-            return;
-        }
-        w->buf = uv_buf_init((char *)(w + 1), (unsigned)r);
+        n = irp_tlspump_take(c->tls, (uint8_t *)(w + 1), n);
+        w->buf = uv_buf_init((char *)(w + 1), (unsigned)n);
         w->req.data = c;
         if (uv_write(&w->req, (uv_stream_t *)c->tcp, &w->buf, 1, on_written) != 0) {
             free(w);
@@ -215,14 +209,13 @@ static void flush_out(irp_client *c)
 static void ssl_fail(irp_client *c, int status, const char *what)
 {
     char m[512];
-    unsigned long e = ERR_peek_last_error();
+    const char *why = c->tls != NULL ? irp_tlspump_reason(c->tls) : "";
     if (c->verr[0] != '\0')
         snprintf(m, sizeof(m), "%s: %s", what, c->verr);
-    else if (e != 0)
-        snprintf(m, sizeof(m), "%s: %s", what, ERR_reason_error_string(e));
+    else if (why[0] != '\0')
+        snprintf(m, sizeof(m), "%s: %s", what, why);
     else
         snprintf(m, sizeof(m), "%s", what);
-    ERR_clear_error();
     fail(c, status, m);
 }
 
@@ -249,17 +242,6 @@ static void arm_timer(irp_client *c)
         else
             uv_timer_stop(&c->timer);
     }
-}
-
-static int ssl_write_all(irp_client *c, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        int r = SSL_write(c->ssl, p, (int)n);
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
 }
 
 static void deliver(irp_client *c, const uint8_t *doc, size_t len)
@@ -317,14 +299,7 @@ static void on_handshake_done(irp_client *c)
 {
     c->state = ST_READY;
     uv_timer_stop(&c->timer);
-    if (c->early.len > 0) {
-        if (ssl_write_all(c, c->early.data, c->early.len) != 0) {
-            ssl_fail(c, IRP_CLIENT_CLOSED, "TLS write failed");
-            return;
-        }
-        sc_buf_reset(&c->early);
-    }
-    flush_out(c);
+    flush_out(c); /* requests queued before the handshake was done */
     arm_timer(c);
     if (c->ccb != NULL) {
         irp_connect_cb cb = c->ccb;
@@ -337,26 +312,24 @@ static void on_handshake_done(irp_client *c)
 static void drive(irp_client *c)
 {
     if (c->state == ST_HANDSHAKE) {
-        int r = SSL_do_handshake(c->ssl);
+        int done = 0;
+        int r = irp_tlspump_handshake(c->tls, &done);
         flush_out(c);
-        if (r == 1) {
-            on_handshake_done(c);
-        } else {
-            int e = SSL_get_error(c->ssl, r);
-            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-                ssl_fail(c, IRP_CLIENT_TLS, "TLS handshake failed");
+        if (r != SC_OK) {
+            ssl_fail(c, IRP_CLIENT_TLS, "TLS handshake failed");
             return;
         }
+        if (!done) return;
+        on_handshake_done(c);
     }
     while (c->state == ST_READY && !c->closing) {
         uint8_t buf[16384];
-        size_t off = 0;
-        int n = SSL_read(c->ssl, buf, sizeof(buf));
-        if (n <= 0) {
-            int e = SSL_get_error(c->ssl, n);
+        size_t off = 0, n = 0;
+        int r = irp_tlspump_read(c->tls, buf, sizeof(buf), &n);
+        if (r != SC_OK || n == 0) {
             flush_out(c);
-            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
-            if (e == SSL_ERROR_ZERO_RETURN)
+            if (r == SC_OK) return; /* more input needed */
+            if (r == SC_ERR_CLOSED)
                 fail(c, IRP_CLIENT_CLOSED, "the registry closed the connection");
             else if (!c->got_doc)
                 /* TLS 1.3: the registry checks our certificate after we finished */
@@ -365,13 +338,13 @@ static void drive(irp_client *c)
                 ssl_fail(c, IRP_CLIENT_CLOSED, "TLS connection failed");
             return;
         }
-        while (off < (size_t)n && c->state == ST_READY && !c->closing) {
+        while (off < n && c->state == ST_READY && !c->closing) {
             const uint8_t *doc;
             size_t used = 0, dlen;
-            int r = irp_framer_feed(&c->fr, buf + off, (size_t)n - off, &used, &doc, &dlen);
+            int fr = irp_framer_feed(&c->fr, buf + off, n - off, &used, &doc, &dlen);
             off += used;
-            if (r == IRP_FEED_NEED) continue;
-            if (r != IRP_FEED_DOC) {
+            if (fr == IRP_FEED_NEED) continue;
+            if (fr != IRP_FEED_DOC) {
                 fail(c, IRP_CLIENT_PROTOCOL, "bad frame from the registry");
                 return;
             }
@@ -392,8 +365,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     irp_client *c = s->data;
     if (nread > 0 && c->state >= ST_HANDSHAKE && c->state != ST_FAILED) {
-        BIO_write(c->rbio, buf->base, (int)nread);
+        int r = irp_tlspump_feed(c->tls, (const uint8_t *)buf->base, (size_t)nread);
         free(buf->base);
+        if (r != SC_OK) {
+            fail(c, IRP_CLIENT_CLOSED, "out of memory");
+            return;
+        }
         drive(c);
         return;
     }
@@ -428,19 +405,6 @@ static void on_connected(uv_connect_t *req, int status)
         try_next(c, status);
         return;
     }
-    c->ssl = SSL_new(c->ctx);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
-        BIO_free(c->rbio);
-        BIO_free(c->wbio);
-        fail(c, IRP_CLIENT_TLS, "out of memory");
-        return;
-    }
-    BIO_set_mem_eof_return(c->rbio, -1);
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
-    SSL_set_connect_state(c->ssl);
-    if (!irp__is_ip_literal(c->host)) SSL_set_tlsext_host_name(c->ssl, c->host);
     c->state = ST_HANDSHAKE;
     uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     drive(c);
@@ -509,6 +473,15 @@ int irp_client_connect(irp_client *c, const char *host, uint16_t port, irp_conne
     snprintf(c->host, sizeof(c->host), "%s", host);
     if (c->name[0] == '\0') snprintf(c->name, sizeof(c->name), "%s", host);
     snprintf(ps, sizeof(ps), "%u", (unsigned)port);
+    /* the pump exists from now on: requests made while connecting wait in it */
+    c->tls = irp_tlspump_new(c->ctx, 0);
+    if (c->tls == NULL) return SC_ERR_NOMEM;
+    if (!irp__is_ip_literal(c->host) &&
+        SSL_set_tlsext_host_name(irp_tlspump_ssl(c->tls), c->host) != 1) {
+        irp_tlspump_free(c->tls);
+        c->tls = NULL;
+        return SC_ERR_ARG;
+    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
@@ -518,6 +491,8 @@ int irp_client_connect(irp_client *c, const char *host, uint16_t port, irp_conne
     c->state = ST_RESOLVING;
     if (uv_getaddrinfo(c->loop, &c->gai, on_resolved, c->host, ps, &hints) != 0) {
         c->state = ST_IDLE;
+        irp_tlspump_free(c->tls);
+        c->tls = NULL;
         return SC_ERR_ARG;
     }
     c->refs++;
@@ -553,22 +528,14 @@ int irp_client_request(irp_client *c, const irp_req *req, irp_response_cb cb, vo
     memcpy(p->id, copy.id, sizeof(p->id));
     p->cb = cb;
     p->ctx = ctx;
-    if (c->state == ST_READY) {
-        if (ssl_write_all(c, out.data, out.len) != 0) {
-            sc_buf_dispose(&out);
-            free(p);
-            return SC_ERR_STATE;
-        }
-        flush_out(c);
-    } else {
-        sc_buf_put(&c->early, out.data, out.len);
-        if (!sc_buf_ok(&c->early)) {
-            sc_buf_dispose(&out);
-            free(p);
-            return SC_ERR_NOMEM;
-        }
-    }
+    /* before the handshake is done the pump holds it, then sends it first */
+    r = irp_tlspump_write(c->tls, out.data, out.len);
     sc_buf_dispose(&out);
+    if (r != SC_OK) {
+        free(p);
+        return r == SC_ERR_NOMEM ? r : SC_ERR_STATE;
+    }
+    if (c->state == ST_READY) flush_out(c);
     if (c->tail != NULL)
         c->tail->next = p;
     else
@@ -599,7 +566,7 @@ void irp_client_close(irp_client *c)
     if (c->state == ST_RESOLVING) uv_cancel((uv_req_t *)&c->gai);
     if (c->state == ST_READY && c->tcp != NULL) {
         uv_shutdown_t *sd = malloc(sizeof(*sd));
-        SSL_shutdown(c->ssl); /* close_notify */
+        irp_tlspump_close(c->tls); /* close_notify */
         flush_out(c);
         uv_read_stop((uv_stream_t *)c->tcp);
         if (sd != NULL) {

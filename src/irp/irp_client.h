@@ -3,7 +3,7 @@
  *
  * One irp_client is one connection to a registry: TCP (uv_getaddrinfo,
  * uv_tcp_connect, every resolved address in turn), TLS 1.3 with OpenSSL
- * over memory BIOs (ALPN irp/1, SNI for DNS names), the registry
+ * over memory (irp_tlspump; ALPN irp/1, SNI for DNS names), the registry
  * authenticated as docs/IRP.md 3.2 says: the chain must verify to a trust
  * anchor, which is the certificate of the presented chain (or of ca_pem)
  * whose SHA-256 equals the pin, and/or the certificates of ca_pem; the leaf

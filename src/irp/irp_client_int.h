@@ -13,6 +13,7 @@
 
 #include "irp_client.h"
 #include "irp_frame.h"
+#include "irp_tlspump.h"
 #include "sc_buf.h"
 #include "sc_xml.h"
 
@@ -35,8 +36,7 @@ struct irp_client {
     int state, closing;
 
     SSL_CTX *ctx;
-    SSL *ssl;
-    BIO *rbio, *wbio;
+    irp_tlspump *tls; /* from irp_client_connect on */
     STACK_OF(X509) * anchors;
     int has_pin;
     uint8_t pin[32];
@@ -52,7 +52,6 @@ struct irp_client {
 
     irp_framer fr;
     sc_xml_parser *xp;
-    sc_buf early; /* frames queued before the handshake completed */
     pend *head, *tail;
     size_t n_pend;
     uint64_t next_id;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/err.h>
 
 #define WATCH_IDLE_S 900 /* docs/IRP.md 3.6: idle with a watch */
 /*
@@ -43,7 +42,7 @@ static void conn_freed(uv_handle_t *hd)
     conn *c = hd->data;
 
     if (--c->handles_open > 0) return;
-    SSL_free(c->ssl);
+    irp_tlspump_free(c->tls);
     irp_framer_free(&c->fr);
     sc_buf_dispose(&c->held);
     free(c->hl);
@@ -86,7 +85,7 @@ void irpd__srv_conn_stop(conn *c)
     if (c->closing) return;
     if (c->hs_done) {
         irpd__srv_end_watches(c, IRP_CHANGE_SHUTDOWN, irpd__srv_now_s());
-        (void)SSL_shutdown(c->ssl);
+        irp_tlspump_close(c->tls);
         irpd__srv_conn_flush(c);
     }
     irpd__srv_conn_close_soon(c);
@@ -138,10 +137,9 @@ void irpd__srv_conn_flush(conn *c)
 {
     size_t n;
 
-    while (!c->closing && (n = BIO_ctrl_pending(c->wbio)) > 0) {
+    while (!c->closing && (n = irp_tlspump_pending(c->tls)) > 0) {
         wreq *w = malloc(sizeof(*w));
         char *p = malloc(n);
-        int got;
 
         if (w == NULL || p == NULL) {
             free(w);
@@ -149,14 +147,9 @@ void irpd__srv_conn_flush(conn *c)
             irpd__srv_conn_close(c);
             return;
         }
-        got = BIO_read(c->wbio, p, (int)n);
-        if (got <= 0) {
-            free(w);
-            free(p);
-            return;
-        }
+        n = irp_tlspump_take(c->tls, (uint8_t *)p, n);
         w->c = c;
-        w->buf = uv_buf_init(p, (unsigned)got);
+        w->buf = uv_buf_init(p, (unsigned)n);
         if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_written) != 0) {
             free(w);
             free(p);
@@ -173,17 +166,10 @@ void irpd__srv_conn_flush(conn *c)
     }
 }
 
-/* Encrypts out[0..len) for the connection (a memory BIO never refuses). */
+/* Encrypts out[0..len) for the connection (the pump never refuses output). */
 static int conn_send(conn *c, const uint8_t *p, size_t len)
 {
-    size_t off = 0;
-
-    while (off < len) {
-        int n = SSL_write(c->ssl, p + off, (int)(len - off));
-        if (n <= 0) return -1;
-        off += (size_t)n;
-    }
-    return 0;
+    return irp_tlspump_write(c->tls, p, len) == SC_OK ? 0 : -1;
 }
 
 /* ---- events to watchers, closing revoked connections ------------------------------- */
@@ -222,7 +208,7 @@ void irpd__srv_end_watches(conn *c, irp_change why, int64_t now)
 void irpd__srv_conn_end_identity(conn *c, int64_t now)
 {
     irpd__srv_end_watches(c, IRP_CHANGE_REVOKE, now);
-    (void)SSL_shutdown(c->ssl);
+    irp_tlspump_close(c->tls);
     irpd__srv_conn_flush(c);
     irpd__srv_conn_close_soon(c);
 }
@@ -503,7 +489,7 @@ static void frame_error(conn *c, int status)
         (void)conn_send(c, out.data, out.len);
     sc_buf_dispose(&out);
     fprintf(stderr, "irpd: info: %s frame refused status=%d, closing\n", c->peer, status);
-    (void)SSL_shutdown(c->ssl);
+    irp_tlspump_close(c->tls);
     irpd__srv_conn_flush(c);
     irpd__srv_conn_close_soon(c);
 }
@@ -546,19 +532,17 @@ static void conn_read_plain(conn *c)
         if (c->rest_off >= c->rest_len) c->rest_off = c->rest_len = 0;
     }
     while (!fatal && ferr == 0 && !c->stop_rd && c->login == NULL) {
-        int n = SSL_read(c->ssl, c->srv->plain, sizeof(c->srv->plain));
-        size_t used;
+        size_t n = 0, used;
+        int r = irp_tlspump_read(c->tls, c->srv->plain, sizeof(c->srv->plain), &n);
 
-        if (n <= 0) {
-            int e = SSL_get_error(c->ssl, n);
-            if (e != SSL_ERROR_WANT_READ) eof = e == SSL_ERROR_ZERO_RETURN ? 1 : 2;
+        if (r != SC_OK || n == 0) {
+            if (r != SC_OK) eof = r == SC_ERR_CLOSED ? 1 : 2;
             break;
         }
-        used = feed_plain(c, c->srv->plain, (size_t)n, &ferr, &fatal);
+        used = feed_plain(c, c->srv->plain, n, &ferr, &fatal);
         if (fatal || ferr != 0 || c->stop_rd) break;
         if (c->login != NULL) {
-            if (used < (size_t)n && keep_rest(c, c->srv->plain + used, (size_t)n - used) != 0)
-                fatal = 1;
+            if (used < n && keep_rest(c, c->srv->plain + used, n - used) != 0) fatal = 1;
             break;
         }
         if (c->held.len + queued(c) > OUT_CAP) {
@@ -573,7 +557,7 @@ static void conn_read_plain(conn *c)
         return;
     }
     if (fatal || eof != 0 || c->stop_rd) {
-        if (eof == 1) (void)SSL_shutdown(c->ssl);
+        if (eof == 1) irp_tlspump_close(c->tls);
         irpd__srv_conn_flush(c);
         irpd__srv_conn_close_soon(c);
     }
@@ -630,15 +614,13 @@ static void conn_drive(conn *c)
 {
     if (c->login != NULL) return; /* its answer comes first (login_resume) */
     if (!c->hs_done) {
-        int r = SSL_do_handshake(c->ssl);
-        if (r != 1) {
-            int e = SSL_get_error(c->ssl, r);
+        int done = 0;
+        int r = irp_tlspump_handshake(c->tls, &done);
+        if (r != SC_OK || !done) {
             irpd__srv_conn_flush(c); /* the next flight, or the alert */
-            if (e != SSL_ERROR_WANT_READ) {
-                unsigned long err = ERR_peek_last_error();
+            if (r != SC_OK) {
                 fprintf(stderr, "irpd: info: %s handshake failed: %s\n", c->peer,
-                        err != 0 ? ERR_reason_error_string(err) : "connection error");
-                ERR_clear_error();
+                        irp_tlspump_reason(c->tls));
                 irpd__srv_conn_close_soon(c);
             }
             return;
@@ -683,7 +665,7 @@ void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     if (c->close_when_sent) return; /* ignore input after we decided to close */
-    if (BIO_write(c->rbio, buf->base, (int)n) != (int)n) {
+    if (irp_tlspump_feed(c->tls, (const uint8_t *)buf->base, (size_t)n) != SC_OK) {
         irpd__srv_conn_close(c);
         return;
     }

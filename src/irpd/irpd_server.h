@@ -3,8 +3,8 @@
  * connections carrying IRP frames (docs/IRP.md 3), dispatching requests to
  * irpd_handlers.
  *
- * TLS runs over memory BIOs: bytes libuv reads go into the connection's
- * read BIO, what OpenSSL writes is taken from its write BIO and handed to
+ * TLS runs over memory (irp_tlspump): bytes libuv reads are fed to the
+ * connection's pump, the ciphertext it has ready is taken and handed to
  * uv_write at the end of each read callback. Requests are handled
  * synchronously in the loop thread, so responses leave in request order
  * (docs/IRP.md 3.5) and a request is never half-done when a signal stops

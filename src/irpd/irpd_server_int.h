@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "irp_frame.h"
+#include "irp_tlspump.h"
 #include "irpd_handlers.h"
 #include "irpd_policy.h"
 #include "irpd_server.h"
@@ -65,8 +66,7 @@ typedef struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     irpd_server *srv;
-    SSL *ssl;
-    BIO *rbio, *wbio; /* owned by ssl */
+    irp_tlspump *tls; /* TLS over memory (NULL until accepted) */
     irp_framer fr;
     irpd_session sess;
     char peer[IRP_ADDR_STRLEN + 8];

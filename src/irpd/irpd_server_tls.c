@@ -212,18 +212,12 @@ static void on_connection(uv_stream_t *server, int status)
         irpd__srv_conn_close(c);
         return;
     }
-    c->ssl = SSL_new(s->ctx);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
-        BIO_free(c->rbio);
-        BIO_free(c->wbio);
+    c->tls = irp_tlspump_new(s->ctx, 1);
+    if (c->tls == NULL) {
         irpd__srv_conn_close(c);
         return;
     }
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
-    SSL_set_app_data(c->ssl, c);
-    SSL_set_accept_state(c->ssl);
+    SSL_set_app_data(irp_tlspump_ssl(c->tls), c);
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, irpd__srv_on_timeout, (uint64_t)s->cfg->handshake_timeout * 1000, 0);
     if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0)
