@@ -15,7 +15,7 @@ bin=$build/bench
 reps=${BENCH_REPS:-5}
 secs=${BENCH_TIME:-0.5}
 
-for prog in bench_handshake bench_record; do
+for prog in bench_handshake bench_record bench_refusal; do
     if [ ! -x "$bin/$prog" ]; then
         echo "bench/run.sh: $bin/$prog not built (cmake --build $build --target $prog)" >&2
         exit 1
@@ -35,6 +35,9 @@ start=$(date +%s)
 "$bin/bench_handshake" --reps "$reps" --time "$secs" --json "$out"
 "$bin/bench_handshake" --memory --reps 3 --json "$out"
 "$bin/bench_record" --reps "$reps" --time "$secs" --json "$out"
+echo
+# Refusal time of a replayed chain, met before or not (PROTOCOL.md 8.2): a statistic, no figure.
+"$bin/bench_refusal" --samples "${BENCH_REFUSAL_SAMPLES:-1000}"
 end=$(date +%s)
 
 echo
