@@ -69,7 +69,8 @@ int sc_policy_init(sc_policy *p)
     memset(p, 0, sizeof *p);
     p->store = X509_STORE_new();
     p->cache = sc_certcache_new();
-    return p->store != NULL && p->cache != NULL ? SC_OK : SC_ERR_NOMEM;
+    if (p->store == NULL || p->cache == NULL) return SC_ERR_NOMEM;
+    return sc_spki_ctx_init(&p->spki);
 }
 
 static void free_ids(char **ids, size_t n)
@@ -85,6 +86,7 @@ void sc_policy_free(sc_policy *p)
     if (p == NULL) return;
     X509_STORE_free(p->store);
     sc_certcache_free(p->cache);
+    sc_spki_ctx_free(&p->spki);
     for (size_t i = 0; i < p->n_anchors; i++)
         free_ids(p->anchors[i].domains, p->anchors[i].n_domains);
     free(p->anchors);

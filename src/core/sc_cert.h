@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 #include "sc_certcache.h"
+#include "sc_spki.h"
 
 #define SC_CERT_MAX_CHAIN 4  /* leaf + up to 3 intermediates */
 #define SC_CERT_MAX_DER 8192 /* bytes per certificate */
@@ -45,6 +46,7 @@ typedef struct sc_policy {
     sc_issuer_id *block_issuers;
     size_t n_block_issuers;
     sc_certcache *cache; /* decoded certificates seen before; may be NULL */
+    sc_spki_ctx spki;    /* curve parameters for reading peer leaf keys */
 } sc_policy;
 
 /* Returns 0 or SC_ERR_NOMEM. */

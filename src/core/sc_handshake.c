@@ -356,7 +356,8 @@ static int on_cert(sc_session *s, const sc_xml_node *root, const uint8_t *th_bef
     sc_hs *hs = s->hs;
     int ret = sc_certmsg_parse(root, &hs->certs);
     if (ret != SC_OK) return ret;
-    if ((ret = sc_spki_leaf_key(hs->certs.der[0], hs->certs.len[0], &hs->peer_key)) != SC_OK)
+    if ((ret = sc_spki_leaf_key(&s->cfg->policy.spki, hs->certs.der[0], hs->certs.len[0],
+                                &hs->peer_key)) != SC_OK)
         return ret;
     hs->peer_sigalg = sc_sigalg_for_key(hs->peer_key);
     return hs->peer_sigalg ? SC_OK : SC_ERR_UNSUPPORTED_CERTIFICATE;

@@ -88,31 +88,66 @@ static int from_params(const char *type, OSSL_PARAM *params, EVP_PKEY **out)
     return ok ? SC_OK : SC_ERR_BAD_CERTIFICATE;
 }
 
-static int ec_key(const X509_ALGOR *alg, const uint8_t *pub, size_t n, EVP_PKEY **out)
+static EVP_PKEY *curve_params(const char *group)
+{
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+        k = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return k;
+}
+
+int sc_spki_ctx_init(sc_spki_ctx *c)
+{
+    ERR_set_mark();
+    c->p256 = curve_params("prime256v1");
+    c->p384 = curve_params("secp384r1");
+    ERR_pop_to_mark();
+    return c->p256 != NULL && c->p384 != NULL ? SC_OK : SC_ERR_NOMEM;
+}
+
+void sc_spki_ctx_free(sc_spki_ctx *c)
+{
+    EVP_PKEY_free(c->p256);
+    EVP_PKEY_free(c->p384);
+    c->p256 = c->p384 = NULL;
+}
+
+/* The curve's parameters, then the point: set1_encoded_public_key refuses a point off the curve. */
+static int ec_key(const sc_spki_ctx *c, const X509_ALGOR *alg, const uint8_t *pub, size_t n,
+                  EVP_PKEY **out)
 {
     const ASN1_OBJECT *oid;
     const void *pval;
     int ptype;
-    const char *group;
+    EVP_PKEY *params, *k;
 
     X509_ALGOR_get0(&oid, &ptype, &pval, alg);
     if (ptype != V_ASN1_OBJECT) return SC_ERR_UNSUPPORTED_CERTIFICATE; /* named curves only */
     switch (OBJ_obj2nid(pval)) {
     case NID_X9_62_prime256v1:
-        group = "prime256v1";
+        params = c->p256;
         break;
     case NID_secp384r1:
-        group = "secp384r1";
+        params = c->p384;
         break;
     default:
         return SC_ERR_UNSUPPORTED_CERTIFICATE;
     }
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, n),
-        OSSL_PARAM_construct_end(),
-    };
-    return from_params("EC", params, out);
+    if ((k = EVP_PKEY_new()) == NULL) return SC_ERR_NOMEM;
+    if (EVP_PKEY_copy_parameters(k, params) <= 0 ||
+        EVP_PKEY_set1_encoded_public_key(k, pub, n) <= 0) {
+        EVP_PKEY_free(k);
+        return SC_ERR_BAD_CERTIFICATE;
+    }
+    *out = k;
+    return SC_OK;
 }
 
 static int rsa_key(const uint8_t *der, size_t n, EVP_PKEY **out)
@@ -154,7 +189,7 @@ static SC_CERTSKEL *skeleton(const uint8_t *der, size_t len)
     return c;
 }
 
-int sc_spki_leaf_key(const uint8_t *der, size_t len, EVP_PKEY **out)
+int sc_spki_leaf_key(const sc_spki_ctx *ctx, const uint8_t *der, size_t len, EVP_PKEY **out)
 {
     SC_CERTSKEL *c;
     const uint8_t *pub;
@@ -176,7 +211,7 @@ int sc_spki_leaf_key(const uint8_t *der, size_t len, EVP_PKEY **out)
                   : SC_ERR_BAD_CERTIFICATE;
         break;
     case NID_X9_62_id_ecPublicKey:
-        ret = ec_key(c->tbs->spki->alg, pub, n, out);
+        ret = ec_key(ctx, c->tbs->spki->alg, pub, n, out);
         break;
     case NID_rsaEncryption: /* RFC 3279 2.3.1: parameters NULL */
         if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) goto out;
