@@ -69,7 +69,7 @@ int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, const char
 }
 
 /*
- * DESIGN.md "trust is bound to domains", docs/IRP.md 3.3 step 1: the chain
+ * Trust is bound to domains (docs/GOALS.md), docs/IRP.md 3.3 step 1: the chain
  * is verified only against the anchors that may vouch for the user's
  * domain, the own CA first. SC_ERR_DOMAIN_MISMATCH when none may; otherwise
  * the most telling refusal (an own certificate that expired says so, even

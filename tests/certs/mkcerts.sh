@@ -1,7 +1,7 @@
 #!/bin/sh
 # mkcerts.sh OUTDIR - test certificates made with nothing but the openssl
-# command-line tool, as a user of any PKI would make them (DESIGN.md: certs
-# from any PKI must work, not only ones made by our own code).
+# command-line tool, as a user of any PKI would make them (certificates from
+# any PKI must work, not only ones made by our own code).
 #
 # Writes to OUTDIR (certificates *.pem, keys *.key with mode 0600):
 #   root.pem / root.key            root CA, P-256

@@ -1,5 +1,5 @@
 /*
- * sc_pair.h - two sessions talking in memory, for tests (STYLE.md habit 11).
+ * sc_pair.h - two sessions talking in memory, for tests (no sockets, no mocks).
  *
  * An initiator and a responder exchange their output through buffers the
  * test can inspect and tamper with; every event is recorded. Time is a
