@@ -1079,6 +1079,11 @@ static void test_served_domains(void **state)
                          0);
     verify_one(ca, &mallory, IRPD_CA_AUTH, SC_ERR_DOMAIN_MISMATCH);
 
+    /* A served domain outside the constraints is refused (its certificates would not verify). */
+    assert_int_equal(irpd_ca_set_domains(ca, "example.org partner.org", &e), IRPD_CA_INVALID);
+    assert_msg_contains(&e, "do not permit partner.org");
+    assert_int_equal(irpd_ca_set_domains(ca, "sub.example.org", &e), IRPD_CA_INVALID);
+
     /* With its served domains set the CA refuses, and does not vouch for, other domains. */
     assert_int_equal(irpd_ca_set_domains(ca, "example.org", &e), IRPD_CA_OK);
     verify_one(ca, &alice, IRPD_CA_OK, 0);

@@ -241,7 +241,8 @@ void irpd_issued_clear(irpd_issued *c);
  * "a.org b.org", lowercase, single spaces; NULL: any, the default). A
  * client certificate of the own CA for a user of another domain is refused
  * even when its CA certificate carries no name constraints (a registry
- * created before they existed). Errors: IRPD_CA_INVALID (too long),
+ * created before they existed). Errors: IRPD_CA_INVALID (too long; a
+ * domain the CA certificate's name constraints do not permit),
  * IRPD_CA_INTERNAL.
  */
 int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err);

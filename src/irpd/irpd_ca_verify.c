@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,33 @@
 
 /* ---- verifying client certificates ---------------------------------------- */
 
+/*
+ * Whether the CA certificate's name constraints (RFC 5280 4.2.1.10) let it
+ * certify every mailbox of domain d (n bytes): no rfc822Name subtree at all,
+ * or a permitted one naming the host d or a parent ".p" of it.
+ */
+static int nc_permits(X509 *cert, const char *d, size_t n)
+{
+    NAME_CONSTRAINTS *nc = X509_get_ext_d2i(cert, NID_name_constraints, NULL, NULL);
+    int any = 0, ok = 0;
+
+    if (nc == NULL) return 1;
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i)->base;
+        const char *v;
+        size_t vn;
+        if (gn->type != GEN_EMAIL) continue;
+        any = 1;
+        v = (const char *)ASN1_STRING_get0_data(gn->d.rfc822Name);
+        vn = (size_t)ASN1_STRING_length(gn->d.rfc822Name);
+        if ((vn == n && strncasecmp(v, d, n) == 0) ||
+            (vn > 1 && v[0] == '.' && vn < n && strncasecmp(v, d + n - vn, vn) == 0))
+            ok = 1;
+    }
+    NAME_CONSTRAINTS_free(nc);
+    return !any || ok;
+}
+
 int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err)
 {
     char *copy = NULL;
@@ -30,6 +58,21 @@ int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err)
     if (ca == NULL) return irpd__ca_fail(err, IRPD_CA_INTERNAL, "invalid argument");
     if (domains != NULL && strlen(domains) > IRPD_CA_DOMAINS_MAX)
         return irpd__ca_fail(err, IRPD_CA_INVALID, "too many served domains");
+    /* docs/IRP.md 7.5: a served domain the CA may not certify would get unusable certificates */
+    for (const char *p = domains; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        int permitted;
+        ERR_set_mark();
+        permitted = nc_permits(ca->cert, p, n);
+        ERR_pop_to_mark();
+        if (n > 0 && !permitted)
+            return irpd__ca_fail(err, IRPD_CA_INVALID,
+                                 "the CA certificate's name constraints do not permit %.*s "
+                                 "(they are fixed when the registry is created)",
+                                 (int)(n > 200 ? 200 : n), p);
+        p += n;
+        p += strspn(p, " ");
+    }
     if (domains != NULL && (copy = strdup(domains)) == NULL)
         return irpd__ca_fail(err, IRPD_CA_INTERNAL, "out of memory");
     free(ca->served);

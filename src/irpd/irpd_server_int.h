@@ -115,6 +115,7 @@ struct irpd_server {
     uv_signal_t sigterm, sigint;
     uv_timer_t tick;
     unsigned ticks;
+    size_t recheck_next; /* where the next tick's identity checks begin (11.4) */
     conn *conns;
     size_t n_conns;
     int stopping;

@@ -164,4 +164,11 @@ FPB=$(openssl x509 -in "$T/bob.pem" -outform DER | openssl dgst -sha256 -r | cut
 "$IRPD" revoke --dir "$T/r" "$FPB" >"$T/rvb.out" || fail "irpd revoke FP: $(cat "$T/rvb.out")"
 has "$T/rvb.out" 'revoked 1 certificate(s) of bob@example.org' "irpd revoke FINGERPRINT"
 stop
+
+# A served domain added later, outside the CA's name constraints: serve refuses to start.
+echo "domain = partner.org" >>"$T/r/irpd.conf"
+rc=0
+timeout 20 "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 >/dev/null 2>"$T/serve.err" || rc=$?
+[ "$rc" = 1 ] || fail "serve with partner.org: exit $rc"
+has "$T/serve.err" 'do not permit partner.org' "serve refuses a domain its CA may not certify"
 echo "all $n served-domain checks passed"
