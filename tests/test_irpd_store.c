@@ -1397,6 +1397,36 @@ static void test_access_log(void **state)
     irpd_store_close(st);
 }
 
+/*
+ * reads_take: the queued lookup records go to the caller (a server writes
+ * them on its writer's connection, IRP.md 10.2) and are not written here.
+ */
+static void test_reads_take(void **state)
+{
+    irpd_store *st = create_db("readstake.db");
+    audit_log a, t;
+    add_user_cert(st, A, "a1");
+    add_user_cert(st, B, "b1");
+    assert_int_equal(irpd_store_lookup(st, B, A, NOW, 0, NULL, NULL, NULL), IRP_OK);
+    assert_int_equal(irpd_store_lookup(st, B, A, NOW + 1, IRPD_LOOKUP_WATCH, NULL, NULL, NULL),
+                     IRP_OK);
+    memset(&t, 0, sizeof t);
+    assert_int_equal(irpd_store_reads_take(st, on_audit, &t), IRP_OK);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.line[0], "lookup bob@example.org alice@example.org ok");
+    assert_string_equal(t.line[1], "watch bob@example.org alice@example.org ok");
+    /* taken, so neither taken again nor written by flush */
+    memset(&t, 0, sizeof t);
+    assert_int_equal(irpd_store_reads_take(st, on_audit, &t), IRP_OK);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(irpd_store_flush(st), IRP_OK);
+    memset(&a, 0, sizeof a);
+    assert_int_equal(irpd_store_access_log(st, A, 0, 24, on_audit, &a), IRP_OK);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(irpd_store_reads_take(st, NULL, NULL), IRP_BAD_REQUEST);
+    irpd_store_close(st);
+}
+
 /* ---- group commit --------------------------------------------------------------------- */
 
 static void test_batch(void **state)
@@ -1710,6 +1740,7 @@ int main(void)
         cmocka_unit_test(test_reopen_finds_everything),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_lookup_rate),
+        cmocka_unit_test(test_reads_take),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

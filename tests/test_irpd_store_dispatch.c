@@ -202,6 +202,10 @@ static irp_status p_audit_add(irpd_store *st, int64_t now, const char *a, const 
 {
     return p_none(st);
 }
+static irp_status p_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
+{
+    return p_none(st);
+}
 static irp_status p_audit_list(irpd_store *st, const char *t, int64_t after, size_t l,
                                irpd_audit_cb cb, void *arg)
 {
@@ -215,6 +219,7 @@ static const irpd_store_ops PROBE_OPS = {
     .batch_commit = p_none,
     .batch_rollback = p_rollback,
     .flush = p_none,
+    .reads_take = p_reads_take,
     .user_add = p_user_add,
     .user_get = p_user_get,
     .user_list = p_user_list,
@@ -326,6 +331,7 @@ static void test_users(void **state)
     REFUSED(IRP_BAD_REQUEST, irpd_store_user_list(st, "bad", 10, NOW, cb_user, NULL));
     REFUSED(IRP_BAD_REQUEST, irpd_store_user_list(st, NULL, 10, NOW, NULL, NULL));
     REFUSED(IRP_BAD_REQUEST, irpd_store_allow_list(st, U, NULL, NULL));
+    REFUSED(IRP_BAD_REQUEST, irpd_store_reads_take(st, NULL, NULL));
     REFUSED(IRP_BAD_REQUEST, irpd_store_info_get(st, U, NULL, NULL));
     REFUSED(IRP_BAD_REQUEST, irpd_store_lookup(st, NULL, U, NOW, 0, NULL, NULL, NULL));
     /* password: empty, too long, salt length without salt, salt too long */
@@ -525,6 +531,7 @@ static void test_unusable(void **state)
     REFUSED(IRP_INTERNAL, irpd_store_batch_begin(st));
     REFUSED(IRP_INTERNAL, irpd_store_batch_commit(st));
     REFUSED(IRP_INTERNAL, irpd_store_flush(st));
+    REFUSED(IRP_INTERNAL, irpd_store_reads_take(st, cb_audit, NULL));
     REFUSED(IRP_INTERNAL, irpd_store_sweep(st, NOW, NULL, NULL, NULL));
     PR.calls = 0;
     irpd_store_batch_rollback(st);

@@ -61,6 +61,16 @@ static void done_add(irpd_writer_job *j, irp_status applied, irp_status committe
     got_committed[a->index] = committed;
 }
 
+/* on_drained: how many done()s had run each time it was called */
+static int drained_at[8], n_drained;
+
+static void on_drained(void *arg)
+{
+    (void)arg;
+    if (n_drained < 8) drained_at[n_drained] = n_done;
+    n_drained++;
+}
+
 static irpd_store *open_store(void)
 {
     irpd_store *st = NULL;
@@ -89,6 +99,7 @@ static void test_group_commit_and_reads(void **state)
     assert_int_equal(uv_sem_init(&started, 0), 0);
     assert_int_equal(uv_sem_init(&gate, 0), 0);
     assert_int_equal(irpd_writer_start(&wr, &loop, w), 0);
+    irpd_writer_on_drained(wr, on_drained, NULL);
 
     memset(jobs, 0, sizeof jobs);
     for (int i = 0; i <= N_JOBS; i++) {
@@ -125,6 +136,10 @@ static void test_group_commit_and_reads(void **state)
     assert_int_equal(s.jobs, N_JOBS + 1);
     assert_int_equal(s.batches, 2); /* job 0 alone, then everything queued meanwhile */
     assert_int_equal(s.failed, 0);
+    /* after each round of done()s (one per batch, or one for both), never inside one */
+    assert_true(n_drained >= 1 && n_drained <= 2);
+    assert_int_equal(drained_at[n_drained - 1], N_JOBS + 1);
+    if (n_drained == 2) assert_int_equal(drained_at[0], 1);
 
     irpd_writer_stop(wr);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -90,8 +90,19 @@ int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d, 
                         d->cancel_status != 0 ? d->cancel_msg : "internal error");
     else
         st = d->ops->finish(h, s, d->impl, &o);
-    settle(d, st, now); /* 9.1: counted before anything else is checked */
-    rc = irpd__answer(out, &r, d->id, st, x, res);
+    settle(d, st, now);     /* 9.1: counted before anything else is checked */
+    if (res->wop != NULL) { /* its answer waits for the write (irpd_wop_finish) */
+        irpd_wop *wop = res->wop;
+        sc_buf a;
+        sc_buf_init_public(&a, 0);
+        rc = irpd__answer(&a, &r, d->id, st, x, res);
+        if (rc == 0) rc = irpd__wop_set_answer(wop, &a, res);
+        sc_buf_dispose(&a);
+        if (rc != 0) irpd__wop_drop(h, wop);
+        res->wop = rc == 0 ? wop : NULL;
+    } else {
+        rc = irpd__answer(out, &r, d->id, st, x, res);
+    }
     irpd__scratch_reset(x);
     return rc;
 }

@@ -56,6 +56,14 @@ typedef struct irpd_hctx {
     irpd_policy *pol;        /* every rate rule (docs/IRP.md 9); NULL: none applied */
     irpd_recheck_fn recheck; /* NULL: the handshake's check stands */
     struct hscratch *x;      /* the loop thread's response scratch */
+    /*
+     * Set by a server whose changes are committed by the store's writer
+     * thread (irpd_writer.h; docs/IRP.md 10.2): the pipeline then leaves
+     * the ops that may run there (IRPD_OPF_APPLY) in irpd_hresult.wop, and
+     * a refused login's audit record too, instead of changing st here.
+     */
+    int defer_writes;
+    struct irpd_wop_pool *wops; /* spare write jobs (irpd_wop.c), the loop thread's */
 } irpd_hctx;
 
 /*
@@ -81,7 +89,25 @@ typedef struct irpd_session {
     char (*watches)[IRPD_STORE_USER_MAX + 1]; /* watched users (malloc'd on first watch) */
     size_t n_watches;
     uint64_t event_seq; /* last event seq sent */
+    /*
+     * Set by the server: this connection has writes that are not durable
+     * yet. A request that is not applied on the writer thread is then not
+     * handled: irpd_handle returns 1 and the server hands the same document
+     * in again once those writes are answered, so that it sees them and is
+     * answered after them (docs/IRP.md 5.3: answers in request order).
+     */
+    int writes_pending;
 } irpd_session;
+
+/*
+ * One request's change of stored data on its way to the store's writer
+ * thread (irpd_writer.h; docs/IRP.md 10.2): made on the loop by the
+ * pipeline, applied on the writer thread (irpd_wop_apply), answered on the
+ * loop once its batch is over (irpd_wop_finish). It owns copies of all it
+ * needs (the parsed request, the connection's identity, its own scratch),
+ * so its connection may close meanwhile.
+ */
+typedef struct irpd_wop irpd_wop;
 
 /* What the server learns from one request. */
 typedef struct irpd_hresult {
@@ -111,6 +137,11 @@ typedef struct irpd_hresult {
     int ended;
     /* The request wrote to the store although it was refused (an external certificate recorded). */
     int wrote;
+    /*
+     * h->defer_writes: the request's change, for the writer thread; nothing
+     * was appended to out (irpd_wop_finish answers it once durable).
+     */
+    irpd_wop *wop;
 } irpd_hresult;
 
 void irpd_session_init(irpd_session *s);
@@ -154,8 +185,11 @@ typedef struct irpd_deferred irpd_deferred;
  * looks its op up in the operation table (irpd_ops.h) and checks, in the
  * order of 5.3, who may call it, the identity re-check, the failure limits
  * and the op's bucket, then runs its handler and appends one DOC frame with
- * the response to out. Returns 0, or -1 when even an error response could
- * not be written (memory: the caller closes the connection).
+ * the response to out. Returns 0, 1 (not handled: s->writes_pending), or
+ * -1 when even an error response could not be written (memory: the caller
+ * closes the connection). With h->defer_writes, an op that may run on the
+ * writer thread (IRPD_OPF_APPLY) is left in res->wop once its checks
+ * passed, nothing appended.
  *
  * A request that gets as far as its expensive part is not answered when
  * defer is non-NULL: *defer is set, nothing is appended, res has op and id;
@@ -181,12 +215,32 @@ void irpd_deferred_cancel(irpd_deferred *d, int status, const char *msg);
  * password-authenticated on a match; an enrolment: issues and records the
  * certificate), settles its failure-counter places, appends the framed
  * response to out and fills res like irpd_handle. 0 or -1 (memory).
+ * With h->defer_writes a refused login's audit record is not written here:
+ * res->wop carries it, and the answer, which irpd_wop_finish appends once
+ * the record is durable; nothing is appended to out then.
  */
 int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d, int64_t now,
                          sc_buf *out, irpd_hresult *res);
 
 /* The request id ("" when none). */
 const char *irpd_deferred_id(const irpd_deferred *d);
+
+/*
+ * On the writer thread, inside a batch: the write's handler (or its audit
+ * record) against w, the writer's store. Touches nothing but op and w.
+ * Returns the handler's status.
+ */
+irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w);
+
+/*
+ * On the loop, once op's batch is over: applied is what irpd_wop_apply
+ * returned, committed whether the batch reached the disk (a change that
+ * did not is answered 500). Settles the failure counters the request held,
+ * appends the framed answer to out (NULL: its connection closed, nobody to
+ * answer) and fills res like irpd_handle; then frees op. 0 or -1 (memory).
+ */
+int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_status committed,
+                    sc_buf *out, irpd_hresult *res);
 
 /*
  * Wipes and frees d (NULL is fine). A login freed without

@@ -120,6 +120,37 @@ int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
 int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
 int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
 
+/* ---- irpd_wop.c: writes for the store's writer thread ---- */
+
+struct irpd_opdef;
+
+/* The spare-wop pool of the loop's hctx (irpd_hctx_init / _clear). 0 or -1. */
+int irpd__wop_pool_init(irpd_hctx *h);
+void irpd__wop_pool_free(irpd_hctx *h);
+
+/*
+ * A write of op d for the writer thread: copies s's identity, moves q's
+ * storage in (q is left empty) and hold. NULL without memory (q untouched).
+ */
+irpd_wop *irpd__wop_new(const irpd_hctx *h, const struct irpd_opdef *d, const irpd_session *s,
+                        irp_req *q, int64_t now, const irpd_fail_hold *hold);
+
+/*
+ * A write of one audit record (docs/IRP.md 10.4), answered with what
+ * irpd__wop_set_answer gives it. NULL without memory.
+ */
+irpd_wop *irpd__wop_audit(const irpd_hctx *h, int64_t now, const char *what, const char *target,
+                          const char *detail);
+
+/*
+ * The answer of an audit-record write: answer (a framed response) and res
+ * are copied, and given back by irpd_wop_finish. 0 or -1 (memory).
+ */
+int irpd__wop_set_answer(irpd_wop *op, const sc_buf *answer, const irpd_hresult *res);
+
+/* Frees a write that will not be applied (NULL is fine). */
+void irpd__wop_drop(const irpd_hctx *h, irpd_wop *op);
+
 /* Unpacks an irpd_opctx into the names the handlers use. */
 #define IRPD_OP_UNPACK(o)                                                                          \
     irp_resp *r = (o)->r;                                                                          \

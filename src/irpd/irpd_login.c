@@ -39,9 +39,14 @@ static int login_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_op
 
     if (s->cert_auth || s->pw_auth) return irpd__fail(x, IRP_CONFLICT, "already authenticated");
     if (l->rc != IRPD_SECRET_OK) {
-        if (irpd_store_audit_add(h->st, o->now, NULL, "login-failed", l->user, "wrong password") !=
-            IRP_OK)
+        /* 10.4: recorded here, or on the writer thread (the answer waits for it) */
+        if (h->defer_writes) {
+            o->res->wop = irpd__wop_audit(h, o->now, "login-failed", l->user, "wrong password");
+            if (o->res->wop == NULL) fprintf(stderr, "irpd: error: audit: out of memory\n");
+        } else if (irpd_store_audit_add(h->st, o->now, NULL, "login-failed", l->user,
+                                        "wrong password") != IRP_OK) {
             fprintf(stderr, "irpd: error: audit: %s\n", irpd_store_errmsg(h->st));
+        }
         return irpd__fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
     }
     s->pw_auth = 1;

@@ -9,6 +9,7 @@
 #define W IRPD_OPF_WRITE
 #define I IRPD_OPF_IDENTITY
 #define F IRPD_OPF_FOREIGN
+#define A IRPD_OPF_APPLY
 
 /* clang-format off */
 static const irpd_opdef ops[] = {
@@ -20,17 +21,17 @@ static const irpd_opdef ops[] = {
     {IRP_OP_LOGIN,         IRPD_WHO_ANYONE,      IRPD_BUCKET_NONE,   IRPD_FAIL_LOGIN, 0,          irpd__op_login},
     {IRP_OP_ENROLL,        IRPD_WHO_TOKEN_OR_PW, IRPD_BUCKET_CERT,   IRPD_FAIL_TOKEN, W | I,      irpd__op_enroll},
     {IRP_OP_RENEW,         IRPD_WHO_CERT,        IRPD_BUCKET_CERT,   IRPD_FAIL_NONE,  W | I,      irpd__op_renew},
-    {IRP_OP_REGISTER,      IRPD_WHO_CERT,        IRPD_BUCKET_DEVICE, IRPD_FAIL_NONE,  W | I,      irpd__op_register},
-    {IRP_OP_UNREGISTER,    IRPD_WHO_CERT,        IRPD_BUCKET_DEVICE, IRPD_FAIL_NONE,  W | I,      irpd__op_unregister},
+    {IRP_OP_REGISTER,      IRPD_WHO_CERT,        IRPD_BUCKET_DEVICE, IRPD_FAIL_NONE,  W | I | A,  irpd__op_register},
+    {IRP_OP_UNREGISTER,    IRPD_WHO_CERT,        IRPD_BUCKET_DEVICE, IRPD_FAIL_NONE,  W | I | A,  irpd__op_unregister},
     {IRP_OP_LOOKUP,        IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I | F,      irpd__op_lookup},
     {IRP_OP_WATCH,         IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I | F,      irpd__op_watch},
     {IRP_OP_UNWATCH,       IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I | F,      irpd__op_unwatch},
     {IRP_OP_CERT_STATUS,   IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I | F,      irpd__op_cert_status},
-    {IRP_OP_REVOKE,        IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I,      irpd__op_revoke},
-    {IRP_OP_USER_INFO,     IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I | F,  irpd__op_user_info},
-    {IRP_OP_LOOKUP_POLICY, IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I,      irpd__op_lookup_policy},
+    {IRP_OP_REVOKE,        IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I | A,  irpd__op_revoke},
+    {IRP_OP_USER_INFO,     IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W|I|F|A,    irpd__op_user_info},
+    {IRP_OP_LOOKUP_POLICY, IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I | A,  irpd__op_lookup_policy},
     {IRP_OP_ACCESS_LOG,    IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_access_log},
-    {IRP_OP_PKCS12_PUT,    IRPD_WHO_CERT,        IRPD_BUCKET_P12,    IRPD_FAIL_NONE,  W | I,      irpd__op_pkcs12_put},
+    {IRP_OP_PKCS12_PUT,    IRPD_WHO_CERT,        IRPD_BUCKET_P12,    IRPD_FAIL_NONE,  W | I | A,  irpd__op_pkcs12_put},
     {IRP_OP_PKCS12_GET,    IRPD_WHO_PW,          IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_pkcs12_get},
     {IRP_OP_LIST_USERS,    IRPD_WHO_ADMIN,       IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_list_users},
 };

@@ -37,6 +37,18 @@ typedef enum irpd_who {
  */
 #define IRPD_OPF_FOREIGN 4u
 
+/*
+ * Its handler may run on the store's writer thread (docs/IRP.md 10.2;
+ * irpd_wop.c), after the row's checks passed on the loop, when the server
+ * has one (irpd_hctx.defer_writes): it uses only the store it is given,
+ * the CA, the configuration, the connection's identity and the request,
+ * never the rate policy or the session's watches. Its answer is sent once
+ * its changes are durable. Only for IRPD_OPF_WRITE rows; the others, and
+ * enroll and renew (whose key check is deferred to the thread pool, their
+ * records written from the loop), run on the loop.
+ */
+#define IRPD_OPF_APPLY 8u
+
 typedef struct irpd_opdef {
     irp_op op;
     irpd_who who;

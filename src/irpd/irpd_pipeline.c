@@ -36,7 +36,7 @@ int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config 
     }
     h->xp = sc_xml_parser_new();
     h->x = calloc(1, sizeof(*h->x));
-    if (h->xp == NULL || h->x == NULL) {
+    if (h->xp == NULL || h->x == NULL || irpd__wop_pool_init(h) != 0) {
         irpd_hctx_clear(h);
         return -1;
     }
@@ -53,6 +53,7 @@ void irpd_hctx_clear(irpd_hctx *h)
         free(h->x);
     }
     if (h->xp != NULL) sc_xml_parser_free(h->xp);
+    irpd__wop_pool_free(h);
     OPENSSL_free(h->ca_der);
     memset(h, 0, sizeof(*h));
 }
@@ -123,6 +124,11 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     irpd__scratch_reset(x);
     irp_resp_init(&r);
     st = irp_req_parse_with(h->xp, &q, doc, len);
+    if (s->writes_pending && st == 0 &&
+        ((d = irpd_op_def(q.op)) == NULL || !(d->flags & IRPD_OPF_APPLY))) {
+        irp_req_clear(&q); /* handed in again after the writes (irpd_session.writes_pending) */
+        return 1;
+    }
     snprintf(res->id, sizeof(res->id), "%s", q.id);
     if (h->pol != NULL && !irpd_policy_request(h->pol, s->cert_auth ? s->client.user_id : NULL,
                                                s->has_peer ? &s->peer : NULL, now_ms)) {
@@ -146,6 +152,16 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     }
     res->write = (d->flags & IRPD_OPF_WRITE) != 0;
     if ((st = admit(h, s, d, &q, now, x, res, &hold)) != IRP_OK) goto done;
+    if ((d->flags & IRPD_OPF_APPLY) && h->defer_writes) {
+        /* 10.2: the handler runs on the writer thread (irpd_wop.c), answered when durable */
+        if ((res->wop = irpd__wop_new(h, d, s, &q, now, &hold)) != NULL) {
+            res->status = IRP_OK;
+            irpd__scratch_reset(x);
+            return 0;
+        }
+        st = irpd__fail(x, IRP_UNAVAILABLE, "out of memory: try later");
+        goto done;
+    }
     o.r = &r;
     o.x = x;
     o.res = res;

@@ -21,9 +21,14 @@
 #define OUT_CAP (256 * 1024)
 
 static void arm_idle(conn *c);
-static int batch_end(conn *c);
+static int handle_doc(conn *c, const uint8_t *doc, size_t len);
+static int blocked(const conn *c);
 static void conn_drive(conn *c);
+static void log_request(conn *c, const irpd_hresult *res);
 static int answered(conn *c, size_t off, const irpd_hresult *res);
+static int queue_write(conn *c, irpd_wop *wop);
+static int send_held(conn *c);
+static void after_write(irpd_server *s, conn *c, const irpd_hresult *res);
 
 static size_t queued(conn *c)
 {
@@ -45,8 +50,7 @@ static void conn_freed(uv_handle_t *hd)
     irp_tlspump_free(c->tls);
     irp_framer_free(&c->fr);
     sc_buf_dispose(&c->held);
-    free(c->hl);
-    free(c->acts);
+    free(c->parked);
     free(c->rest);
     irpd_session_clear(&c->sess);
     free(c);
@@ -69,6 +73,19 @@ void irpd__srv_conn_close(conn *c)
         c->login = NULL;
         irpd__srv_defer_forget(s, j);
     }
+    while (c->pq_head != NULL) {
+        pend *p = c->pq_head;
+        c->pq_head = p->next;
+        if (p->wop != NULL) { /* the writer's until done: then finished without an answer */
+            p->c = NULL;
+            continue;
+        }
+        if (p->has_res) after_write(s, NULL, &p->res); /* durable: others still hear of it */
+        sc_buf_dispose(&p->out);
+        free(p);
+    }
+    c->pq_tail = NULL;
+    c->n_pq = 0;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->tcp, conn_freed);
     uv_close((uv_handle_t *)&c->timer, conn_freed);
@@ -123,7 +140,7 @@ static void on_written(uv_write_t *req, int status)
     /* The client took enough of its answers: read (and answer) its requests again. */
     if (c->paused && queued(c) < OUT_CAP / 2) {
         c->paused = 0;
-        if (c->login != NULL) return; /* reading resumes once the login is answered */
+        if (blocked(c)) return; /* reading resumes once the login or writes are answered */
         if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
             irpd__srv_conn_close(c);
             return;
@@ -256,41 +273,6 @@ static void log_request(conn *c, const irpd_hresult *res)
             res->detail);
 }
 
-static int add_action(conn *c, const action *a)
-{
-    if (c->n_acts == c->cap_acts) {
-        size_t cap = c->cap_acts != 0 ? c->cap_acts * 2 : 8;
-        action *n = realloc(c->acts, cap * sizeof(*n));
-        if (n == NULL) return -1;
-        c->acts = n;
-        c->cap_acts = cap;
-    }
-    c->acts[c->n_acts++] = *a;
-    return 0;
-}
-
-/* Records the response framed at held[off..] (id may be NULL). */
-static int add_held(conn *c, size_t off, const char *id)
-{
-    held *h;
-
-    if (!sc_buf_ok(&c->held)) return -1;
-    if (c->n_hl == c->cap_hl) {
-        size_t cap = c->cap_hl != 0 ? c->cap_hl * 2 : 16;
-        held *n = realloc(c->hl, cap * sizeof(*n));
-        if (n == NULL) return -1;
-        c->hl = n;
-        c->cap_hl = cap;
-    }
-    h = &c->hl[c->n_hl++];
-    h->off = off;
-    h->len = c->held.len - off;
-    h->has_id = id != NULL && id[0] != '\0';
-    snprintf(h->id, sizeof(h->id), "%s", h->has_id ? id : "");
-    h->tainted = c->dirty;
-    return 0;
-}
-
 /* Appends one framed status response to out. 0 or -1. */
 static int put_status(sc_buf *out, const char *id, int status, const char *msg)
 {
@@ -301,19 +283,244 @@ static int put_status(sc_buf *out, const char *id, int status, const char *msg)
     return sc_buf_ok(out) ? 0 : -1;
 }
 
-/* ---- the read batch ------------------------------------------------------------- */
+/* ---- answers that wait for the writer thread (docs/IRP.md 10.2) ---------------- */
+
+static void pend_free(pend *p)
+{
+    sc_buf_dispose(&p->out);
+    free(p);
+}
+
+static void pend_push(conn *c, pend *p)
+{
+    p->next = NULL;
+    if (c->pq_tail != NULL)
+        c->pq_tail->next = p;
+    else
+        c->pq_head = p;
+    c->pq_tail = p;
+    c->n_pq++;
+}
+
+/* Whether the connection must handle nothing more for now (a login, a parked request, a full
+ * queue). */
+static int blocked(const conn *c)
+{
+    return c->login != NULL || c->parked != NULL || c->n_pq >= PEND_MAX;
+}
+
+/*
+ * Sends the connection's answers from the head of its queue while they are
+ * ready; once none waits, a parked request is handled and reading resumes.
+ */
+static void pq_pump(conn *c)
+{
+    pend *sent = NULL, **tail = &sent;
+    int rc = 0;
+
+    c->pump_due = 0;
+    /* the ready answers at the head, in one TLS write */
+    while (c->pq_head != NULL && c->pq_head->wop == NULL) {
+        pend *p = c->pq_head;
+        c->pq_head = p->next;
+        if (c->pq_head == NULL) c->pq_tail = NULL;
+        c->n_pq--;
+        sc_buf_put(&c->held, p->out.data, p->out.len);
+        p->next = NULL;
+        *tail = p;
+        tail = &p->next;
+    }
+    if (!sc_buf_ok(&c->held)) rc = -1;
+    if (!c->closing && rc == 0 && send_held(c) != 0) rc = -1;
+    sc_buf_reset(&c->held);
+    /* then what their changes mean for others */
+    while (sent != NULL) {
+        pend *p = sent;
+        sent = p->next;
+        if (p->has_res) after_write(c->srv, c, &p->res);
+        pend_free(p);
+    }
+    if (c->closing) return;
+    if (rc != 0) {
+        irpd__srv_conn_close_soon(c);
+        return;
+    }
+    if (c->close_when_sent || c->stop_rd || c->pq_head != NULL || !c->wait_pq) return;
+    c->wait_pq = 0;
+    if (c->parked != NULL) {
+        uint8_t *doc = c->parked;
+        size_t len = c->parked_len;
+        c->parked = NULL;
+        rc = handle_doc(c, doc, len);
+        free(doc);
+        if (send_held(c) != 0) rc = -1;
+        if (c->closing || c->close_when_sent) return;
+        if (rc != 0) {
+            irpd__srv_conn_flush(c);
+            irpd__srv_conn_close_soon(c);
+            return;
+        }
+    }
+    if (c->srv->stopping) {
+        irpd__srv_conn_stop(c);
+        return;
+    }
+    if (blocked(c)) {
+        c->wait_pq = c->login == NULL;
+        return;
+    }
+    if (c->paused) return; /* on_written reads again once the client took its output */
+    if (uv_read_start((uv_stream_t *)&c->tcp, irpd__srv_on_alloc, irpd__srv_on_read) != 0) {
+        irpd__srv_conn_close(c);
+        return;
+    }
+    conn_drive(c); /* the requests after it wait in rest and the TLS buffers */
+}
+
+/* 6.12: the revoked certificate's own connection handles nothing after this answer. */
+static int own_revoked(const conn *c, const irpd_hresult *res)
+{
+    return res->status == IRP_OK && res->revoked && c->sess.cert_auth &&
+           memcmp(c->sess.client.fingerprint, res->revoked_fp, 32) == 0;
+}
+
+/* What a durable change means for others: events to watchers, revoked connections end. */
+static void after_write(irpd_server *s, conn *c, const irpd_hresult *res)
+{
+    int64_t now = irpd__srv_now_s();
+
+    if (res->status != IRP_OK && !res->ended) return; /* ended: its certificate's connections */
+    if (res->changed) irpd__srv_notify_watchers(s, res->changed_user, res->change, now);
+    if (res->policy_changed) end_disallowed_watches(s, res->policy_user, now);
+    if (res->revoked) close_revoked(s, res->revoked_fp, now);
+}
+
+/* irpd_writer_job.apply, on the writer thread. */
+static irp_status pend_apply(irpd_store *w, irpd_writer_job *job)
+{
+    return irpd_wop_apply(((pend *)job->arg)->wop, w);
+}
+
+/* irpd_writer_job.done, on the loop: the answer is ready; send what is. */
+static void pend_done(irpd_writer_job *job, irp_status applied, irp_status committed)
+{
+    pend *p = job->arg;
+    irpd_server *s = p->srv;
+    conn *c = p->c;
+    irpd_wop *wop = p->wop;
+    int rc;
+
+    p->wop = NULL;
+    rc = irpd_wop_finish(&s->h, wop, applied, committed, c != NULL ? &p->out : NULL, &p->res);
+    p->has_res = 1;
+    if (committed != IRP_OK)
+        fprintf(stderr, "irpd: error: commit failed: %s\n", irpd_store_errmsg(s->wst));
+    if (c == NULL) {
+        after_write(s, NULL, &p->res);
+        pend_free(p);
+        return;
+    }
+    log_request(c, &p->res);
+    if (own_revoked(c, &p->res)) c->stop_rd = 1;
+    if (rc != 0) {
+        after_write(s, NULL, &p->res);
+        p->has_res = 0;
+        irpd__srv_conn_close(c); /* memory: the answer is lost, the connection too */
+        return;
+    }
+    if (!c->pump_due) { /* sent once the round is over (irpd__srv_writer_drained) */
+        c->pump_due = 1;
+        c->pump_next = s->pump;
+        s->pump = c;
+    }
+}
+
+void irpd__srv_writer_drained(void *arg)
+{
+    irpd_server *s = arg;
+    conn *c;
+
+    /* the connections stay allocated until their handles close, after this callback */
+    while ((c = s->pump) != NULL) {
+        s->pump = c->pump_next;
+        c->pump_next = NULL;
+        if (c->pump_due && !c->closing) pq_pump(c);
+        c->pump_due = 0;
+    }
+}
+
+static int queue_write(conn *c, irpd_wop *wop)
+{
+    irpd_server *s = c->srv;
+    pend *p;
+    irpd_hresult r2;
+
+    if (s->wr == NULL) { /* the writer stopped (shutdown): not done, said so */
+        size_t off = c->held.len;
+        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, IRP_OK, &c->held, &r2) != 0) return -1;
+        return answered(c, off, &r2);
+    }
+    if ((p = calloc(1, sizeof(*p))) == NULL) {
+        (void)irpd_wop_finish(&s->h, wop, IRP_INTERNAL, IRP_OK, NULL, &r2);
+        return -1;
+    }
+    /* answers before it go first */
+    if (c->pq_head == NULL && send_held(c) != 0) {
+        (void)irpd_wop_finish(&s->h, wop, IRP_INTERNAL, IRP_OK, NULL, &r2);
+        free(p);
+        return -1;
+    }
+    sc_buf_init_public(&p->out, 0);
+    p->srv = s;
+    p->c = c;
+    p->wop = wop;
+    p->job.apply = pend_apply;
+    p->job.done = pend_done;
+    p->job.arg = p;
+    if (irpd_writer_submit(s->wr, &p->job) != 0) { /* only once stop began: as above */
+        size_t off = c->held.len;
+        pend_free(p);
+        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, IRP_OK, &c->held, &r2) != 0) return -1;
+        return answered(c, off, &r2);
+    }
+    pend_push(c, p);
+    return 0;
+}
+
+/* Moves the answer framed at held[off..] behind the connection's waiting ones. 0 or -1. */
+static int queue_ready(conn *c, size_t off)
+{
+    pend *p = calloc(1, sizeof(*p));
+
+    if (p == NULL) return -1;
+    sc_buf_init_public(&p->out, 0);
+    sc_buf_put(&p->out, c->held.data + off, c->held.len - off);
+    if (!sc_buf_ok(&p->out)) {
+        pend_free(p);
+        return -1;
+    }
+    c->held.len = off;
+    p->srv = c->srv;
+    p->c = c;
+    pend_push(c, p);
+    return 0;
+}
 
 /* ---- deferred requests (their work runs in irpd_server_defer.c's queue) -------------- */
 
-/* Answers a deferred request as the current read batch's next response. */
+/*
+ * Answers a deferred request as the connection's next response; a write it
+ * leaves (a refused login's audit record) goes to the writer thread first,
+ * the answer waiting for it.
+ */
 static int deferred_answer(conn *c, irpd_deferred *d)
 {
     irpd_server *s = c->srv;
     irpd_hresult res;
     size_t off = c->held.len;
 
-    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
     if (irpd_deferred_finish(&s->h, &c->sess, d, irpd__srv_now_s(), &c->held, &res) != 0) return -1;
+    if (res.wop != NULL) return queue_write(c, res.wop);
     return answered(c, off, &res);
 }
 
@@ -347,8 +554,8 @@ void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on)
     c->login = NULL;
     if (c->close_when_sent) return; /* ends anyway (revoked, failed): nobody to answer */
     rc = deferred_answer(c, d);
-    if (batch_end(c) != 0) rc = -1;
-    uv_update_time(&s->loop); /* the answer may have taken a while (a commit) */
+    if (send_held(c) != 0) rc = -1;
+    uv_update_time(&s->loop); /* the answer may have taken a while (a record written here) */
     if (c->closing || c->close_when_sent) return;
     if (rc != 0) {
         irpd__srv_conn_flush(c);
@@ -368,11 +575,15 @@ void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on)
     conn_drive(c); /* the requests after it wait in rest and the TLS buffers */
 }
 
+/* ---- the read ------------------------------------------------------------------- */
+
 /*
- * Handles one document of the current read batch through the request
- * pipeline (irpd_handle): its response is held in c->held until
- * batch_end. A login is deferred (c->login set): the batch ends
- * there. Returns 0, or -1 when the connection must close (memory).
+ * Handles one document through the request pipeline (irpd_handle). Its
+ * answer goes to c->held (sent at the end of the read), or behind the
+ * answers waiting for writes; a write goes to the writer thread, a login to
+ * the thread pool; a request that is not a write, while writes of this
+ * connection are not durable yet, is parked until they are. Returns 0, or
+ * -1 when the connection must close (memory).
  */
 static int handle_doc(conn *c, const uint8_t *doc, size_t len)
 {
@@ -381,100 +592,51 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
     irpd_hresult res;
     int64_t now = irpd__srv_now_s();
     size_t off = c->held.len;
+    int r;
 
-    if (!c->batch && irpd_store_batch_begin(s->st) == IRP_OK) c->batch = 1;
     memset(&res, 0, sizeof(res));
-    if (irpd_handle(&s->h, &c->sess, doc, len, now, (int64_t)uv_now(&s->loop), &c->held, &res,
-                    &lg) != 0)
-        return -1;
+    c->sess.writes_pending = c->pq_head != NULL;
+    r = irpd_handle(&s->h, &c->sess, doc, len, now, (int64_t)uv_now(&s->loop), &c->held, &res, &lg);
+    if (r < 0) return -1;
+    if (r == 1) {
+        if ((c->parked = malloc(len)) == NULL) return -1;
+        memcpy(c->parked, doc, len);
+        c->parked_len = len;
+        return 0;
+    }
     if (lg != NULL) return defer(c, lg);
+    if (res.wop != NULL) return queue_write(c, res.wop);
     return answered(c, off, &res);
 }
 
 static int answered(conn *c, size_t off, const irpd_hresult *res)
 {
-    action a;
-
-    if ((res->write && res->status == IRP_OK) || res->wrote) c->dirty = 1;
+    if (!sc_buf_ok(&c->held)) return -1;
+    if (c->pq_head != NULL && queue_ready(c, off) != 0) return -1;
+    /*
+     * res->wrote (a refused request recorded an external certificate) needs
+     * nothing: a change made on the loop's connection is durable when made.
+     */
     if (res->ended) c->stop_rd = 1; /* 11.4: the identity no longer holds: answer, then close */
-    if (add_held(c, off, res->id) != 0) return -1;
     log_request(c, res);
-    memset(&a, 0, sizeof(a));
-    if (res->changed) {
-        snprintf(a.user, sizeof(a.user), "%s", res->changed_user);
-        a.why = res->change;
-        if (add_action(c, &a) != 0) return -1;
-    }
-    if (res->policy_changed) {
-        memset(&a, 0, sizeof(a));
-        a.policy = 1;
-        snprintf(a.user, sizeof(a.user), "%s", res->policy_user);
-        if (add_action(c, &a) != 0) return -1;
-        memset(&a, 0, sizeof(a));
-    }
-    if (res->revoked) {
-        a.revoked = 1;
-        memcpy(a.fp, res->revoked_fp, 32);
-        if (add_action(c, &a) != 0) return -1;
-        /* 6.12: the revoked certificate's own connection ends after this answer */
-        if (c->sess.cert_auth && memcmp(c->sess.client.fingerprint, res->revoked_fp, 32) == 0)
-            c->stop_rd = 1;
-    }
+    if (!(res->changed || res->revoked || res->policy_changed)) return 0;
+    if (res->status != IRP_OK && !res->ended) return 0;
+    /* changed on the loop (enroll, renew; everything without a writer) or an identity that
+     * ended: the answer goes first */
+    if (own_revoked(c, res)) c->stop_rd = 1;
+    if (c->pq_head == NULL && send_held(c) != 0) return -1;
+    after_write(c->srv, c, res);
     return 0;
 }
 
-/*
- * Ends the read batch: commits it (docs/IRP.md 10.2), then sends the held
- * responses in order (500 for those after a change if the commit failed),
- * then tells watchers and closes revoked connections. -1 when sending failed.
- */
-static int batch_end(conn *c)
+/* Sends the answers of this read (docs/IRP.md 5.3: in order). -1 when sending failed. */
+static int send_held(conn *c)
 {
-    irpd_server *s = c->srv;
-    int ok = 1, rc = 0;
-    size_t i;
+    int rc = 0;
 
-    if (c->batch) {
-        c->batch = 0;
-        if (irpd_store_batch_commit(s->st) != IRP_OK) {
-            ok = 0;
-            fprintf(stderr, "irpd: error: %s commit failed: %s\n", c->peer,
-                    irpd_store_errmsg(s->st));
-        }
-    }
-    if (ok) {
-        if (c->held.len > 0 && conn_send(c, c->held.data, c->held.len) != 0) rc = -1;
-    } else {
-        for (i = 0; i < c->n_hl && rc == 0; i++) {
-            const held *h = &c->hl[i];
-            if (h->tainted) {
-                sc_buf o;
-                sc_buf_init_public(&o, 0);
-                if (put_status(&o, h->has_id ? h->id : NULL, IRP_INTERNAL,
-                               "internal error: not stored") != 0 ||
-                    conn_send(c, o.data, o.len) != 0)
-                    rc = -1;
-                sc_buf_dispose(&o);
-            } else if (conn_send(c, c->held.data + h->off, h->len) != 0) {
-                rc = -1;
-            }
-        }
-        c->n_acts = 0; /* nothing changed */
-    }
+    if (c->held.len > 0 && conn_send(c, c->held.data, c->held.len) != 0) rc = -1;
     sc_buf_reset(&c->held);
-    c->n_hl = 0;
-    c->dirty = 0;
     irpd__srv_conn_flush(c);
-    for (i = 0; i < c->n_acts; i++) {
-        int64_t now = irpd__srv_now_s();
-        if (c->acts[i].revoked)
-            close_revoked(s, c->acts[i].fp, now);
-        else if (c->acts[i].policy)
-            end_disallowed_watches(s, c->acts[i].user, now);
-        else
-            irpd__srv_notify_watchers(s, c->acts[i].user, c->acts[i].why, now);
-    }
-    c->n_acts = 0;
     return rc;
 }
 
@@ -499,7 +661,7 @@ static size_t feed_plain(conn *c, const uint8_t *p, size_t n, int *ferr, int *fa
 {
     size_t off = 0;
 
-    while (off < n && !c->stop_rd && c->login == NULL) {
+    while (off < n && !c->stop_rd && !blocked(c)) {
         const uint8_t *doc;
         size_t used = 0, dlen;
         int r = irp_framer_feed(&c->fr, p + off, n - off, &used, &doc, &dlen);
@@ -531,7 +693,7 @@ static void conn_read_plain(conn *c)
             feed_plain(c, c->rest + c->rest_off, c->rest_len - c->rest_off, &ferr, &fatal);
         if (c->rest_off >= c->rest_len) c->rest_off = c->rest_len = 0;
     }
-    while (!fatal && ferr == 0 && !c->stop_rd && c->login == NULL) {
+    while (!fatal && ferr == 0 && !c->stop_rd && !blocked(c)) {
         size_t n = 0, used;
         int r = irp_tlspump_read(c->tls, c->srv->plain, sizeof(c->srv->plain), &n);
 
@@ -541,7 +703,7 @@ static void conn_read_plain(conn *c)
         }
         used = feed_plain(c, c->srv->plain, n, &ferr, &fatal);
         if (fatal || ferr != 0 || c->stop_rd) break;
-        if (c->login != NULL) {
+        if (blocked(c)) {
             if (used < n && keep_rest(c, c->srv->plain + used, n - used) != 0) fatal = 1;
             break;
         }
@@ -550,7 +712,7 @@ static void conn_read_plain(conn *c)
             break;
         }
     }
-    if (batch_end(c) != 0) fatal = 1;
+    if (send_held(c) != 0) fatal = 1;
     if (c->closing || c->close_when_sent) return;
     if (ferr != 0 && !fatal) {
         frame_error(c, ferr);
@@ -612,7 +774,7 @@ static size_t conns_of_user(irpd_server *s, const conn *c)
 
 static void conn_drive(conn *c)
 {
-    if (c->login != NULL) return; /* its answer comes first (login_resume) */
+    if (blocked(c)) return; /* its answers come first (irpd__srv_deferred_done, pq_pump) */
     if (!c->hs_done) {
         int done = 0;
         int r = irp_tlspump_handshake(c->tls, &done);
@@ -636,14 +798,15 @@ static void conn_drive(conn *c)
     c->last_rd = uv_now(&c->srv->loop);
     conn_read_plain(c);
     /*
-     * The batch may have taken a while (a commit, many requests): timers of
-     * every connection are armed from the loop's cached time, so refresh it
+     * The batch may have taken a while (many requests): timers of every
+     * connection are armed from the loop's cached time, so refresh it
      * (issue 7: a bystander was cut by a timeout computed from stale time).
      */
     uv_update_time(&c->srv->loop);
     if (!c->closing) {
         irpd__srv_conn_flush(c);
-        if ((c->paused || c->login != NULL) && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
+        if (!c->closing && c->login == NULL && blocked(c)) c->wait_pq = 1;
+        if ((c->paused || blocked(c)) && !c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
         if (!c->close_when_sent) arm_idle(c);
     }
 }

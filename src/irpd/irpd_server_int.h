@@ -20,6 +20,7 @@
 #include "irpd_handlers.h"
 #include "irpd_policy.h"
 #include "irpd_server.h"
+#include "irpd_writer.h"
 
 #define READ_CHUNK 16384
 
@@ -45,22 +46,25 @@ typedef struct defer_job {
     struct defer_job *next; /* the FIFO */
 } defer_job;
 
-/* A response held until its read batch commits (docs/IRP.md 10.2). */
-typedef struct held {
-    size_t off, len; /* in conn.held */
-    char id[IRP_ID_MAX + 1];
-    int has_id;
-    int tainted; /* produced after a change of the batch: 500 if the commit fails */
-} held;
+/*
+ * An answer in a connection's order that cannot be sent yet (docs/IRP.md
+ * 10.2, 5.3): a write on the writer thread (wop set, until its batch is
+ * over), or any answer behind one (ready). Sent from the head as soon as
+ * it is ready.
+ */
+typedef struct pend {
+    irpd_writer_job job; /* the writer's view of the write */
+    irpd_server *srv;
+    struct conn *c; /* NULL once the connection closed: then only finished and freed */
+    irpd_wop *wop;  /* NULL: ready in out */
+    sc_buf out;     /* the framed answer */
+    int has_res;    /* a write's: what it means for others, once its answer is sent */
+    irpd_hresult res;
+    struct pend *next;
+} pend;
 
-/* What to do once the batch committed: tell watchers, close revoked connections. */
-typedef struct action {
-    int revoked; /* 0: bindings of user changed (why); 1: fp revoked */
-    int policy;  /* user changed their lookup policy: recheck every watch of them */
-    char user[IRPD_STORE_USER_MAX + 1];
-    irp_change why;
-    uint8_t fp[32];
-} action;
+/* At most this many answers of one connection wait for writes (then it is not read). */
+#define PEND_MAX 64
 
 typedef struct conn {
     uv_tcp_t tcp;
@@ -75,15 +79,21 @@ typedef struct conn {
     int close_when_sent; /* close once queued writes are done */
     int handles_open;    /* tcp and timer: free when both closed */
     size_t writes;       /* uv_write requests in flight */
-    /* the read batch (group commit) */
-    int batch;   /* irpd_store_batch_begin succeeded */
-    int dirty;   /* a request of the batch may have changed something */
-    int stop_rd; /* stop handling this read's requests (own certificate revoked) */
-    sc_buf held; /* framed responses, in order */
-    held *hl;
-    size_t n_hl, cap_hl;
-    action *acts;
-    size_t n_acts, cap_acts;
+    int stop_rd;         /* handle no more requests (own certificate revoked) */
+    sc_buf held;         /* framed answers of this read, sent at its end */
+    /*
+     * Answers waiting for writes (pend), in request order. While there is
+     * one, a request that is not a write waits in parked (a copy of the
+     * document) until they are all sent: it must see them
+     * (irpd_session.writes_pending).
+     */
+    pend *pq_head, *pq_tail;
+    size_t n_pq;
+    uint8_t *parked;
+    size_t parked_len;
+    int wait_pq;  /* reading stopped until the answers above are sent */
+    int pump_due; /* on srv->pump: answers became ready in this round of the writer's */
+    struct conn *pump_next;
     /* timeouts (docs/IRP.md 3.6), uv_now milliseconds; 0 = not running */
     uint64_t last_rd, frame_t0, out_t0;
     int paused; /* reading stopped until the client takes its output (OUT_CAP) */
@@ -107,7 +117,11 @@ struct irpd_server {
     uv_loop_t loop;
     const irpd_config *cfg;
     irpd_ca *ca;
-    irpd_store *st;
+    irpd_store *st;  /* the loop's connection: reads (and lookup records) */
+    irpd_store *wst; /* the writer thread's connection: every change */
+    irpd_writer *wr; /* NULL before start and after stop (then changes run on st) */
+    int sweeping;    /* a sweep job is on the writer */
+    conn *pump;      /* connections with answers made ready by the writer's last round */
     SSL_CTX *ctx;
     irpd_hctx h;
     listener lis[IRPD_CONFIG_MAX_LISTEN];
@@ -173,6 +187,10 @@ int irpd__srv_listen_on(irpd_server *s, const char *spec);
 
 /* The deferred_done of irpd_server: answers a deferred request, goes on with its connection. */
 void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on);
+
+/* After a round of the writer's done()s: sends the answers they made ready
+ * (irpd_writer_on_drained). */
+void irpd__srv_writer_drained(void *arg);
 
 /* ---- irpd_server_defer.c: the worker queue ------------------------------------------- */
 

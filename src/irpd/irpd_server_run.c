@@ -10,21 +10,27 @@
 #include <string.h>
 #include <strings.h>
 
+#define WRITER_BUSY_MS 30000
+
 /* ---- timers, signals, shutdown --------------------------------------------------- */
 
-typedef struct swept {
+/* The sweep (10.3) as a job of the writer thread; the users whose bindings expired. */
+typedef struct sweep_job {
+    irpd_writer_job job;
+    irpd_server *srv;
+    int64_t now;
     char users[64][IRPD_STORE_USER_MAX + 1];
-    size_t n;
-} swept;
+    size_t n_users, n_expired;
+} sweep_job;
 
 static int on_swept(void *arg, const irpd_binding *b)
 {
-    swept *w = arg;
+    sweep_job *w = arg;
     size_t i;
 
-    for (i = 0; i < w->n; i++)
+    for (i = 0; i < w->n_users; i++)
         if (strcasecmp(w->users[i], b->user) == 0) return 0;
-    if (w->n < 64) snprintf(w->users[w->n++], sizeof(w->users[0]), "%s", b->user);
+    if (w->n_users < 64) snprintf(w->users[w->n_users++], sizeof(w->users[0]), "%s", b->user);
     return 0;
 }
 
@@ -67,28 +73,138 @@ static void recheck_all(irpd_server *s, int64_t now)
     s->recheck_next = read < RECHECK_PER_TICK ? 0 : from + read; /* the next turn */
 }
 
-/* Every second: write queued lookup records (10.4), check identities (11.4); every 5 s: the
- * sweep (10.3). */
+static irp_status sweep_apply(irpd_store *w, irpd_writer_job *job)
+{
+    sweep_job *j = job->arg;
+    return irpd_store_sweep(w, j->now, on_swept, j, &j->n_expired);
+}
+
+/* On the loop once the sweep is durable: expire events to the watchers (5.4). */
+static void sweep_done(irpd_writer_job *job, irp_status applied, irp_status committed)
+{
+    sweep_job *j = job->arg;
+    irpd_server *s = j->srv;
+    size_t i;
+
+    s->sweeping = 0;
+    if (applied != IRP_OK || committed != IRP_OK) {
+        fprintf(stderr, "irpd: error: sweep: %s\n", irpd_store_errmsg(s->wst));
+    } else {
+        if (j->n_expired > 0)
+            fprintf(stderr, "irpd: info: sweep: %zu binding(s) expired\n", j->n_expired);
+        for (i = 0; i < j->n_users; i++)
+            irpd__srv_notify_watchers(s, j->users[i], IRP_CHANGE_EXPIRE, irpd__srv_now_s());
+    }
+    free(j);
+}
+
+/*
+ * The lookup records the loop's connection queued (10.4), copied into a job
+ * of the writer thread: the loop's connection never takes the write lock.
+ */
+typedef struct read_rec {
+    int64_t ts;
+    int has_actor;
+    char actor[IRPD_STORE_USER_MAX + 1], target[IRPD_STORE_USER_MAX + 1];
+    char op[16], detail[16];
+} read_rec;
+
+typedef struct reads_job {
+    irpd_writer_job job;
+    irpd_server *srv;
+    read_rec *recs;
+    size_t n, cap;
+} reads_job;
+
+static int on_read_rec(void *arg, const irpd_audit_row *r)
+{
+    reads_job *j = arg;
+    read_rec *e;
+
+    if (j->n == j->cap) {
+        size_t cap = j->cap != 0 ? j->cap * 2 : 64;
+        read_rec *n = realloc(j->recs, cap * sizeof(*n));
+        if (n == NULL) return -1;
+        j->recs = n;
+        j->cap = cap;
+    }
+    e = &j->recs[j->n++];
+    e->ts = r->ts;
+    e->has_actor = r->actor != NULL;
+    snprintf(e->actor, sizeof(e->actor), "%s", r->actor != NULL ? r->actor : "");
+    snprintf(e->target, sizeof(e->target), "%s", r->target != NULL ? r->target : "");
+    snprintf(e->op, sizeof(e->op), "%s", r->op);
+    snprintf(e->detail, sizeof(e->detail), "%s", r->detail != NULL ? r->detail : "");
+    return 0;
+}
+
+static irp_status reads_apply(irpd_store *w, irpd_writer_job *job)
+{
+    reads_job *j = job->arg;
+    irp_status st = IRP_OK;
+
+    for (size_t i = 0; i < j->n; i++) {
+        const read_rec *e = &j->recs[i];
+        irp_status r = irpd_store_audit_add(w, e->ts, e->has_actor ? e->actor : NULL, e->op,
+                                            e->target, e->detail);
+        if (r != IRP_OK) st = r;
+    }
+    return st;
+}
+
+static void reads_done(irpd_writer_job *job, irp_status applied, irp_status committed)
+{
+    reads_job *j = job->arg;
+
+    if (applied != IRP_OK || committed != IRP_OK)
+        fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(j->srv->wst));
+    free(j->recs);
+    free(j);
+}
+
+/* Hands the queued lookup records to the writer thread (or writes them here without one). */
+static void reads_flush(irpd_server *s)
+{
+    reads_job *j;
+
+    if (s->wr == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
+        if (irpd_store_flush(s->st) != IRP_OK)
+            fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
+        return;
+    }
+    j->srv = s;
+    j->job.apply = reads_apply;
+    j->job.done = reads_done;
+    j->job.arg = j;
+    if (irpd_store_reads_take(s->st, on_read_rec, j) != IRP_OK)
+        fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(s->st));
+    if (j->n == 0 || irpd_writer_submit(s->wr, &j->job) != 0) {
+        free(j->recs);
+        free(j);
+    }
+}
+
+/* Every second: hand queued lookup records to the writer (10.4), check identities (11.4);
+ * every 5 s: the sweep (10.3), on the writer. */
 static void on_tick(uv_timer_t *t)
 {
     irpd_server *s = t->data;
-    int64_t now = irpd__srv_now_s();
+    sweep_job *j;
 
-    recheck_all(s, now);
-    if (irpd_store_flush(s->st) != IRP_OK)
-        fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
-    if (++s->ticks % 5 == 0) {
-        swept w;
-        size_t n = 0, i;
-        w.n = 0;
-        if (irpd_store_sweep(s->st, now, on_swept, &w, &n) != IRP_OK) {
-            fprintf(stderr, "irpd: error: sweep: %s\n", irpd_store_errmsg(s->st));
-            return;
-        }
-        if (n > 0) fprintf(stderr, "irpd: info: sweep: %zu binding(s) expired\n", n);
-        for (i = 0; i < w.n; i++)
-            irpd__srv_notify_watchers(s, w.users[i], IRP_CHANGE_EXPIRE, now);
+    recheck_all(s, irpd__srv_now_s());
+    reads_flush(s);
+    if (++s->ticks % 5 != 0 || s->sweeping || s->wr == NULL) return;
+    if ((j = calloc(1, sizeof(*j))) == NULL) return; /* the next tick tries again */
+    j->job.apply = sweep_apply;
+    j->job.done = sweep_done;
+    j->job.arg = j;
+    j->srv = s;
+    j->now = irpd__srv_now_s();
+    if (irpd_writer_submit(s->wr, &j->job) != 0) {
+        free(j);
+        return;
     }
+    s->sweeping = 1;
 }
 
 static void close_any(uv_handle_t *hd, void *arg)
@@ -102,7 +218,8 @@ static void close_any(uv_handle_t *hd, void *arg)
  * callback, but for deferred requests waiting for their work (a password
  * check, an RSA key check): those not started are answered 503, those
  * running are answered when done (uv_run returns, and the store closes,
- * only after their work requests completed).
+ * only after their work requests completed). Writes on the writer thread
+ * are committed and answered first.
  */
 static void on_signal(uv_signal_t *sig, int signum)
 {
@@ -121,6 +238,11 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     irpd__srv_defer_cancel_all(s);
+    reads_flush(s);
+    /* 10.6: the writes under way are committed and answered before the goodbyes */
+    irpd_writer_stop(s->wr);
+    s->wr = NULL;
+    s->h.defer_writes = 0; /* what still changes (a login's record) is written here */
     for (c = s->conns; c != NULL; c = next) {
         next = c->next;
         /* work in the thread pool: its answer comes first, then the stop */
@@ -177,9 +299,16 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
         }
     }
     snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
+    /* 10.2: the loop reads on its own connection; the writer thread changes on another */
+    /*
+     * The writer may wait longer for another process's write lock (an irpd
+     * CLI command): the loop does not wait with it, only the answers do.
+     */
+    irpd_store_opts wopts = {.busy_timeout_ms = WRITER_BUSY_MS};
     st = irpd_store_open_sqlite(path, NULL, &s->st);
+    if (st == IRP_OK) st = irpd_store_open_sqlite(path, &wopts, &s->wst);
     if (st != IRP_OK) {
-        fprintf(stderr, "irpd: error: %s\n", irpd_store_errmsg(s->st));
+        fprintf(stderr, "irpd: error: %s\n", irpd_store_errmsg(s->wst != NULL ? s->wst : s->st));
         goto out;
     }
     if ((s->ctx = irpd__srv_make_ctx(s)) == NULL) {
@@ -193,6 +322,13 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     s->h.recheck = irpd_identity_recheck; /* docs/IRP.md 11.4 */
 
     uv_loop_init(&s->loop);
+    if (irpd_writer_start(&s->wr, &s->loop, s->wst) != 0) {
+        fprintf(stderr, "irpd: error: cannot start the store's writer thread\n");
+        (void)uv_loop_close(&s->loop);
+        goto out;
+    }
+    irpd_writer_on_drained(s->wr, irpd__srv_writer_drained, s);
+    s->h.defer_writes = 1;
     uv_signal_init(&s->loop, &s->sigterm);
     uv_signal_init(&s->loop, &s->sigint);
     s->sigterm.data = s->sigint.data = s;
@@ -210,6 +346,9 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     goto done;
 stop:
+    irpd_writer_stop(s->wr);
+    s->wr = NULL;
+    s->h.defer_writes = 0;
     uv_walk(&s->loop, close_any, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
 done:
@@ -225,6 +364,7 @@ out:
     irpd_policy_free(&s->pol); /* s is calloc'd: fine if never initialised */
     SSL_CTX_free(s->ctx);
     irpd_store_close(s->st);
+    irpd_store_close(s->wst);
     irpd_ca_free(s->ca);
     free(s);
     return rc;

@@ -562,6 +562,28 @@ static irp_status sq_flush(irpd_store *st)
     return s->batch_tx ? IRP_OK : irpd__sqlite_flush_queue(s);
 }
 
+static irp_status sq_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
+{
+    sq_store *s = SQ(st);
+    irp_status status = IRP_OK;
+
+    if (s->batch_tx) return irpd__sqlite_failf(s, IRP_INTERNAL, "reads_take: inside a batch");
+    for (size_t i = 0; i < s->n_rows && status == IRP_OK; i++) {
+        const queued_read *q = &s->rows[i];
+        irpd_audit_row r;
+        r.id = 0;
+        r.ts = q->ts;
+        r.actor = q->viewer != UINT32_MAX ? s->arena + q->viewer : NULL;
+        r.op = READ_OP[q->op];
+        r.target = s->arena + q->target;
+        r.detail = q->allowed ? "ok" : "forbidden";
+        if (cb(arg, &r) != 0)
+            status = irpd__sqlite_failf(s, IRP_INTERNAL, "reads_take: stopped by the caller");
+    }
+    queue_clear(s);
+    return status;
+}
+
 static const irpd_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -569,6 +591,7 @@ static const irpd_store_ops sqlite_ops = {
     .batch_commit = sq_batch_commit,
     .batch_rollback = sq_batch_rollback,
     .flush = sq_flush,
+    .reads_take = sq_reads_take,
     .user_add = irpd__sqlite_user_add,
     .user_get = irpd__sqlite_user_get,
     .user_list = irpd__sqlite_user_list,

@@ -218,6 +218,13 @@ irp_status irpd_store_flush(irpd_store *st)
     return st->ops->flush(st);
 }
 
+irp_status irpd_store_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
+{
+    REQUIRE_USABLE(st);
+    if (cb == NULL) return BAD("reads_take", "no callback");
+    return st->ops->reads_take(st, cb, arg);
+}
+
 /* ---- users ----------------------------------------------------------------------------- */
 
 irp_status irpd_store_user_add(irpd_store *st, const char *name, const char *actor, int64_t now)

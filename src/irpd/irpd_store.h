@@ -297,6 +297,18 @@ void irpd_store_batch_rollback(irpd_store *st);
  */
 IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
 
+/*
+ * Hands the queued lookup records to cb, oldest first (r->id 0; pointers
+ * valid during the call), and forgets them without writing them: for a
+ * server whose changes are written on another connection of the same
+ * database (its writer thread), which writes them there with
+ * irpd_store_audit_add, so that the connection the loop reads on never
+ * waits for the database's write lock. The records are forgotten even when
+ * cb stops (then IRP_INTERNAL). Errors: IRP_BAD_REQUEST (cb NULL),
+ * IRP_INTERNAL (inside a batch's transaction: its commit writes them).
+ */
+IRPD_MUST_CHECK irp_status irpd_store_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg);
+
 /* ---- users -------------------------------------------------------------------------- */
 
 /*

@@ -36,6 +36,7 @@ typedef struct irpd_store_ops {
     irp_status (*batch_commit)(irpd_store *st);
     void (*batch_rollback)(irpd_store *st);
     irp_status (*flush)(irpd_store *st);
+    irp_status (*reads_take)(irpd_store *st, irpd_audit_cb cb, void *arg);
     irp_status (*user_add)(irpd_store *st, const char *name, const char *actor, int64_t now);
     irp_status (*user_get)(irpd_store *st, const char *name, irpd_user *out);
     irp_status (*user_list)(irpd_store *st, const char *after, size_t limit, int64_t now,

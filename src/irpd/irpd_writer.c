@@ -30,6 +30,8 @@ struct irpd_writer {
     /* the loop's only */
     size_t pending;
     uint64_t jobs;
+    void (*drained)(void *arg);
+    void *drained_arg;
 };
 
 static void append(irpd_writer_job **head, irpd_writer_job **tail, irpd_writer_job *first,
@@ -87,6 +89,7 @@ static void drain(irpd_writer *wr)
     irpd_writer_job *j = wr->out_head;
     wr->out_head = wr->out_tail = NULL;
     uv_mutex_unlock(&wr->mu);
+    if (j == NULL) return;
     while (j != NULL) {
         irpd_writer_job *next = j->next; /* done may free j */
         wr->pending--;
@@ -95,6 +98,13 @@ static void drain(irpd_writer *wr)
         j->done(j, j->applied, j->committed);
         j = next;
     }
+    if (wr->drained != NULL) wr->drained(wr->drained_arg);
+}
+
+void irpd_writer_on_drained(irpd_writer *wr, void (*fn)(void *arg), void *arg)
+{
+    wr->drained = fn;
+    wr->drained_arg = arg;
 }
 
 static void on_async(uv_async_t *a)

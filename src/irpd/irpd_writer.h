@@ -66,6 +66,13 @@ int irpd_writer_start(irpd_writer **out, uv_loop_t *loop, irpd_store *w);
 /* Queues job (apply and done set). Never blocks on the disk. 0, or -1 after stop began. */
 int irpd_writer_submit(irpd_writer *wr, irpd_writer_job *job);
 
+/*
+ * Sets fn(arg) to run on the loop's thread after each round of done()s
+ * (one per finished batch, or fewer when batches finish together): a
+ * server sends there what the done()s made ready, once per connection.
+ */
+void irpd_writer_on_drained(irpd_writer *wr, void (*fn)(void *arg), void *arg);
+
 /* Jobs submitted and not yet done. */
 size_t irpd_writer_pending(const irpd_writer *wr);
 
