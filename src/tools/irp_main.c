@@ -1,7 +1,8 @@
 /*
  * irp_main.c - irp, the command-line IRP client (docs/IRP.md), built on
  * irp_client and a libuv loop. `irp --help` describes it. This file holds
- * the options, main and the help; irp_cmds.c the requests and answers.
+ * the options, the help, the lookup of the command in irp_cmds.c's table
+ * and main; the request queue and the run's end are irp_run.c's.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -14,13 +15,15 @@
 #include "irp_tool.h"
 #include "sixchat/error.h"
 
-static const char usage[] =
+/* `irp --help`: this head, the COMMANDS section from irp_tool_cmds, the tail. */
+static const char usage_head[] =
     "NAME\n"
     "    irp - command-line client of the Identity Registration Protocol (IRP)\n"
     "\n"
     "SYNOPSIS\n"
     "    irp [--server HOST:PORT] [--ca-fp HEX | --ca PEM] [--cert CHAIN --key KEY]\n"
     "        [--timeout SECONDS] COMMAND [ARGS]\n"
+    "    irp help [COMMAND] | irp COMMAND --help\n"
     "\n"
     "DESCRIPTION\n"
     "    irp opens one TLS 1.3 connection to an IRP registry (irpd), authenticates\n"
@@ -41,32 +44,9 @@ static const char usage[] =
     "                        password login first (enroll, pkcs12-get)\n"
     "    --timeout SECONDS   connect and per-request timeout (default 10 and 30)\n"
     "    -h, --help          this text\n"
-    "\n"
-    "COMMANDS\n"
-    "    capabilities        versions, operations, login methods and limits\n"
-    "    ping                round trip\n"
-    "    ca-certs [--save FILE]\n"
-    "                        print the CA chain as PEM (and save it); checks the pin\n"
-    "    enroll (--token T | --user U --password P) --csr FILE --out FILE\n"
-    "                        send a CSR (PEM or DER), write the issued chain (PEM)\n"
-    "    renew --csr FILE --out FILE\n"
-    "    register --device D --port P [--lifetime S] --seq N ADDR...\n"
-    "    unregister (--device D [--seq N] | --all)\n"
-    "    lookup USER         bindings and certificates; verifies the registry's\n"
-    "                        signature (exit 1 when it does not verify)\n"
-    "    watch USER... [--count N]\n"
-    "                        print the bindings, then one line per event until\n"
-    "                        interrupted or N events arrived\n"
-    "    unwatch USER\n"
-    "    cert-status (--serial S | --fp HEX | --cert-file PEM)\n"
-    "    revoke (--serial S | --fp HEX | --cert-file PEM) [--reason R]\n"
-    "    user-info [USER] [--set NAME=VALUE ...]\n"
-    "    lookup-policy [--access anyone|list|nobody] [--allow USER ...]\n"
-    "    access-log [--after N]\n"
-    "    pkcs12-put --in FILE\n"
-    "    pkcs12-get --out FILE\n"
-    "    list-users [--after USER]\n"
-    "\n"
+    "\n";
+
+static const char usage_tail[] =
     "OUTPUT\n"
     "    One line per item, `key value` words; errors as one line on standard\n"
     "    error: `irp: STATUS NAME: MESSAGE` (statuses above 599 are local:\n"
@@ -75,354 +55,292 @@ static const char usage[] =
     "EXIT STATUS\n"
     "    0 when every answer was 2xx, 1 otherwise, 2 for a usage error.\n";
 
-/* ---- state ----------------------------------------------------------------------- */
+/* Every option: name, value word (NULL for a flag) and help (per-command help). */
+static const struct {
+    const char *name, *value, *help;
+} opt_defs[IRP_OPT_COUNT_] = {
+    [IRP_OPT_SERVER] = {"--server", "HOST:PORT", "registry to connect to"},
+    [IRP_OPT_CA_FP] = {"--ca-fp", "HEX", "SHA-256 fingerprint of the registry CA certificate"},
+    [IRP_OPT_CA] = {"--ca", "PEM", "file with the registry CA certificate(s) to trust"},
+    [IRP_OPT_CERT] = {"--cert", "CHAIN", "client certificate chain (PEM)"},
+    [IRP_OPT_KEY] = {"--key", "KEY", "its private key (PEM)"},
+    [IRP_OPT_USER] = {"--user", "U", "password login first as U"},
+    [IRP_OPT_PASSWORD] = {"--password", "P", "the password of the login"},
+    [IRP_OPT_TIMEOUT] = {"--timeout", "SECONDS", "connect and per-request timeout"},
+    [IRP_OPT_TOKEN] = {"--token", "T", "an enrollment token (irpd token)"},
+    [IRP_OPT_CSR] = {"--csr", "FILE", "the certificate signing request (PEM or DER)"},
+    [IRP_OPT_OUT] = {"--out", "FILE", "where to write what the registry returns"},
+    [IRP_OPT_IN] = {"--in", "FILE", "the PKCS#12 file to store"},
+    [IRP_OPT_SAVE] = {"--save", "FILE", "also write the chain here (PEM) once the pin matched"},
+    [IRP_OPT_DEVICE] = {"--device", "D", "the device's name"},
+    [IRP_OPT_PORT] = {"--port", "P", "the port the device accepts on (1..65535)"},
+    [IRP_OPT_LIFETIME] = {"--lifetime", "S", "seconds the binding lives (the registry's default)"},
+    [IRP_OPT_SEQ] = {"--seq", "N", "the binding's sequence number, above the last one"},
+    [IRP_OPT_ALL] = {"--all", NULL, "every device of the user"},
+    [IRP_OPT_SERIAL] = {"--serial", "S", "the certificate's serial number"},
+    [IRP_OPT_FP] = {"--fp", "HEX", "the certificate's SHA-256 fingerprint"},
+    [IRP_OPT_CERT_FILE] = {"--cert-file", "PEM", "the certificate itself"},
+    [IRP_OPT_REASON] = {"--reason", "R",
+                        "unspecified, key-compromise, ca-compromise, affiliation-changed,\n"
+                        "superseded, cessation-of-operation or privilege-withdrawn"},
+    [IRP_OPT_ACCESS] = {"--access", "A", "anyone, list (the --allow users) or nobody"},
+    [IRP_OPT_ALLOW] = {"--allow", "USER", "a user the list lets look up (repeatable)"},
+    [IRP_OPT_SET] = {"--set", "NAME=VALUE", "an item to set (repeatable)"},
+    [IRP_OPT_AFTER] = {"--after", "N", "start after this entry id or user name"},
+    [IRP_OPT_COUNT] = {"--count", "N", "end after N events"},
+};
 
-static uv_loop_t *loop;
-irp_client *cli;
-static uv_signal_t sigint_h, sigterm_h;
-int exit_code = 0;
-long want_events = -1, got_events = 0;
-const char *out_file, *save_file;
-int is_watch;
-
-void finish(void)
+/* Prints TEXT's lines, the first after what is already on the line, the others at column 24. */
+static void put_indented(const char *text, FILE *f)
 {
-    static int finished;
-    if (finished) return;
-    finished = 1;
-    if (cli != NULL) {
-        irp_client_close(cli);
-        cli = NULL;
+    const char *nl;
+    while ((nl = strchr(text, '\n')) != NULL) {
+        fprintf(f, "%.*s\n%24s", (int)(nl - text), text, "");
+        text = nl + 1;
     }
-    uv_close((uv_handle_t *)&sigint_h, NULL);
-    uv_close((uv_handle_t *)&sigterm_h, NULL);
+    fprintf(f, "%s\n", text);
 }
 
-char *read_file(const char *path, size_t *len)
+static void print_usage(FILE *f)
 {
-    FILE *f = fopen(path, "rb");
-    char *p = NULL;
-    size_t n = 0, cap = 0;
-    if (f == NULL) return NULL;
-    for (;;) {
-        size_t r;
-        if (n + 4097 > cap) {
-            char *q = realloc(p, cap = cap * 2 + 8192);
-            if (q == NULL) {
-                free(p);
-                fclose(f);
-                return NULL;
-            }
-            p = q;
-        }
-        r = fread(p + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
+    const irp_tool_cmd *c;
+    fputs(usage_head, f);
+    fputs("COMMANDS\n", f);
+    for (c = irp_tool_cmds; c->name != NULL; c++) {
+        if (strlen(c->synopsis) < 20)
+            fprintf(f, "    %-20s", c->synopsis);
+        else
+            fprintf(f, "    %s\n%24s", c->synopsis, "");
+        put_indented(c->help, f);
     }
-    fclose(f);
-    p[n] = '\0';
-    if (len != NULL) *len = n;
-    return p;
+    fputs("\n", f);
+    fputs(usage_tail, f);
+}
+
+/* The man page of one command: its line of `irp --help` and the options it takes. */
+static void print_cmd_usage(const irp_tool_cmd *c, FILE *f)
+{
+    int o;
+    const char *h;
+    fprintf(f, "NAME\n    irp %s - ", c->name);
+    for (h = c->help; *h != '\0'; h++) /* one line: the help's lines joined */
+        fputc(*h == '\n' ? ' ' : *h, f);
+    fputc('\n', f);
+    fprintf(f, "\nSYNOPSIS\n    irp [CONNECTION OPTIONS] %s\n\nOPTIONS\n", c->synopsis);
+    for (o = 0; o < IRP_OPT_COUNT_; o++) {
+        char word[40];
+        if (!(c->opts & IRP_OPT_BIT(o))) continue;
+        snprintf(word, sizeof(word), "%s%s%s", opt_defs[o].name, opt_defs[o].value ? " " : "",
+                 opt_defs[o].value ? opt_defs[o].value : "");
+        if (strlen(word) < 20)
+            fprintf(f, "    %-20s", word);
+        else
+            fprintf(f, "    %s\n%24s", word, "");
+        put_indented(opt_defs[o].help, f);
+    }
+    fprintf(f, "    (and the connection's options: irp --help)\n\n"
+               "EXIT STATUS\n"
+               "    0 when every answer was 2xx, 1 otherwise, 2 for a usage error.\n");
+}
+
+static const irp_tool_cmd *find_cmd(const char *name)
+{
+    const irp_tool_cmd *c;
+    for (c = irp_tool_cmds; c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+/* Fills a from argv: 0, 1 when help was printed, or 2 after a usage error. */
+static int parse_args(int argc, char **argv, irp_tool_args *a)
+{
+    int i;
+    a->opt[IRP_OPT_SERVER] = getenv("IRP_SERVER");
+    a->opt[IRP_OPT_CA_FP] = getenv("IRP_CA_FP");
+    for (i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int o;
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            const irp_tool_cmd *c = a->cmd != NULL ? find_cmd(a->cmd) : NULL;
+            if (c != NULL)
+                print_cmd_usage(c, stdout);
+            else
+                print_usage(stdout);
+            return 1;
+        }
+        if (strcmp(s, "--all") == 0) {
+            a->opt[IRP_OPT_ALL] = "1";
+            continue;
+        }
+        if (strncmp(s, "--", 2) != 0) {
+            if (a->cmd == NULL)
+                a->cmd = s;
+            else if (a->npos < IRP_MAX_ADDRS + 1)
+                a->pos[a->npos++] = s;
+            else
+                return irp_tool_usage_error("too many arguments");
+            continue;
+        }
+        if (v == NULL) return irp_tool_usage_error("option without a value");
+        i++;
+        for (o = 0; o < IRP_OPT_COUNT_; o++)
+            if (opt_defs[o].value != NULL && strcmp(s, opt_defs[o].name) == 0) break;
+        if (o == IRP_OPT_ALLOW && a->nallow < IRP_MAX_ALLOW)
+            a->allows[a->nallow++] = v;
+        else if (o == IRP_OPT_SET && a->nsets < IRP_MAX_INFO)
+            a->sets[a->nsets++] = v;
+        else if (o < IRP_OPT_COUNT_ && o != IRP_OPT_ALLOW && o != IRP_OPT_SET)
+            a->opt[o] = v;
+        else
+            return irp_tool_usage_error("unknown option");
+    }
+    return 0;
+}
+
+/* host and port of --server ([v6]:port for IPv6 literals, IRP_PORT when omitted); 0 or -1. */
+static int split_server(const char *server, char *host, size_t hostsz, uint16_t *port)
+{
+    const char *colon = strrchr(server, ':');
+    size_t hl = strlen(server);
+    const char *h = server;
+    if (server[0] == '[') {
+        const char *rb = strchr(server, ']');
+        if (rb == NULL) return -1;
+        h = server + 1;
+        hl = (size_t)(rb - h);
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+    } else if (colon != NULL && strchr(server, ':') != colon) {
+        colon = NULL; /* a bare IPv6 literal */
+    } else if (colon != NULL) {
+        hl = (size_t)(colon - server);
+    }
+    if (hl == 0 || hl >= hostsz) return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = IRP_PORT;
+    if (colon != NULL) {
+        long p = strtol(colon + 1, NULL, 10);
+        if (p <= 0 || p > 65535) return -2;
+        *port = (uint16_t)p;
+    }
+    return 0;
 }
 
 static void on_sig(uv_signal_t *h, int signum)
 {
-    if (is_watch && exit_code == 0) printf("interrupted after %ld events\n", got_events);
-    finish();
+    irp_tool *t = h->data;
+    (void)signum;
+    if (t->is_watch && t->exit_code == 0) printf("interrupted after %ld events\n", t->got_events);
+    irp_tool_finish(t);
 }
 
-static int usage_error(const char *msg)
+/* Connects, sends the queued requests and runs the loop until the run ends: its exit status. */
+static int run(irp_tool *t, const irp_tool_args *a, const char *host, uint16_t port,
+               const char *ca_pem, const char *cert_pem, const char *key_pem)
 {
-    fprintf(stderr, "irp: %s (irp --help)\n", msg);
-    return 2;
-}
-
-int main(int argc, char **argv)
-{
-    const char *server = getenv("IRP_SERVER"), *ca_fp = getenv("IRP_CA_FP"), *ca = NULL;
-    const char *cert = NULL, *key = NULL, *user = NULL, *password = NULL, *token = NULL;
-    const char *csr = NULL, *device = NULL, *serial = NULL, *fp = NULL, *cert_file = NULL;
-    const char *reason = NULL, *access = NULL, *after = NULL, *in_file = NULL, *cmd = NULL;
-    const char *pos[IRP_MAX_ADDRS + 1], *sets[IRP_MAX_INFO], *allows[IRP_MAX_ALLOW];
-    size_t npos = 0, nsets = 0, nallow = 0;
-    long port = 0, lifetime = 0, timeout = 0;
-    unsigned long long seq = 0;
-    int has_seq = 0, all = 0, i, r;
-    char host[256], norm_fp[65], err[256];
-    char *ca_pem = NULL, *cert_pem = NULL, *key_pem = NULL;
-    uint8_t *csr_buf = NULL, *p12_buf = NULL;
-    uint8_t fpb[32];
-    uint16_t sport = IRP_PORT;
     irp_client_opts o;
+    char err[256];
+    long timeout = a->opt[IRP_OPT_TIMEOUT] ? strtol(a->opt[IRP_OPT_TIMEOUT], NULL, 10) : 0;
+    t->loop = uv_default_loop();
+    memset(&o, 0, sizeof(o));
+    o.ca_fp = a->opt[IRP_OPT_CA_FP];
+    o.ca_pem = ca_pem;
+    o.cert_pem = cert_pem;
+    o.key_pem = key_pem;
+    if (timeout > 0) o.connect_timeout_ms = o.request_timeout_ms = (unsigned)timeout * 1000;
+    if (irp_client_new(t->loop, &o, &t->cli, err, sizeof(err)) != 0) {
+        fprintf(stderr, "irp: %s\n", err);
+        return 2;
+    }
+    irp_client_set_event_cb(t->cli, irp_tool_on_event, irp_tool_on_lost, t);
+    uv_signal_init(t->loop, &t->sigint_h);
+    uv_signal_init(t->loop, &t->sigterm_h);
+    t->sigint_h.data = t->sigterm_h.data = t;
+    uv_signal_start(&t->sigint_h, on_sig, SIGINT);
+    uv_signal_start(&t->sigterm_h, on_sig, SIGTERM);
+    if (irp_client_connect(t->cli, host, port, irp_tool_on_connected, t) != 0) {
+        fprintf(stderr, "irp: cannot connect to %s\n", a->opt[IRP_OPT_SERVER]);
+        return 2;
+    }
+    uv_run(t->loop, UV_RUN_DEFAULT);
+    uv_loop_close(t->loop);
+    return t->exit_code;
+}
 
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (strcmp(a, "--all") == 0) {
-            all = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            if (cmd == NULL)
-                cmd = a;
-            else if (npos < IRP_MAX_ADDRS + 1)
-                pos[npos++] = a;
-            else
-                return usage_error("too many arguments");
-            continue;
-        }
-        if (v == NULL) return usage_error("option without a value");
-        i++;
-        if (strcmp(a, "--server") == 0)
-            server = v;
-        else if (strcmp(a, "--ca-fp") == 0)
-            ca_fp = v;
-        else if (strcmp(a, "--ca") == 0)
-            ca = v;
-        else if (strcmp(a, "--cert") == 0)
-            cert = v;
-        else if (strcmp(a, "--key") == 0)
-            key = v;
-        else if (strcmp(a, "--user") == 0)
-            user = v;
-        else if (strcmp(a, "--password") == 0)
-            password = v;
-        else if (strcmp(a, "--token") == 0)
-            token = v;
-        else if (strcmp(a, "--csr") == 0)
-            csr = v;
-        else if (strcmp(a, "--out") == 0)
-            out_file = v;
-        else if (strcmp(a, "--in") == 0)
-            in_file = v;
-        else if (strcmp(a, "--save") == 0)
-            save_file = v;
-        else if (strcmp(a, "--device") == 0)
-            device = v;
-        else if (strcmp(a, "--port") == 0)
-            port = strtol(v, NULL, 10);
-        else if (strcmp(a, "--lifetime") == 0)
-            lifetime = strtol(v, NULL, 10);
-        else if (strcmp(a, "--seq") == 0) {
-            seq = strtoull(v, NULL, 10);
-            has_seq = 1;
-        } else if (strcmp(a, "--serial") == 0)
-            serial = v;
-        else if (strcmp(a, "--fp") == 0)
-            fp = v;
-        else if (strcmp(a, "--cert-file") == 0)
-            cert_file = v;
-        else if (strcmp(a, "--reason") == 0)
-            reason = v;
-        else if (strcmp(a, "--access") == 0)
-            access = v;
-        else if (strcmp(a, "--allow") == 0 && nallow < IRP_MAX_ALLOW)
-            allows[nallow++] = v;
-        else if (strcmp(a, "--set") == 0 && nsets < IRP_MAX_INFO)
-            sets[nsets++] = v;
-        else if (strcmp(a, "--after") == 0)
-            after = v;
-        else if (strcmp(a, "--count") == 0)
-            want_events = strtol(v, NULL, 10);
-        else if (strcmp(a, "--timeout") == 0)
-            timeout = strtol(v, NULL, 10);
-        else
-            return usage_error("unknown option");
-    }
-    if (cmd == NULL) return usage_error("no command");
-    if (server == NULL) return usage_error("no --server");
-    {
-        const char *colon = strrchr(server, ':');
-        size_t hl = strlen(server);
-        const char *h = server;
-        if (server[0] == '[') {
-            const char *rb = strchr(server, ']');
-            if (rb == NULL) return usage_error("bad --server");
-            h = server + 1;
-            hl = (size_t)(rb - h);
-            colon = rb[1] == ':' ? rb + 1 : NULL;
-        } else if (colon != NULL && strchr(server, ':') != colon) {
-            colon = NULL; /* a bare IPv6 literal */
-        } else if (colon != NULL) {
-            hl = (size_t)(colon - server);
-        }
-        if (hl == 0 || hl >= sizeof(host)) return usage_error("bad --server");
-        memcpy(host, h, hl);
-        host[hl] = '\0';
-        if (colon != NULL) {
-            long p = strtol(colon + 1, NULL, 10);
-            if (p <= 0 || p > 65535) return usage_error("bad port in --server");
-            sport = (uint16_t)p;
-        }
-    }
+/* Reads the key material and builds the command's requests; 0 or an exit status. */
+static int prepare(irp_tool *t, irp_tool_args *a, const irp_tool_cmd *c, char **ca_pem,
+                   char **cert_pem, char **key_pem)
+{
+    const char *ca_fp = a->opt[IRP_OPT_CA_FP], *cert = a->opt[IRP_OPT_CERT];
+    const char *key = a->opt[IRP_OPT_KEY];
     if (ca_fp != NULL) {
         size_t k, n = 0;
         for (k = 0; ca_fp[k] != '\0' && n < 64; k++)
             if (ca_fp[k] != ':') {
                 char ch = ca_fp[k];
-                norm_fp[n++] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+                t->pin_buf[n++] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
             }
-        norm_fp[n] = '\0';
-        pin_hex = norm_fp;
+        t->pin_buf[n] = '\0';
+        t->pin_hex = t->pin_buf;
     }
-    if (ca != NULL && (ca_pem = read_file(ca, NULL)) == NULL) {
-        perror(ca);
+    if (a->opt[IRP_OPT_CA] != NULL &&
+        (*ca_pem = irp_tool_read_file(a->opt[IRP_OPT_CA], NULL)) == NULL) {
+        perror(a->opt[IRP_OPT_CA]);
         return 2;
     }
-    if (cert != NULL && ((cert_pem = read_file(cert, NULL)) == NULL ||
-                         (key_pem = read_file(key != NULL ? key : cert, NULL)) == NULL)) {
+    if (cert != NULL && ((*cert_pem = irp_tool_read_file(cert, NULL)) == NULL ||
+                         (*key_pem = irp_tool_read_file(key != NULL ? key : cert, NULL)) == NULL)) {
         perror(cert);
         return 2;
     }
+    t->out_file = a->opt[IRP_OPT_OUT];
+    t->save_file = a->opt[IRP_OPT_SAVE];
+    if (a->opt[IRP_OPT_COUNT] != NULL) t->want_events = strtol(a->opt[IRP_OPT_COUNT], NULL, 10);
+    if (a->opt[IRP_OPT_USER] != NULL && a->opt[IRP_OPT_PASSWORD] != NULL)
+        irp_tool_queue_login(t, a);
+    return c->build(t, c, a);
+}
 
-    /* The requests of the command. */
-    if (user != NULL && password != NULL) {
-        irp_req *q = add_req(IRP_OP_LOGIN, on_plain, "login");
-        q->user = user;
-        q->password = password;
-        q->password_len = strlen(password);
-    }
-    if (strcmp(cmd, "capabilities") == 0) {
-        add_req(IRP_OP_CAPABILITIES, on_caps, NULL);
-    } else if (strcmp(cmd, "ping") == 0) {
-        add_req(IRP_OP_PING, on_plain, "ping");
-    } else if (strcmp(cmd, "ca-certs") == 0) {
-        add_req(IRP_OP_CA_CERTS, on_ca_certs, NULL);
-    } else if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "renew") == 0) {
-        int enroll = cmd[0] == 'e';
-        irp_req *q = add_req(enroll ? IRP_OP_ENROLL : IRP_OP_RENEW, on_enroll, NULL);
-        if (csr == NULL || out_file == NULL) return usage_error("needs --csr and --out");
-        if (enroll && token == NULL && password == NULL)
-            return usage_error("enroll needs --token or --user and --password");
-        if ((csr_buf = csr_der(csr, &q->csr_len)) == NULL) {
-            fprintf(stderr, "irp: %s: not a CSR\n", csr);
-            return 2;
-        }
-        q->csr = csr_buf;
-        if (enroll) q->token = token;
-    } else if (strcmp(cmd, "register") == 0) {
-        irp_req *q = add_req(IRP_OP_REGISTER, on_register, NULL);
-        size_t k;
-        if (device == NULL || port <= 0 || port > 65535 || !has_seq || npos == 0)
-            return usage_error("register needs --device, --port, --seq and addresses");
-        if (npos > IRP_MAX_ADDRS) return usage_error("at most 8 addresses");
-        q->device = device;
-        q->port = (uint16_t)port;
-        q->lifetime = (uint32_t)lifetime;
-        q->has_seq = 1;
-        q->seq = seq;
-        for (k = 0; k < npos; k++)
-            if (irp_addr_parse(pos[k], strlen(pos[k]), &q->addrs[q->n_addrs++]) != 0) {
-                fprintf(stderr, "irp: %s: not an IP address\n", pos[k]);
-                return 2;
-            }
-    } else if (strcmp(cmd, "unregister") == 0) {
-        irp_req *q = add_req(IRP_OP_UNREGISTER, on_plain, "unregistered");
-        if ((device == NULL) == !all) return usage_error("unregister needs --device or --all");
-        q->device = device;
-        q->all = all;
-        q->has_seq = has_seq;
-        q->seq = seq;
-    } else if (strcmp(cmd, "lookup") == 0 || strcmp(cmd, "unwatch") == 0) {
-        int lk = cmd[0] == 'l';
-        irp_req *q;
-        if (npos != 1) return usage_error("needs one USER");
-        q = add_req(lk ? IRP_OP_LOOKUP : IRP_OP_UNWATCH, lk ? on_lookup : on_plain,
-                    lk ? (void *)"lookup" : (void *)"unwatch");
-        q->user = pos[0];
-    } else if (strcmp(cmd, "watch") == 0) {
-        size_t k;
-        if (npos == 0) return usage_error("watch needs a USER");
-        is_watch = 1;
-        for (k = 0; k < npos; k++)
-            add_req(IRP_OP_WATCH, on_watch, NULL)->user = pos[k];
-    } else if (strcmp(cmd, "cert-status") == 0 || strcmp(cmd, "revoke") == 0) {
-        int rv = cmd[0] == 'r';
-        irp_req *q = add_req(rv ? IRP_OP_REVOKE : IRP_OP_CERT_STATUS, on_lookup, NULL);
-        if (serial != NULL)
-            q->serial = serial;
-        else if (fp != NULL && parse_fp_hex(fp, fpb) == 0)
-            q->has_fp = 1;
-        else if (cert_file != NULL && fp_of_cert_file(cert_file, fpb, NULL) == 0)
-            q->has_fp = 1;
+int main(int argc, char **argv)
+{
+    irp_tool_args a;
+    irp_tool *t;
+    const irp_tool_cmd *c;
+    char host[256], *ca_pem = NULL, *cert_pem = NULL, *key_pem = NULL;
+    uint16_t port;
+    int r;
+
+    memset(&a, 0, sizeof(a));
+    r = parse_args(argc, argv, &a);
+    if (r != 0) return r == 1 ? 0 : r;
+    if (a.cmd != NULL && strcmp(a.cmd, "help") == 0) {
+        c = a.npos > 0 ? find_cmd(a.pos[0]) : NULL;
+        if (c != NULL)
+            print_cmd_usage(c, stdout);
         else
-            return usage_error("needs --serial, --fp or --cert-file");
-        if (q->has_fp) memcpy(q->fp, fpb, 32);
-        if (reason != NULL) {
-            if (!rv || (q->reason = reason_by_name(reason)) == IRP_REASON_NONE)
-                return usage_error("bad --reason");
-        }
-    } else if (strcmp(cmd, "user-info") == 0) {
-        irp_req *q = add_req(IRP_OP_USER_INFO, on_lookup, NULL);
-        size_t k;
-        if (npos > 0) q->user = pos[0];
-        for (k = 0; k < nsets; k++) {
-            char *eq = strchr(sets[k], '=');
-            if (eq == NULL) return usage_error("--set NAME=VALUE");
-            *eq = '\0';
-            q->info[q->n_info].name = sets[k];
-            q->info[q->n_info].value = eq + 1;
-            q->info[q->n_info].value_len = strlen(eq + 1);
-            q->n_info++;
-        }
-    } else if (strcmp(cmd, "lookup-policy") == 0) {
-        irp_req *q = add_req(IRP_OP_LOOKUP_POLICY, on_policy, NULL);
-        size_t k;
-        if (access != NULL) {
-            for (k = 1; k <= IRP_ACCESS_NOBODY; k++)
-                if (strcmp(access, access_names[k]) == 0) q->access = (irp_access)k;
-            if (q->access == IRP_ACCESS_NONE) return usage_error("bad --access");
-        }
-        for (k = 0; k < nallow; k++)
-            q->allow[q->n_allow++] = allows[k];
-    } else if (strcmp(cmd, "access-log") == 0) {
-        irp_req *q = add_req(IRP_OP_ACCESS_LOG, on_log, NULL);
-        if (after != NULL) q->after_id = strtoull(after, NULL, 10);
-    } else if (strcmp(cmd, "list-users") == 0) {
-        add_req(IRP_OP_LIST_USERS, on_users, NULL)->after = after;
-    } else if (strcmp(cmd, "pkcs12-put") == 0) {
-        irp_req *q = add_req(IRP_OP_PKCS12_PUT, on_plain, "stored");
-        if (in_file == NULL || (p12_buf = (uint8_t *)read_file(in_file, &q->p12_len)) == NULL)
-            return usage_error("pkcs12-put needs a readable --in FILE");
-        q->p12 = p12_buf;
-    } else if (strcmp(cmd, "pkcs12-get") == 0) {
-        if (out_file == NULL) return usage_error("pkcs12-get needs --out FILE");
-        add_req(IRP_OP_PKCS12_GET, on_p12get, NULL);
-    } else {
-        return usage_error("unknown command");
+            print_usage(stdout);
+        return 0;
     }
-
-    loop = uv_default_loop();
-    memset(&o, 0, sizeof(o));
-    o.ca_fp = ca_fp;
-    o.ca_pem = ca_pem;
-    o.cert_pem = cert_pem;
-    o.key_pem = key_pem;
-    if (timeout > 0) o.connect_timeout_ms = o.request_timeout_ms = (unsigned)timeout * 1000;
-    r = irp_client_new(loop, &o, &cli, err, sizeof(err));
-    if (r != 0) {
-        fprintf(stderr, "irp: %s\n", err);
+    if (a.cmd == NULL) return irp_tool_usage_error("no command");
+    if (a.opt[IRP_OPT_SERVER] == NULL) return irp_tool_usage_error("no --server");
+    r = split_server(a.opt[IRP_OPT_SERVER], host, sizeof(host), &port);
+    if (r != 0) return irp_tool_usage_error(r == -1 ? "bad --server" : "bad port in --server");
+    if ((t = calloc(1, sizeof(*t))) == NULL) {
+        perror("irp");
         return 2;
     }
-    irp_client_set_event_cb(cli, on_event, on_lost, NULL);
-    uv_signal_init(loop, &sigint_h);
-    uv_signal_init(loop, &sigterm_h);
-    uv_signal_start(&sigint_h, on_sig, SIGINT);
-    uv_signal_start(&sigterm_h, on_sig, SIGTERM);
-    if (irp_client_connect(cli, host, sport, on_connected, NULL) != 0) {
-        fprintf(stderr, "irp: cannot connect to %s\n", server);
-        return 2;
-    }
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
+    t->want_events = -1;
+    if ((c = find_cmd(a.cmd)) == NULL)
+        r = irp_tool_usage_error("unknown command");
+    else if ((r = prepare(t, &a, c, &ca_pem, &cert_pem, &key_pem)) == 0)
+        r = run(t, &a, host, port, ca_pem, cert_pem, key_pem);
     free(ca_pem);
     free(cert_pem);
     free(key_pem);
-    OPENSSL_free(csr_buf);
-    free(p12_buf);
+    OPENSSL_free(t->csr_buf);
+    free(t->p12_buf);
+    free(t);
     fflush(stdout);
-    return exit_code;
+    return r;
 }

@@ -1,59 +1,130 @@
 /*
- * irp_tool.h - what the files of the irp command share: irp_main.c (the
- * options, main and --help, the run's state) and irp_cmds.c (the requests
- * of each command, sending them, and printing the answers). One program,
- * not a library: these names are not exported anywhere.
+ * irp_tool.h - what the files of the irp command share. The files call
+ * downwards only: irp_main.c (options, table lookup, main) uses irp_cmds.c
+ * (the commands' requests and the printing of their answers), and both use
+ * irp_run.c (the run's request queue, its end, error lines, reading files).
+ * One program, not a library: these names are not exported anywhere.
  */
 #ifndef IRP_TOOL_H
 #define IRP_TOOL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "irp_client.h"
 
-/* ---- irp_main.c: the run's state (set from the options) --------------------------- */
+/* ---- options ---------------------------------------------------------------------- */
 
-extern irp_client *cli;
-extern int exit_code;
-extern long want_events, got_events;
-extern const char *out_file, *save_file;
-extern int is_watch;
+/* The options of a command (irp_tool_args.opt), also bits of irp_tool_cmd.opts. */
+typedef enum irp_tool_opt {
+    IRP_OPT_SERVER,
+    IRP_OPT_CA_FP,
+    IRP_OPT_CA,
+    IRP_OPT_CERT,
+    IRP_OPT_KEY,
+    IRP_OPT_USER,
+    IRP_OPT_PASSWORD,
+    IRP_OPT_TIMEOUT,
+    IRP_OPT_TOKEN,
+    IRP_OPT_CSR,
+    IRP_OPT_OUT,
+    IRP_OPT_IN,
+    IRP_OPT_SAVE,
+    IRP_OPT_DEVICE,
+    IRP_OPT_PORT,
+    IRP_OPT_LIFETIME,
+    IRP_OPT_SEQ,
+    IRP_OPT_ALL, /* a flag: "1" when given */
+    IRP_OPT_SERIAL,
+    IRP_OPT_FP,
+    IRP_OPT_CERT_FILE,
+    IRP_OPT_REASON,
+    IRP_OPT_ACCESS,
+    IRP_OPT_ALLOW, /* repeatable: irp_tool_args.allows */
+    IRP_OPT_SET,   /* repeatable: irp_tool_args.sets */
+    IRP_OPT_AFTER,
+    IRP_OPT_COUNT,
+    IRP_OPT_COUNT_ /* the number of options */
+} irp_tool_opt;
+
+#define IRP_OPT_BIT(o) (1ul << (o))
+
+/* The command line, as given (values are parsed by the commands that use them). */
+typedef struct irp_tool_args {
+    const char *cmd;
+    const char *opt[IRP_OPT_COUNT_]; /* NULL when not given; the last one given wins */
+    const char *pos[IRP_MAX_ADDRS + 1];
+    char *sets[IRP_MAX_INFO]; /* --set NAME=VALUE (split in place) */
+    const char *allows[IRP_MAX_ALLOW];
+    size_t npos, nsets, nallow;
+} irp_tool_args;
+
+/* ---- the run's state (irp_run.c) ---------------------------------------------------- */
+
+#define IRP_TOOL_MAX_REQ 40
+
+typedef struct irp_tool irp_tool;
+
+/* One queued request and whom its answer goes to (the ctx of its callback). */
+typedef struct irp_tool_req {
+    irp_req req;
+    irp_response_cb cb;
+    irp_tool *t;
+    const char *what; /* the label printed by on_plain; non-NULL marks a lookup */
+} irp_tool_req;
+
+struct irp_tool {
+    uv_loop_t *loop;
+    irp_client *cli;
+    uv_signal_t sigint_h, sigterm_h;
+    int finished;
+    int exit_code;
+    int is_watch;
+    int waiting; /* responses still expected */
+    long want_events, got_events;
+    const char *out_file, *save_file;
+    const char *pin_hex; /* the --ca-fp given, normalised; NULL without one */
+    char pin_buf[65];
+    uint8_t *csr_buf, *p12_buf; /* request bodies, freed by irp_tool_free */
+    irp_tool_req reqs[IRP_TOOL_MAX_REQ];
+    size_t n_reqs;
+};
 
 /* Closes the client and the signal handles, once: the loop then ends. */
-void finish(void);
+void irp_tool_finish(irp_tool *t);
+/* Prints `irp: STATUS NAME: MESSAGE` on standard error; the exit status becomes 1. */
+void irp_tool_error(irp_tool *t, int status, const char *msg);
+/* Prints `irp: MSG (irp --help)` on standard error; returns 2, the usage error status. */
+int irp_tool_usage_error(const char *msg);
+/* Queues a request, answered to cb(slot) with what as the slot's label; sent on connecting. */
+irp_req *irp_tool_add_req(irp_tool *t, irp_op op, irp_response_cb cb, const char *what);
+/* The client's connect callback (ctx: the irp_tool): sends the queued requests. */
+void irp_tool_on_connected(void *ctx, int status, const char *msg);
 /* The whole file, NUL-terminated (*len, if not NULL, without the NUL); NULL if unreadable. */
-char *read_file(const char *path, size_t *len);
+char *irp_tool_read_file(const char *path, size_t *len);
 
-/* ---- irp_cmds.c: requests and answers ---------------------------------------------- */
+/* ---- the commands (irp_cmds.c) ------------------------------------------------------ */
 
-extern const char *pin_hex; /* the --ca-fp given, normalised */
-extern const char *access_names[];
+/* One command: its name, the request it sends, how to build its requests from the
+ * command line (0, or 2 after printing a usage error), its help and the options it
+ * takes beyond the connection's. */
+typedef struct irp_tool_cmd {
+    const char *name;
+    irp_op op;
+    int (*build)(irp_tool *t, const struct irp_tool_cmd *c, irp_tool_args *a);
+    const char *synopsis; /* after "irp", e.g. "lookup USER" */
+    const char *help;     /* lines of the COMMANDS section of `irp --help` */
+    unsigned long opts;   /* IRP_OPT_BIT()s */
+} irp_tool_cmd;
 
-/* Queues a request of the command, answered to cb(ctx); sent by on_connected. */
-irp_req *add_req(irp_op op, irp_response_cb cb, void *ctx);
-/* The client's connect callback: sends the queued requests. */
-void on_connected(void *ctx, int status, const char *msg);
+/* The table of commands, in the order of `irp --help`; the last entry has a NULL name. */
+extern const irp_tool_cmd irp_tool_cmds[];
 
-uint8_t *csr_der(const char *path, size_t *len);
-int fp_of_cert_file(const char *path, uint8_t fp[32], char **serial);
-int parse_fp_hex(const char *s, uint8_t out[32]);
-irp_reason reason_by_name(const char *s);
-
-/* Answer handlers, one per command (ctx as given to add_req). */
-void on_plain(void *ctx, const irp_resp *r);
-void on_caps(void *ctx, const irp_resp *r);
-void on_ca_certs(void *ctx, const irp_resp *r);
-void on_enroll(void *ctx, const irp_resp *r);
-void on_register(void *ctx, const irp_resp *r);
-void on_lookup(void *ctx, const irp_resp *r);
-void on_watch(void *ctx, const irp_resp *r);
-void on_policy(void *ctx, const irp_resp *r);
-void on_log(void *ctx, const irp_resp *r);
-void on_users(void *ctx, const irp_resp *r);
-void on_p12get(void *ctx, const irp_resp *r);
-/* The event and lost-connection callbacks (watch). */
-void on_event(void *ctx, const irp_event *ev);
-void on_lost(void *ctx, int status, const char *msg);
+/* Queues the password login that comes first when --user and --password are given. */
+void irp_tool_queue_login(irp_tool *t, const irp_tool_args *a);
+/* The event and lost-connection callbacks of a watch (ctx: the irp_tool). */
+void irp_tool_on_event(void *ctx, const irp_event *ev);
+void irp_tool_on_lost(void *ctx, int status, const char *msg);
 
 #endif
