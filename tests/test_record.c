@@ -147,10 +147,10 @@ static void test_seal_open_chacha(void **st)
 
 /* Any bit anywhere in the frame (header = AAD, ciphertext, tag) fails authentication. */
 /*
- * A large second part is encrypted straight from the caller's buffer (no
- * copy, sc_record.c SC_SEAL_COPY_MAX); the record must be byte for byte the
- * one sealed from a single gathered buffer, at every size around the
- * threshold and at the bulk size, in both suites.
+ * A record gathered from two parts (file data: its header and the caller's
+ * payload) must be byte for byte the one sealed from a single buffer, small
+ * and at the bulk size, in both suites (guards any future no-copy path:
+ * bench/README.md records why there is none now).
  */
 static void gathered_equals_copied(int suite)
 {

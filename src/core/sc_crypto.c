@@ -269,8 +269,8 @@ static int aead_start(sc_aead *a, const uint8_t nonce[SC_IV_LEN], const uint8_t 
     return EVP_CIPHER_CTX_set_params(a->ctx, p);
 }
 
-int sc_aead_seal2(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                  const uint8_t *in, uint8_t *out, size_t in_len, uint8_t tag[SC_TAG_LEN])
+int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+                 uint8_t tag[SC_TAG_LEN])
 {
     uint8_t nonce[SC_IV_LEN];
     OSSL_PARAM get_tag[2] = {{OSSL_CIPHER_PARAM_AEAD_TAG, OSSL_PARAM_OCTET_STRING, tag, SC_TAG_LEN,
@@ -278,22 +278,15 @@ int sc_aead_seal2(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, 
                              OSSL_PARAM_END};
     int outl;
     if (a->seq == UINT64_MAX) return SC_ERR_STATE; /* a nonce must never repeat */
-    if (len > INT_MAX || in_len > INT_MAX || aad_len > INT_MAX) return SC_ERR_ARG;
+    if (len > INT_MAX || aad_len > INT_MAX) return SC_ERR_ARG;
     aead_nonce(a, nonce);
-    /* One message in two pieces: the cipher streams across the seam, as for one buffer. */
     if (!aead_start(a, nonce, NULL) || !EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) ||
         !EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len) ||
-        (in_len > 0 && !EVP_CipherUpdate(a->ctx, out, &outl, in, (int)in_len)) ||
-        !EVP_CipherFinal_ex(a->ctx, out, &outl) || !EVP_CIPHER_CTX_get_params(a->ctx, get_tag))
+        !EVP_CipherFinal_ex(a->ctx, buf + outl, &outl) ||
+        !EVP_CIPHER_CTX_get_params(a->ctx, get_tag))
         return SC_ERR_CRYPTO;
     a->seq++;
     return SC_OK;
-}
-
-int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                 uint8_t tag[SC_TAG_LEN])
-{
-    return sc_aead_seal2(a, aad, aad_len, buf, len, NULL, buf + len, 0, tag);
 }
 
 int sc_aead_open(sc_aead *a, const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out,

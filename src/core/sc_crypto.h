@@ -90,13 +90,6 @@ int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uin
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                  uint8_t tag[SC_TAG_LEN]);
 /*
- * As sc_aead_seal for the plaintext buf[0..len) || in[0..in_len), the second
- * piece encrypted from in into out (not overlapping in): one record, so a
- * caller's payload needs no copy next to its header.
- */
-int sc_aead_seal2(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
-                  const uint8_t *in, uint8_t *out, size_t in_len, uint8_t tag[SC_TAG_LEN]);
-/*
  * Decrypts in[0..len) into out (which may equal in); SC_ERR_BAD_RECORD_MAC
  * if the tag does not verify, and then out is wiped. seq advances on success.
  */

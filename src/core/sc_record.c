@@ -84,45 +84,27 @@ void sc_record_abort(sc_buf *out, size_t start)
     out->len = start;
 }
 
-/*
- * Below this a payload is copied next to its header and sealed in place;
- * from here on it is encrypted straight from the caller's buffer into the
- * output, saving the copy for one more EVP update call (about 300
- * instructions, bench/README.md).
- */
-#define SC_SEAL_COPY_MAX 512
-
-/* Seals the record at start with b[0..b_len) appended as ciphertext, not copied. */
-static int finish(sc_dir *d, sc_buf *out, size_t start, const uint8_t *b, size_t b_len)
+int sc_record_finish(sc_dir *d, sc_buf *out, size_t start)
 {
-    size_t head = out->len - start - SC_FRAME_HDR, plen = head + b_len;
+    size_t plen = out->len - start - SC_FRAME_HDR;
     int ret = SC_ERR_NOMEM;
     if (!sc_buf_ok(out)) goto fail;
     ret = SC_ERR_TOO_LARGE;
     if (plen - 1 > SC_MAX_PLAINTEXT) goto fail;
     ret = SC_ERR_NOMEM;
-    if (sc_buf_reserve(out, b_len + SC_TAG_LEN) != 0) goto fail;
+    if (sc_buf_reserve(out, SC_TAG_LEN) != 0) goto fail;
     uint8_t *p = out->data + start;
     sc_store_u24(p + 1, (uint32_t)(plen + SC_TAG_LEN));
-    /* The header's plaintext is encrypted in place: the output holds its only copy. */
-    ret = sc_aead_seal2(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, head, b,
-                        p + SC_FRAME_HDR + head, b_len, p + SC_FRAME_HDR + plen);
-    if (ret != SC_OK) {
-        OPENSSL_cleanse(p + SC_FRAME_HDR + head, b_len + SC_TAG_LEN);
-        goto fail;
-    }
-    out->len += b_len + SC_TAG_LEN;
+    /* Encrypt in place in the output buffer: the only copy of the plaintext. */
+    ret = sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen, p + SC_FRAME_HDR + plen);
+    if (ret != SC_OK) goto fail;
+    out->len += SC_TAG_LEN;
     d->records++;
     d->bytes += plen;
     return SC_OK;
 fail:
     sc_record_abort(out, start);
     return ret;
-}
-
-int sc_record_finish(sc_dir *d, sc_buf *out, size_t start)
-{
-    return finish(d, out, start, NULL, 0);
 }
 
 int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size_t a_len,
@@ -134,9 +116,8 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
         return SC_ERR_NOMEM;
     size_t start = sc_record_begin(out, inner);
     if (a_len) sc_buf_put(out, a, a_len);
-    if (b_len >= SC_SEAL_COPY_MAX) return finish(d, out, start, b, b_len);
     if (b_len) sc_buf_put(out, b, b_len);
-    return finish(d, out, start, NULL, 0);
+    return sc_record_finish(d, out, start);
 }
 
 int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain, uint8_t *inner,
