@@ -7,6 +7,7 @@
 #define SIXCHAT_SIXCHAT_H
 
 #include "sixchat/error.h"
+#include "sixchat/alloc.h"
 #include "sixchat/config.h"
 #include "sixchat/stanza.h"
 #include "sixchat/session.h"

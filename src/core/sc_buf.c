@@ -3,7 +3,7 @@
  *
  * A writer may hold key material at any moment, so no byte it ever held is
  * released to the allocator without being wiped first: growth copies into a
- * fresh block and wipes the old one instead of calling realloc().
+ * fresh block and wipes the old one instead of calling sc__realloc().
  *
  * Invariant: no byte past len holds anything not yet wiped, because every
  * operation that shortens the buffer (consume, reset) wipes what it drops,
@@ -13,6 +13,7 @@
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include "sc_buf.h"
+#include "sc_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ void sc_buf_dispose(sc_buf *b)
 {
     if (b->data != NULL) {
         wipe(b, b->data, b->len);
-        free(b->data);
+        sc__free(b->data);
     }
     int pub = b->is_public;
     sc_buf_init(b, b->limit);
@@ -68,12 +69,12 @@ int sc_buf_reserve(sc_buf *b, size_t n)
     /* Never hold more memory than the limit allows the buffer to use. */
     if (b->limit != 0 && cap > b->limit) cap = b->limit;
 
-    uint8_t *p = malloc(cap);
+    uint8_t *p = sc__malloc(cap);
     if (p == NULL) goto fail;
     if (b->data != NULL) {
         memcpy(p, b->data, b->len);
         wipe(b, b->data, b->len);
-        free(b->data);
+        sc__free(b->data);
     }
     b->data = p;
     b->cap = cap;

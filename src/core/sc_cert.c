@@ -21,8 +21,10 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "sc_alloc.h"
 #include "sixchat/error.h"
 #include "sc_cert.h"
+#include "sc_crypto.h"
 
 /*
  * OpenSSL security level 2 (112-bit keys, no SHA-1 signatures) applied to
@@ -76,8 +78,8 @@ int sc_policy_init(sc_policy *p)
 static void free_ids(char **ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+        sc__free(ids[i]);
+    sc__free(ids);
 }
 
 /* Safe on a zeroed or already freed policy (sc_config frees after a failed init). */
@@ -89,11 +91,11 @@ void sc_policy_free(sc_policy *p)
     sc_spki_ctx_free(&p->spki);
     for (size_t i = 0; i < p->n_anchors; i++)
         free_ids(p->anchors[i].domains, p->anchors[i].n_domains);
-    free(p->anchors);
+    sc__free(p->anchors);
     free_ids(p->allow_ids, p->n_allow_ids);
     free_ids(p->block_ids, p->n_block_ids);
-    free(p->allow_issuers);
-    free(p->block_issuers);
+    sc__free(p->allow_issuers);
+    sc__free(p->block_issuers);
     memset(p, 0, sizeof *p);
 }
 
@@ -117,7 +119,7 @@ static sc_anchor *anchor_entry(sc_policy *p, const uint8_t fp[32])
     sc_anchor *grown;
     for (size_t i = 0; i < p->n_anchors; i++)
         if (memcmp(p->anchors[i].fp, fp, 32) == 0) return &p->anchors[i];
-    grown = realloc(p->anchors, (p->n_anchors + 1) * sizeof *grown);
+    grown = sc__realloc(p->anchors, (p->n_anchors + 1) * sizeof *grown);
     if (grown == NULL) return NULL;
     p->anchors = grown;
     memset(&grown[p->n_anchors], 0, sizeof *grown);
@@ -143,6 +145,8 @@ int sc_policy_add_anchor_unbound(sc_policy *p, X509 *x)
  * while recording domains may leave an anchor with fewer domains, never
  * with more).
  */
+static int fully_decoded(X509 *x);
+
 int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len, const char *const *domains,
                               size_t n_domains)
 {
@@ -164,6 +168,17 @@ int sc_policy_add_anchors_pem(sc_policy *p, const char *pem, size_t len, const c
         goto out;
     }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        /*
+         * OpenSSL parses an anchor's extensions at its first use and keeps
+         * the verdict: parsed during a handshake that runs out of memory,
+         * the anchor would stay "invalid" for the life of the configuration
+         * (found by tests/test_oom.c). Parse them now, where a failure is
+         * reported.
+         */
+        if (!fully_decoded(x)) {
+            X509_free(x);
+            goto out; /* SC_ERR_PARSE */
+        }
         if (!sk_X509_push(certs, x)) {
             X509_free(x);
             ret = SC_ERR_NOMEM;
@@ -203,10 +218,10 @@ static int add_id(char ***list, size_t *n, const char *user_id)
 {
     if (!sc_cert_valid_user_id(user_id) && !sc_cert_valid_domain(user_id)) return SC_ERR_ARG;
     if (id_listed(*list, *n, user_id)) return SC_OK;
-    char *copy = strdup(user_id);
-    char **grown = realloc(*list, (*n + 1) * sizeof **list);
+    char *copy = sc__strdup(user_id);
+    char **grown = sc__realloc(*list, (*n + 1) * sizeof **list);
     if (copy == NULL || grown == NULL) {
-        free(copy);
+        sc__free(copy);
         /* A failed realloc leaves the old block valid; a successful one replaced it. */
         if (grown != NULL) *list = grown;
         return SC_ERR_NOMEM;
@@ -221,7 +236,7 @@ static int add_fp(uint8_t (**list)[32], size_t *n, const uint8_t fp[32])
 {
     if (fp == NULL) return SC_ERR_ARG;
     if (fp_listed(*list, *n, fp)) return SC_OK;
-    uint8_t(*grown)[32] = realloc(*list, (*n + 1) * sizeof **list);
+    uint8_t(*grown)[32] = sc__realloc(*list, (*n + 1) * sizeof **list);
     if (grown == NULL) return SC_ERR_NOMEM;
     memcpy(grown[*n], fp, 32);
     *list = grown;
@@ -285,7 +300,7 @@ int sc_policy_block_issuer_pem(sc_policy *p, const char *pem, size_t len)
         ret = sc_cert_issuer_id(x, &id);
         X509_free(x);
         if (ret != SC_OK) break;
-        grown = realloc(p->block_issuers, (p->n_block_issuers + 1) * sizeof *grown);
+        grown = sc__realloc(p->block_issuers, (p->n_block_issuers + 1) * sizeof *grown);
         if (grown == NULL) {
             ret = SC_ERR_NOMEM;
             break;
@@ -331,9 +346,11 @@ int sc_cert_user_id(X509 *x, char *out, size_t cap)
 
     if (x == NULL || out == NULL || cap <= SC_USER_ID_MAX) return SC_ERR_ARG;
     out[0] = '\0';
-    /* NULL also when the extension is absent, malformed or present twice. */
+    /* NULL also when the extension is absent, malformed or present twice, or memory ran out. */
+    unsigned long before = ERR_peek_error();
     ERR_set_mark();
     names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL && sc_ossl_nomem(before)) ret = SC_ERR_NOMEM;
     ERR_pop_to_mark();
     if (names == NULL) return ret;
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
@@ -356,6 +373,20 @@ int sc_cert_user_id(X509 *x, char *out, size_t cap)
 /* ---- decoding ---------------------------------------------------------- */
 
 /*
+ * Whether OpenSSL decoded every part of x we rely on: the public key (with a
+ * size), and the extensions, which OpenSSL parses and caches in the X509 on
+ * first use. Both swallow allocation failures: a key that failed to decode
+ * leaves the certificate keyless for good, extensions that failed to parse
+ * mark it invalid for good, and the reason is dropped.
+ */
+static int fully_decoded(X509 *x)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    return pk != NULL && EVP_PKEY_get_bits(pk) > 0 && X509_check_purpose(x, -1, 0) == 1 &&
+           (X509_get_extension_flags(x) & EXFLAG_INVALID) == 0;
+}
+
+/*
  * One DER certificate, refusing trailing bytes (a second encoding of the
  * same cert). hash is the SHA-256 of der, the key of the cache.
  */
@@ -369,14 +400,32 @@ static int decode_one(sc_certcache *cache, const uint8_t *der, size_t len, const
         *out = x;
         return SC_OK;
     }
+    unsigned long before = ERR_peek_error();
     x = d2i_X509(NULL, &p, (long)len);
-    if (x == NULL) {
-        unsigned long e = ERR_peek_last_error();
-        return ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE ? SC_ERR_NOMEM : SC_ERR_BAD_CERTIFICATE;
-    }
+    if (x == NULL) return sc_ossl_nomem(before) ? SC_ERR_NOMEM : SC_ERR_BAD_CERTIFICATE;
     if ((size_t)(p - der) != len) {
         X509_free(x);
         return SC_ERR_BAD_CERTIFICATE;
+    }
+    /*
+     * A certificate OpenSSL could not decode fully is decoded once more: if
+     * that copy is whole, the first attempt ran out of memory (SC_ERR_NOMEM);
+     * if not, the certificate itself is at fault and the checks refuse it.
+     * Either way it is not cached. Found by tests/test_oom.c: a certificate
+     * spoilt by one failed allocation was cached, and its user refused (as
+     * unsupported or from an unknown CA) on every handshake until evicted.
+     */
+    if (!fully_decoded(x)) {
+        const unsigned char *q = der;
+        X509 *again = d2i_X509(NULL, &q, (long)len);
+        int spurious = again == NULL || fully_decoded(again);
+        X509_free(again);
+        if (spurious) {
+            X509_free(x);
+            return SC_ERR_NOMEM;
+        }
+        *out = x;
+        return SC_OK;
     }
     sc_certcache_put(cache, hash, x);
     *out = x;
@@ -663,8 +712,14 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
     X509_VERIFY_PARAM_set_auth_level(param, SC_CERT_AUTH_LEVEL);
     if (!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT)) goto out;
 
+    unsigned long before = ERR_peek_error();
     if (X509_verify_cert(ctx) <= 0) {
-        ret = map_verify_error(X509_STORE_CTX_get_error(ctx));
+        int e = X509_STORE_CTX_get_error(ctx);
+        /* Running out of memory is ours to report, not the peer's fault (tests/test_oom.c). */
+        if (e == X509_V_ERR_OUT_OF_MEM || e == X509_V_ERR_STORE_LOOKUP || sc_ossl_nomem(before))
+            ret = SC_ERR_NOMEM;
+        else
+            ret = map_verify_error(e);
         goto out;
     }
     ret = SC_ERR_UNSUPPORTED_CERTIFICATE;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include "sc_alloc.h"
 #include "sc_certcache.h"
 
 struct sc_certcache {
@@ -19,10 +20,10 @@ struct sc_certcache {
 
 sc_certcache *sc_certcache_new(void)
 {
-    sc_certcache *c = calloc(1, sizeof *c);
+    sc_certcache *c = sc__calloc(1, sizeof *c);
     if (c == NULL) return NULL;
     if ((c->lock = CRYPTO_THREAD_lock_new()) == NULL) {
-        free(c);
+        sc__free(c);
         return NULL;
     }
     return c;
@@ -34,7 +35,7 @@ void sc_certcache_free(sc_certcache *c)
     for (size_t i = 0; i < SC_CERTCACHE_SIZE; i++)
         X509_free(c->e[i].x);
     CRYPTO_THREAD_lock_free(c->lock);
-    free(c);
+    sc__free(c);
 }
 
 void sc_certcache_clear(sc_certcache *c)

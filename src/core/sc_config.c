@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include "sc_alloc.h"
 #include "sc_base64.h"
 #include "sc_config_int.h"
 #include "sc_xml.h"
@@ -13,10 +14,10 @@
 sc_config *sc_config_new(void)
 {
     SC_ERRQ_GUARD;
-    sc_config *cfg = calloc(1, sizeof *cfg);
+    sc_config *cfg = sc__calloc(1, sizeof *cfg);
     if (cfg == NULL) return NULL;
     if (sc_policy_init(&cfg->policy) != SC_OK) {
-        free(cfg);
+        sc__free(cfg);
         return NULL;
     }
     sc_buf_init(&cfg->cert_msg, 0);
@@ -49,7 +50,7 @@ void sc_config_free(sc_config *cfg)
     clear_identity(cfg);
     sc_policy_free(&cfg->policy);
     OPENSSL_cleanse(cfg, sizeof *cfg);
-    free(cfg);
+    sc__free(cfg);
 }
 
 void sc_config_set_random(sc_config *cfg, sc_random_fn fn, void *ctx)

@@ -378,41 +378,69 @@ int sc_kex_keygen(sc_kex_key *k, int group, const uint8_t rnd[32])
     return SC_ERR_ARG;
 }
 
-static EVP_PKEY *import_peer(int group, const uint8_t *peer, size_t len)
+int sc_ossl_nomem(unsigned long before)
 {
-    if (group == SC_GROUP_X25519)
-        return len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32) : NULL;
-    if (len != 65 || peer[0] != 4) return NULL; /* uncompressed points only */
-    EVP_PKEY *pk = NULL;
+    /* With a queue empty before the call, the oldest error is the root cause. */
+    unsigned long first = before == 0 ? ERR_peek_error() : 0, last = ERR_peek_last_error();
+    return ERR_GET_REASON(first) == ERR_R_MALLOC_FAILURE ||
+           ERR_GET_REASON(last) == ERR_R_MALLOC_FAILURE;
+}
+
+/* After an OpenSSL call failed on the peer's input: the peer's error, or ours. */
+static int peer_or_nomem(unsigned long before, int peer_err)
+{
+    return sc_ossl_nomem(before) ? SC_ERR_NOMEM : peer_err;
+}
+
+/* The peer's public value, or an error: SC_ERR_ILLEGAL_PARAMETER for a bad one. */
+static int import_peer(int group, const uint8_t *peer, size_t len, EVP_PKEY **out)
+{
+    unsigned long before = ERR_peek_error();
+    if (group == SC_GROUP_X25519) {
+        if (len != 32) return SC_ERR_ILLEGAL_PARAMETER;
+        /* Any 32 bytes are an X25519 public value: a failure here is memory. */
+        *out = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
+        return *out != NULL ? SC_OK : SC_ERR_NOMEM;
+    }
+    if (len != 65 || peer[0] != 4) return SC_ERR_ILLEGAL_PARAMETER; /* uncompressed points only */
     OSSL_PARAM params[3] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, len),
         OSSL_PARAM_construct_end()};
     EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    int ret = SC_ERR_NOMEM;
     /* fromdata checks that the point lies on the curve. */
-    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) <= 0 ||
-        EVP_PKEY_fromdata(pctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        pk = NULL;
+    if (pctx != NULL && EVP_PKEY_fromdata_init(pctx) > 0)
+        ret = EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) > 0
+                  ? SC_OK
+                  : peer_or_nomem(before, SC_ERR_ILLEGAL_PARAMETER);
     EVP_PKEY_CTX_free(pctx);
-    return pk;
+    return ret;
 }
 
 int sc_kex_derive(const sc_kex_key *k, const uint8_t *peer, size_t peer_len,
                   uint8_t out[SC_HASH_LEN])
 {
-    EVP_PKEY *pp;
+    EVP_PKEY *pp = NULL;
     EVP_PKEY_CTX *pctx = NULL;
     size_t olen = SC_HASH_LEN;
-    int ret = SC_ERR_ILLEGAL_PARAMETER;
+    int ret;
+    unsigned long before = ERR_peek_error();
     (void)ERR_set_mark(); /* the peer's value may fail inside OpenSSL: drop its errors */
-    if ((pp = import_peer(k->group, peer, peer_len)) == NULL) goto out;
-    pctx = EVP_PKEY_CTX_new(k->priv, NULL);
-    if (pctx && EVP_PKEY_derive_init(pctx) > 0 && EVP_PKEY_derive_set_peer(pctx, pp) > 0 &&
-        EVP_PKEY_derive(pctx, out, &olen) > 0 && olen == SC_HASH_LEN) {
-        /* An all-zero result means a low-order peer point (RFC 7748 section 6.1). */
-        static const uint8_t zeros[SC_HASH_LEN];
-        ret = CRYPTO_memcmp(out, zeros, SC_HASH_LEN) != 0 ? SC_OK : SC_ERR_ILLEGAL_PARAMETER;
+    if ((ret = import_peer(k->group, peer, peer_len, &pp)) != SC_OK) goto out;
+    ret = SC_ERR_NOMEM;
+    if ((pctx = EVP_PKEY_CTX_new(k->priv, NULL)) == NULL || EVP_PKEY_derive_init(pctx) <= 0)
+        goto out;
+    /* set_peer and derive refuse a point of small order (X25519: an all-zero result). */
+    ret = SC_ERR_ILLEGAL_PARAMETER;
+    if (EVP_PKEY_derive_set_peer(pctx, pp) <= 0 || EVP_PKEY_derive(pctx, out, &olen) <= 0 ||
+        olen != SC_HASH_LEN) {
+        ret = peer_or_nomem(before, SC_ERR_ILLEGAL_PARAMETER);
+        goto out;
     }
+    /* An all-zero result means a low-order peer point (RFC 7748 section 6.1). */
+    static const uint8_t zeros[SC_HASH_LEN];
+    ret = CRYPTO_memcmp(out, zeros, SC_HASH_LEN) != 0 ? SC_OK : SC_ERR_ILLEGAL_PARAMETER;
 out:
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(pp);
@@ -498,9 +526,15 @@ int sc_verify(EVP_PKEY *key, int alg, const uint8_t *msg, size_t len, const uint
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     int ret = SC_ERR_DECRYPT_ERROR;
     if (mctx == NULL) return SC_ERR_NOMEM;
+    unsigned long before = ERR_peek_error();
     (void)ERR_set_mark(); /* a bad signature pushes errors: drop them */
-    if (sig_setup(mctx, key, alg, 0) && EVP_DigestVerify(mctx, sig, sig_len, msg, len) == 1)
-        ret = SC_OK;
+    /* The key and algorithm were checked with the certificate: a setup failure is ours. */
+    if (!sig_setup(mctx, key, alg, 0)) {
+        ret = SC_ERR_NOMEM;
+    } else {
+        int r = EVP_DigestVerify(mctx, sig, sig_len, msg, len);
+        ret = r == 1 ? SC_OK : peer_or_nomem(before, SC_ERR_DECRYPT_ERROR);
+    }
     (void)ERR_pop_to_mark();
     EVP_MD_CTX_free(mctx);
     return ret;
@@ -548,10 +582,13 @@ int sc_oaep_decrypt(EVP_PKEY *priv, const uint8_t *in, size_t len, uint8_t *out,
     int ret = SC_ERR_DECRYPT_ERROR;
     EVP_PKEY_CTX *pctx = oaep_ctx(priv, 0);
     if (pctx == NULL) return SC_ERR_CRYPTO;
+    unsigned long before = ERR_peek_error();
     (void)ERR_set_mark(); /* a ciphertext that does not decrypt pushes errors: drop them */
     if (len <= sizeof tmp && EVP_PKEY_decrypt(pctx, tmp, &olen, in, len) > 0 && olen == out_len) {
         memcpy(out, tmp, out_len);
         ret = SC_OK;
+    } else {
+        ret = peer_or_nomem(before, SC_ERR_DECRYPT_ERROR);
     }
     (void)ERR_pop_to_mark();
     OPENSSL_cleanse(tmp, sizeof tmp);

@@ -31,6 +31,14 @@ void sc__errq_pop(int *mark);
 #define SC_ERRQ_GUARD                                                                              \
     int sc__errq_guard __attribute__((cleanup(sc__errq_pop), unused)) = sc__errq_mark()
 
+/*
+ * After an OpenSSL call failed: 1 if it ran out of memory rather than
+ * refused its input (OpenSSL 3 reports ERR_R_MALLOC_FAILURE at the root
+ * cause). before is ERR_peek_error() from just before the call. Call it
+ * before the call's errors are popped.
+ */
+int sc_ossl_nomem(unsigned long before);
+
 #define SC_HASH_LEN 32
 #define SC_KEY_LEN 32
 #define SC_IV_LEN 12

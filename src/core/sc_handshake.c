@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include "sc_alloc.h"
 #include "sc_keysched.h"
 #include "sc_session_int.h"
 #include "sc_spki.h"
@@ -31,7 +32,7 @@ static void all_sigalgs(sc_alglist *l)
 
 int sc__hs_new(sc_session *s)
 {
-    if ((s->hs = calloc(1, sizeof *s->hs)) == NULL) return SC_ERR_NOMEM;
+    if ((s->hs = sc__calloc(1, sizeof *s->hs)) == NULL) return SC_ERR_NOMEM;
     return sc_transcript_init(&s->hs->th);
 }
 
@@ -45,9 +46,9 @@ void sc__hs_free(sc_session *s)
     sc_peer_chain_clear(&hs->peer);
     sc_certmsg_clear(&hs->certs);
     EVP_PKEY_free(hs->peer_key);
-    free(hs->known_cert);
+    sc__free(hs->known_cert);
     OPENSSL_cleanse(hs, sizeof *hs);
-    free(hs);
+    sc__free(hs);
     s->hs = NULL;
 }
 
@@ -314,7 +315,7 @@ static int responder_kex(sc_session *s, const sc_ihello *m, sc_rhello *r, uint8_
 
 static int on_ihello(sc_session *s, const sc_xml_node *root, const uint8_t *th_before)
 {
-    sc_ihello *m = malloc(sizeof *m);
+    sc_ihello *m = sc__malloc(sizeof *m);
     sc_rhello r;
     uint8_t ds[SC_HASH_LEN];
     sc_buf b;
@@ -338,7 +339,7 @@ static int on_ihello(sc_session *s, const sc_xml_node *root, const uint8_t *th_b
 out:
     OPENSSL_cleanse(ds, sizeof ds);
     OPENSSL_cleanse(m, sizeof *m);
-    free(m);
+    sc__free(m);
     sc_buf_dispose(&b);
     return ret;
 }
@@ -521,10 +522,27 @@ static void choose_wire_alert(sc_session *s, int err)
         s->wire_alert = SC_ALERT_UNKNOWN_CA;
 }
 
+/*
+ * A handler that fails after queuing part or all of a flight (flight 2 in
+ * on_ihello, flight 3 in on_i_finished: only local failures, out of memory,
+ * can happen there) withdraws it: the peer would otherwise read our finished,
+ * move to its next key, and then fail to open the alert sealed under the old
+ * one (bad_record_mac instead of internal_error; found by tests/test_oom.c).
+ * Without a sending key the alert goes as a plaintext ALERT frame, which the
+ * peer accepts until its handshake completes (PROTOCOL.md 3.2), as it has not.
+ */
+static void withdraw_flight(sc_session *s, size_t out_len)
+{
+    sc_record_abort(&s->out, out_len);
+    s->out.failed = 0; /* what failed to fit was withdrawn with the rest */
+    sc_dir_clear(&s->tx);
+}
+
 int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext)
 {
     sc_xml_doc *doc = NULL;
     uint8_t th_before[SC_HASH_LEN];
+    size_t out_len = s->out.len;
     int ret;
     if (s->hs == NULL) return SC_ERR_UNEXPECTED_MESSAGE; /* no handshake in progress */
     if ((ret = sc_xml_parse(msg, len, &doc)) != SC_OK) return ret;
@@ -543,6 +561,7 @@ int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext)
         if (transitions[i].next == SC_ST_ESTABLISHED) emit_done(s);
     } else if (i < n) {
         choose_wire_alert(s, ret);
+        if (s->out.len > out_len || !sc_buf_ok(&s->out)) withdraw_flight(s, out_len);
     }
     sc_xml_free(doc);
     return ret;

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "sc_alloc.h"
 #include "sixchat/error.h"
 #include "sc_base64.h"
 #include "sc_hsmsg.h"
@@ -164,8 +165,10 @@ int sc_ihello_parse(const sc_xml_node *root, sc_ihello *m)
             return SC_ERR_DECODE_ERROR;
         }
     }
-    /* Exactly one key establishment: shares (ECDHE) or kt (key transport). */
-    if (m->kt_len && seen) return SC_ERR_ILLEGAL_PARAMETER;
+    /* Exactly one key establishment: shares (ECDHE) or kt (key transport), whose
+     * ihello has no groups attribute (7.1, 7.8). */
+    if (m->kt_len && (seen || sc_xml_attr_get(root, "groups", NULL) != NULL))
+        return SC_ERR_ILLEGAL_PARAMETER;
     if (!m->kt_len && !seen) return SC_ERR_DECODE_ERROR;
     return SC_OK;
 }
@@ -237,14 +240,15 @@ int sc_certmsg_parse(const sc_xml_node *root, sc_certmsg *m)
     memset(m, 0, sizeof *m);
     if (root->text_len != 0) return SC_ERR_DECODE_ERROR;
     for (const sc_xml_node *c = root->first_child; c; c = c->next) {
-        if (strcmp(c->name, "c") != 0 || c->first_child || c->nattrs) return SC_ERR_DECODE_ERROR;
+        /* Attributes are ignored here as on every element (PROTOCOL.md 4.4). */
+        if (strcmp(c->name, "c") != 0 || c->first_child) return SC_ERR_DECODE_ERROR;
         if (++n > SC_CERT_MAX_CHAIN) return SC_ERR_DECODE_ERROR;
         size_t max = sc_base64_decoded_max(c->text_len);
         if (max == SIZE_MAX || max == 0 || max > SC_CERT_MAX_DER + 2) return SC_ERR_DECODE_ERROR;
         total += max;
     }
     if (n == 0) return SC_ERR_CERTIFICATE_REQUIRED;
-    if ((m->storage = malloc(total)) == NULL) return SC_ERR_NOMEM;
+    if ((m->storage = sc__malloc(total)) == NULL) return SC_ERR_NOMEM;
     for (const sc_xml_node *c = root->first_child; c; c = c->next) {
         size_t len;
         if (b64_bounded(c->text, c->text_len, m->storage + used, total - used, &len) != SC_OK ||
@@ -261,7 +265,7 @@ int sc_certmsg_parse(const sc_xml_node *root, sc_certmsg *m)
 
 void sc_certmsg_clear(sc_certmsg *m)
 {
-    free(m->storage);
+    sc__free(m->storage);
     memset(m, 0, sizeof *m);
 }
 
@@ -283,7 +287,7 @@ int sc_verify_write(sc_buf *b, const sc_verifymsg *m)
 
 int sc_finished_parse(const sc_xml_node *root, uint8_t mac[SC_HASH_LEN])
 {
-    if (root->first_child || root->nattrs) return SC_ERR_DECODE_ERROR;
+    if (root->first_child) return SC_ERR_DECODE_ERROR; /* attributes: ignored (4.4) */
     return b64_exact(root->text, root->text_len, mac, SC_HASH_LEN);
 }
 

@@ -55,12 +55,37 @@ int sc_dir_install(sc_dir *d, int suite, const uint8_t secret[SC_HASH_LEN], int 
     return install_keys(d, enc);
 }
 
+/*
+ * The next generation is built beside the current one and swapped in only
+ * when whole: a key update that runs out of memory leaves the current key
+ * in place, so the alert that follows is sealed under a key the peer holds
+ * (found by tests/test_oom.c; it got bad_record_mac).
+ */
+int sc_dir_next(const sc_dir *d, sc_dir *next)
+{
+    memset(next, 0, sizeof *next);
+    memcpy(next->secret, d->secret, SC_HASH_LEN);
+    next->suite = d->suite;
+    next->generation = d->generation + 1;
+    int ret = sc_ks_next(next->secret);
+    if (ret == SC_OK) ret = install_keys(next, d->aead.enc);
+    if (ret != SC_OK) sc_dir_clear(next);
+    return ret;
+}
+
+void sc_dir_replace(sc_dir *d, sc_dir *next)
+{
+    sc_dir_clear(d);
+    *d = *next;
+    OPENSSL_cleanse(next, sizeof *next);
+}
+
 int sc_dir_update(sc_dir *d)
 {
-    int ret = sc_ks_next(d->secret);
-    if (ret != SC_OK) return ret;
-    d->generation++;
-    return install_keys(d, d->aead.enc);
+    sc_dir next;
+    int ret = sc_dir_next(d, &next);
+    if (ret == SC_OK) sc_dir_replace(d, &next);
+    return ret;
 }
 
 void sc_dir_clear(sc_dir *d)

@@ -61,8 +61,11 @@ typedef struct sc_dir {
 
 /* Installs a traffic secret (keys derived from it, sequence reset). */
 int sc_dir_install(sc_dir *d, int suite, const uint8_t secret[SC_HASH_LEN], int enc);
-/* Key update: secret = ExpandLabel(secret, "ku"), keys re-derived. */
+/* Key update: secret = ExpandLabel(secret, "ku"), keys re-derived; d unchanged on failure. */
 int sc_dir_update(sc_dir *d);
+/* The same in two steps: next is d's next generation (d untouched), then it replaces d. */
+int sc_dir_next(const sc_dir *d, sc_dir *next);
+void sc_dir_replace(sc_dir *d, sc_dir *next);
 void sc_dir_clear(sc_dir *d);
 
 /*

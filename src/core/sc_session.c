@@ -8,6 +8,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include "sc_alloc.h"
 #include "sc_compact.h"
 #include "sc_keysched.h"
 #include "sc_session_int.h"
@@ -35,7 +36,7 @@ int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_sessi
     if (cfg == NULL || out == NULL || (role != SC_ROLE_INITIATOR && role != SC_ROLE_RESPONDER))
         return SC_ERR_ARG;
     if (cfg->key == NULL || cfg->rand == NULL || cfg->policy.n_anchors == 0) return SC_ERR_CONFIG;
-    if ((s = calloc(1, sizeof *s)) == NULL) return SC_ERR_NOMEM;
+    if ((s = sc__calloc(1, sizeof *s)) == NULL) return SC_ERR_NOMEM;
     s->cfg = cfg;
     s->role = role;
     s->now_ms = now_ms;
@@ -62,10 +63,10 @@ void sc_session_free(sc_session *s)
     sc_buf_dispose(&s->in);
     sc_buf_dispose(&s->plain);
     sc_xml_parser_free(s->xml);
-    free(s->expected_peer);
+    sc__free(s->expected_peer);
     OPENSSL_free(s->peer_cert);
     OPENSSL_cleanse(s, sizeof *s);
-    free(s);
+    sc__free(s);
 }
 
 void sc_session_set_callback(sc_session *s, sc_event_fn fn, void *ctx)
@@ -83,8 +84,8 @@ int sc_session_set_expected_peer(sc_session *s, const char *user_id)
 {
     if (s == NULL || !sc_cert_valid_user_id(user_id)) return SC_ERR_ARG;
     if (!before_start(s)) return SC_ERR_STATE;
-    free(s->expected_peer);
-    if ((s->expected_peer = strdup(user_id)) == NULL) return SC_ERR_NOMEM;
+    sc__free(s->expected_peer);
+    if ((s->expected_peer = sc__strdup(user_id)) == NULL) return SC_ERR_NOMEM;
     return SC_OK;
 }
 
@@ -113,9 +114,9 @@ int sc_session_set_peer_cert(sc_session *s, const uint8_t *der, size_t len)
             return SC_ERR_ARG;
         if (n++ == 0) leaf_len = (size_t)(p - start);
     }
-    free(s->hs->known_cert);
+    sc__free(s->hs->known_cert);
     s->hs->known_cert_len = 0;
-    if ((s->hs->known_cert = malloc(len)) == NULL) return SC_ERR_NOMEM;
+    if ((s->hs->known_cert = sc__malloc(len)) == NULL) return SC_ERR_NOMEM;
     memcpy(s->hs->known_cert, der, len);
     s->hs->known_cert_len = len;
     s->hs->known_leaf_len = leaf_len;
@@ -187,8 +188,15 @@ static int on_alert(sc_session *s, const uint8_t *p, size_t len)
 
 static int send_key_update(sc_session *s, uint8_t request)
 {
-    int ret = sc_record_seal(&s->tx, &s->out, SC_INNER_KEY_UPDATE, &request, 1, NULL, 0);
-    if (ret == SC_OK) ret = sc_dir_update(&s->tx);
+    sc_dir next;
+    /* The new key first: once the key_update is queued, the peer expects it (5.4). */
+    int ret = sc_dir_next(&s->tx, &next);
+    if (ret == SC_OK)
+        ret = sc_record_seal(&s->tx, &s->out, SC_INNER_KEY_UPDATE, &request, 1, NULL, 0);
+    if (ret == SC_OK)
+        sc_dir_replace(&s->tx, &next);
+    else
+        sc_dir_clear(&next);
     if (ret == SC_OK) {
         sc_event ev = {.type = SC_EV_KEY_UPDATE};
         ev.u.key_update.outbound = 1;

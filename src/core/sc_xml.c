@@ -12,6 +12,7 @@
  * longer than what they stand for, CR LF becomes LF), so the string area
  * never needs more than the document length plus one NUL per string.
  */
+#include "sc_alloc.h"
 #include "sc_xml.h"
 
 #include <expat.h>
@@ -217,12 +218,20 @@ struct sc_xml_parser {
     XML_Parser p;
 };
 
+/* Expat allocates through the library's allocator too (sixchat/alloc.h). */
+static const XML_Memory_Handling_Suite xml_mem = {sc__malloc, sc__realloc, sc__free};
+
+static XML_Parser new_expat(void)
+{
+    return XML_ParserCreate_MM("UTF-8", &xml_mem, NULL);
+}
+
 sc_xml_parser *sc_xml_parser_new(void)
 {
-    sc_xml_parser *xp = malloc(sizeof *xp);
+    sc_xml_parser *xp = sc__malloc(sizeof *xp);
     if (xp == NULL) return NULL;
-    if ((xp->p = XML_ParserCreate("UTF-8")) == NULL) {
-        free(xp);
+    if ((xp->p = new_expat()) == NULL) {
+        sc__free(xp);
         return NULL;
     }
     return xp;
@@ -232,7 +241,7 @@ void sc_xml_parser_free(sc_xml_parser *xp)
 {
     if (xp == NULL) return;
     XML_ParserFree(xp->p);
-    free(xp);
+    sc__free(xp);
 }
 
 /* Every handler and setting of the profile; XML_ParserReset clears them, so this runs per document.
@@ -276,11 +285,11 @@ int sc_xml_parse_with(sc_xml_parser *xp, const uint8_t *doc, size_t len, sc_xml_
         return SC_ERR_DECODE_ERROR;
 
     size_t scap = len + SC_XML_MAX_NULS;
-    c.d = malloc(sizeof(*c.d) + scap);
+    c.d = sc__malloc(sizeof(*c.d) + scap);
     if (xp != NULL)
         c.p = XML_ParserReset(xp->p, "UTF-8") ? xp->p : NULL;
     else
-        c.p = XML_ParserCreate("UTF-8");
+        c.p = new_expat();
     if (c.d == NULL || c.p == NULL) {
         ret = SC_ERR_NOMEM;
         goto out;
@@ -305,13 +314,13 @@ int sc_xml_parse_with(sc_xml_parser *xp, const uint8_t *doc, size_t len, sc_xml_
 
 out:
     if (c.p != NULL && xp == NULL) XML_ParserFree(c.p);
-    free(c.d);
+    sc__free(c.d);
     return ret;
 }
 
 void sc_xml_free(sc_xml_doc *d)
 {
-    free(d);
+    sc__free(d);
 }
 
 const sc_xml_node *sc_xml_root(const sc_xml_doc *d)

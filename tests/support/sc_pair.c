@@ -119,6 +119,23 @@ void sc_pair_init(sc_pair *p, sc_config *icfg, sc_config *rcfg, uint64_t now_ms)
     party_init(&p->r, rcfg, SC_ROLE_RESPONDER, now_ms);
 }
 
+static int party_try_init(sc_party *pa, sc_config *cfg, sc_role role, uint64_t now)
+{
+    pa->cfg = cfg;
+    int ret = sc_session_new(cfg, role, now, &pa->s);
+    if (ret == SC_OK) sc_session_set_callback(pa->s, record, pa);
+    return ret;
+}
+
+int sc_pair_try_init(sc_pair *p, sc_config *icfg, sc_config *rcfg, uint64_t now_ms)
+{
+    memset(p, 0, sizeof *p);
+    p->now_ms = now_ms;
+    int ri = party_try_init(&p->i, icfg, SC_ROLE_INITIATOR, now_ms);
+    int rr = party_try_init(&p->r, rcfg, SC_ROLE_RESPONDER, now_ms);
+    return ri != SC_OK ? ri : rr;
+}
+
 static void party_free(sc_party *pa)
 {
     sc_session_free(pa->s);

@@ -71,6 +71,13 @@ sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const cha
 void sc_pair_init(sc_pair *p, sc_config *icfg, sc_config *rcfg, uint64_t now_ms);
 void sc_pair_free(sc_pair *p);
 
+/*
+ * The same, returning the first error of sc_session_new() instead of
+ * asserting (for the out-of-memory test). The pair owns both configs either
+ * way, and sc_pair_free() is always valid afterwards.
+ */
+int sc_pair_try_init(sc_pair *p, sc_config *icfg, sc_config *rcfg, uint64_t now_ms);
+
 /* Moves bytes both ways until neither side has output. Returns the number of rounds. */
 int sc_pair_pump(sc_pair *p);
 
