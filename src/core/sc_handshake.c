@@ -376,8 +376,8 @@ static int check_peer_chain(sc_session *s)
                                           hs->certs.n, &hs->peer);
     if (ret != SC_OK) return ret;
     /* The key the signature was checked with is the key of the certificate we now judge. */
-    if (!sc_spki_matches(hs->peer.leaf, hs->certs.der[0], hs->certs.len[0]))
-        return SC_ERR_BAD_CERTIFICATE;
+    int same = sc_spki_matches(hs->peer.leaf, hs->certs.der[0], hs->certs.len[0]);
+    if (same <= 0) return same < 0 ? SC_ERR_NOMEM : SC_ERR_BAD_CERTIFICATE;
     sc_certmsg_clear(&hs->certs);
     if ((ret = sc_cert_check_identity(&s->cfg->policy, &hs->peer, s->expected_peer)) != SC_OK)
         return ret;

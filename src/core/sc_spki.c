@@ -14,6 +14,7 @@
 
 #include "sixchat/error.h"
 #include "sc_spki.h"
+#include "sc_crypto.h"
 
 typedef struct sc_spki_st {
     X509_ALGOR *alg;
@@ -199,6 +200,7 @@ int sc_spki_leaf_key(const sc_spki_ctx *ctx, const uint8_t *der, size_t len, EVP
 
     *out = NULL;
     if (der == NULL || len == 0 || len > LONG_MAX) return ret;
+    unsigned long before = ERR_peek_error();
     ERR_set_mark();
     if ((c = skeleton(der, len)) == NULL) goto out;
     if (!key_bytes(c->tbs->spki->key, &pub, &n)) goto out;
@@ -206,9 +208,10 @@ int sc_spki_leaf_key(const sc_spki_ctx *ctx, const uint8_t *der, size_t len, EVP
     switch (OBJ_obj2nid(oid)) {
     case NID_ED25519: /* RFC 8410 3: the parameters MUST be absent */
         if (ptype != V_ASN1_UNDEF || n != 32) goto out;
+        /* Any 32 bytes import: a failure is memory. */
         ret = (*out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, n)) != NULL
                   ? SC_OK
-                  : SC_ERR_BAD_CERTIFICATE;
+                  : SC_ERR_NOMEM;
         break;
     case NID_X9_62_id_ecPublicKey:
         ret = ec_key(ctx, c->tbs->spki->alg, pub, n, out);
@@ -221,6 +224,8 @@ int sc_spki_leaf_key(const sc_spki_ctx *ctx, const uint8_t *der, size_t len, EVP
         ret = SC_ERR_UNSUPPORTED_CERTIFICATE;
     }
 out:
+    /* Running out of memory is not the peer's bad certificate (tests/test_oom.c). */
+    if (ret == SC_ERR_BAD_CERTIFICATE && sc_ossl_nomem(before)) ret = SC_ERR_NOMEM;
     ASN1_item_free((ASN1_VALUE *)c, ASN1_ITEM_rptr(SC_CERTSKEL));
     ERR_pop_to_mark();
     return ret;
@@ -236,7 +241,9 @@ int sc_spki_matches(X509 *x, const uint8_t *der, size_t len)
     size_t n;
 
     ERR_set_mark();
-    if ((c = skeleton(der, len)) != NULL && key_bytes(c->tbs->spki->key, &pub, &n) &&
+    /* These bytes were read once already (sc_spki_leaf_key): failing now is memory. */
+    if ((c = skeleton(der, len)) == NULL) ok = -1;
+    if (c != NULL && key_bytes(c->tbs->spki->key, &pub, &n) &&
         X509_PUBKEY_get0_param(NULL, &pk, &pk_len, &alg, X509_get_X509_PUBKEY(x)) &&
         (size_t)pk_len == n && memcmp(pk, pub, n) == 0 &&
         X509_ALGOR_cmp(alg, c->tbs->spki->alg) == 0)

@@ -46,7 +46,10 @@ void sc_spki_ctx_free(sc_spki_ctx *c);
  */
 int sc_spki_leaf_key(const sc_spki_ctx *c, const uint8_t *der, size_t len, EVP_PKEY **out);
 
-/* 1 if x's subjectPublicKeyInfo is the one in der[0..len) (algorithm, parameters, key bits). */
+/*
+ * 1 if x's subjectPublicKeyInfo is the one in der[0..len) (algorithm,
+ * parameters, key bits), 0 if not, -1 when out of memory.
+ */
 int sc_spki_matches(X509 *x, const uint8_t *der, size_t len);
 
 #endif
