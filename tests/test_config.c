@@ -100,6 +100,66 @@ static void test_algorithm_lists(void **st)
     sc_config_free(c);
 }
 
+/* Our own leaf must be usable for the protocol (PROTOCOL.md 8.2 step 7), checked at configuration.
+ */
+static void test_identity_usage_checked(void **st)
+{
+    fx *f = *st;
+    static const struct {
+        sc_testcert_eku eku;
+        const char *ku;
+        int want;
+    } cases[] = {
+        {SC_TESTCERT_EKU_CLIENT, NULL, SC_OK},
+        {SC_TESTCERT_EKU_NONE, NULL, SC_ERR_CONFIG},
+        {SC_TESTCERT_EKU_SERVER_ONLY, NULL, SC_ERR_CONFIG},
+        {SC_TESTCERT_EKU_CLIENT, "critical,keyAgreement", SC_ERR_CONFIG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sc_testcert_opts o = {.key_type = SC_TESTKEY_P256,
+                              .user_id = "carol@example.org",
+                              .eku = cases[i].eku,
+                              .key_usage = cases[i].ku};
+        sc_testcert *u = sc_testcert_user(f->root, &o);
+        char *pem = sc_testcert_cert_pem(u), *key = sc_testcert_key_pem(u);
+        sc_config *c = sc_config_new();
+        assert_int_equal(set_id(c, pem, key), cases[i].want);
+        assert_int_equal(sc_config_user_id(c) != NULL, cases[i].want == SC_OK);
+        sc_config_free(c);
+        free(pem);
+        free(key);
+        sc_testcert_free(u);
+    }
+}
+
+/* Our own leaf must be valid when a session starts: refused locally, not by the peer. */
+static void test_session_needs_valid_identity(void **st)
+{
+    fx *f = *st;
+    sc_test_rng rng = {.seed = 3};
+    sc_session *s = NULL;
+    sc_testcert_opts o = {.key_type = SC_TESTKEY_ED25519,
+                          .user_id = "carol@example.org",
+                          .not_before = NOW - 50,
+                          .not_after = NOW + 50};
+    sc_testcert *u = sc_testcert_user(f->root, &o);
+    char *pem = sc_testcert_cert_pem(u), *key = sc_testcert_key_pem(u);
+    static const char *const domains[] = {"example.org"};
+    sc_config *c = sc_config_new();
+    assert_int_equal(set_id(c, pem, key), SC_OK);
+    assert_int_equal(
+        sc_config_add_trust_anchor_pem(c, f->root_pem, strlen(f->root_pem), domains, 1), SC_OK);
+    sc_config_set_random(c, sc_test_rng_fn, &rng);
+    assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, (NOW - 51) * 1000, &s), SC_ERR_CONFIG);
+    assert_int_equal(sc_session_new(c, SC_ROLE_RESPONDER, (NOW + 51) * 1000, &s), SC_ERR_CONFIG);
+    assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, NOW * 1000, &s), SC_OK);
+    sc_session_free(s);
+    sc_config_free(c);
+    free(pem);
+    free(key);
+    sc_testcert_free(u);
+}
+
 /* PROTOCOL.md 5.4 caps both limits; the API refuses more (issue 6, finding 8). */
 static void test_key_update_limits_capped(void **st)
 {
@@ -142,7 +202,7 @@ static void test_session_needs_whole_config(void **st)
     assert_int_equal(sc_session_new(c, SC_ROLE_INITIATOR, 0, &s), SC_ERR_CONFIG); /* no random */
     sc_config_set_random(c, sc_test_rng_fn, &rng);
     assert_int_equal(sc_session_new(c, 7, 0, &s), SC_ERR_ARG);
-    assert_int_equal(sc_session_new(c, SC_ROLE_RESPONDER, 0, &s), SC_OK);
+    assert_int_equal(sc_session_new(c, SC_ROLE_RESPONDER, NOW * 1000, &s), SC_OK);
     assert_int_equal(sc_config_add_trust_anchor_pem(c, "junk", 4, org, 1), SC_ERR_PARSE);
     assert_int_equal(sc_config_block_issuer_pem(c, "junk", 4), SC_ERR_PARSE);
     assert_int_equal(sc_config_block_issuer_pem(c, f->root_pem, strlen(f->root_pem)), SC_OK);
@@ -157,6 +217,8 @@ int main(void)
         cmocka_unit_test(test_identity_needs_user_id),
         cmocka_unit_test(test_algorithm_lists),
         cmocka_unit_test(test_key_update_limits_capped),
+        cmocka_unit_test(test_identity_usage_checked),
+        cmocka_unit_test(test_session_needs_valid_identity),
         cmocka_unit_test(test_session_needs_whole_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,9 +43,13 @@ SC_API void sc_config_set_random(sc_config *cfg, sc_random_fn fn, void *ctx);
  * Sets the local identity from PEM: chain_pem holds the leaf certificate
  * first, then any intermediates (the trust anchor may be omitted); key_pem
  * the matching private key (Ed25519, ECDSA P-256/P-384 or RSA >= 2048).
- * The leaf must name a user in subjectAltName rfc822Name.
+ * The leaf must name a user in subjectAltName rfc822Name and be usable for
+ * the protocol as a peer checks it (docs/PROTOCOL.md 8.2 step 7):
+ * extendedKeyUsage with clientAuth, keyUsage (if present) with
+ * digitalSignature. Its validity period is checked at sc_session_new().
  * Errors: SC_ERR_PARSE (bad PEM), SC_ERR_CONFIG (key does not match the
- * certificate, no rfc822Name, unsupported key type), SC_ERR_NOMEM.
+ * certificate, no rfc822Name, unsupported key type, wrong key usages),
+ * SC_ERR_NOMEM. OpenSSL's error queue is left as the caller left it.
  */
 SC_API SC_MUST_CHECK int sc_config_set_identity_pem(sc_config *cfg, const char *chain_pem,
                                                     size_t chain_len, const char *key_pem,

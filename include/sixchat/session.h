@@ -85,7 +85,11 @@ typedef void (*sc_event_fn)(void *ctx, sc_session *s, const sc_event *ev);
  * in milliseconds since the Unix epoch (sc_clock_ms()): it drives the
  * handshake timers and is the time at which certificates must be valid.
  * Creating the session starts the first timer. Errors: SC_ERR_ARG, SC_ERR_CONFIG (no identity, no
- * trust anchor, no random source), SC_ERR_NOMEM.
+ * trust anchor, no random source, or the local certificate is not valid at
+ * now_ms: expired or not yet valid), SC_ERR_NOMEM.
+ *
+ * Every function of this API leaves OpenSSL's per-thread error queue as the
+ * caller left it: errors the library meets are dropped, the caller's stay.
  */
 SC_API SC_MUST_CHECK int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms,
                                         sc_session **out);

@@ -565,7 +565,7 @@ static int leaf_key_ok(X509 *leaf)
 }
 
 /* The leaf's usages: EKU present with clientAuth; keyUsage, if present, with digitalSignature. */
-static int leaf_usage_ok(X509 *leaf)
+int sc_cert_leaf_usage_ok(X509 *leaf)
 {
     uint32_t flags = X509_get_extension_flags(leaf);
 
@@ -644,7 +644,7 @@ int sc_cert_kt_usage_ok(X509 *leaf)
            (X509_get_key_usage(leaf) & KU_KEY_ENCIPHERMENT) != 0;
 }
 
-static int64_t asn1_time_epoch(const ASN1_TIME *t)
+int64_t sc_cert_time_epoch(const ASN1_TIME *t)
 {
     struct tm tm;
     if (!ASN1_TIME_to_tm(t, &tm)) return 0;
@@ -669,8 +669,8 @@ static int describe_path(const sc_peer_chain *c, STACK_OF(X509) * path, sc_verif
     if (n < 1 || n > SC_CERTCACHE_PATH_MAX) return SC_ERR_BAD_CERTIFICATE;
     for (int i = 0; i < n; i++) {
         X509 *x = sk_X509_value(path, i);
-        int64_t nb = asn1_time_epoch(X509_get0_notBefore(x));
-        int64_t na = asn1_time_epoch(X509_get0_notAfter(x));
+        int64_t nb = sc_cert_time_epoch(X509_get0_notBefore(x));
+        int64_t na = sc_cert_time_epoch(X509_get0_notAfter(x));
         if (nb > v->not_before) v->not_before = nb;
         if (na < v->not_after) v->not_after = na;
         if (i == 0) continue;
@@ -723,7 +723,7 @@ int sc_cert_verify(const sc_policy *p, const sc_peer_chain *c, int64_t now)
         goto out;
     }
     ret = SC_ERR_UNSUPPORTED_CERTIFICATE;
-    if (!leaf_usage_ok(c->leaf) || !leaf_key_ok(c->leaf)) goto out;
+    if (!sc_cert_leaf_usage_ok(c->leaf) || !leaf_key_ok(c->leaf)) goto out;
     if ((ret = describe_path(c, X509_STORE_CTX_get0_chain(ctx), &v)) != SC_OK) goto out;
     sc_certcache_put_verified(p->cache, &v);
     ret = check_after_path(p, c, &v);

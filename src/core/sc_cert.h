@@ -91,6 +91,16 @@ int sc_cert_valid_user_id(const char *s);
  */
 int sc_cert_user_id(X509 *x, char *out, size_t cap);
 
+/*
+ * 1 if the leaf may authenticate a sixchat endpoint (PROTOCOL.md 8.2 step 7):
+ * extendedKeyUsage present with clientAuth, keyUsage (if present) with
+ * digitalSignature. Checked on the peer's leaf and on our own at configuration.
+ */
+int sc_cert_leaf_usage_ok(X509 *leaf);
+
+/* An ASN.1 time as seconds since the Unix epoch (0 if it cannot be read). */
+int64_t sc_cert_time_epoch(const ASN1_TIME *t);
+
 /* A decoded peer chain. */
 typedef struct sc_peer_chain {
     X509 *leaf;

@@ -130,11 +130,28 @@ int sc_config_set_identity_pem(sc_config *cfg, const char *chain_pem, size_t cha
     if (X509_check_private_key(cfg->leaf, cfg->key) != 1) goto out;
     if ((cfg->sigalg = sc_sigalg_for_key(cfg->key)) == 0) goto out;
     if (sc_cert_user_id(cfg->leaf, cfg->user_id, sizeof cfg->user_id) != SC_OK) goto out;
+    /* Our own leaf meets the rules a peer holds it to (8.2 step 7), or no peer accepts it. */
+    if (!cfg->skip_local_checks && !sc_cert_leaf_usage_ok(cfg->leaf)) goto out;
+    /* Read once here: the check per session then allocates nothing and cannot fail. */
+    cfg->not_before = sc_cert_time_epoch(X509_get0_notBefore(cfg->leaf));
+    cfg->not_after = sc_cert_time_epoch(X509_get0_notAfter(cfg->leaf));
     ret = X509_digest(cfg->leaf, EVP_sha256(), cfg->fingerprint, NULL) ? SC_OK : SC_ERR_CRYPTO;
 out:
     BIO_free(bio);
     if (ret != SC_OK) clear_identity(cfg);
     return ret;
+}
+
+int sc__config_check_validity(const sc_config *cfg, uint64_t now_ms)
+{
+    int64_t now = (int64_t)(now_ms / 1000); /* whole seconds, as path validation (8.2) */
+    if (cfg->skip_local_checks || cfg->leaf == NULL) return SC_OK;
+    return now >= cfg->not_before && now <= cfg->not_after ? SC_OK : SC_ERR_CONFIG;
+}
+
+void sc__config_skip_local_checks(sc_config *cfg)
+{
+    cfg->skip_local_checks = 1;
 }
 
 int sc_config_add_trust_anchor_pem(sc_config *cfg, const char *pem, size_t len,

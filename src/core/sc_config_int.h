@@ -35,7 +35,23 @@ struct sc_config {
     uint64_t hs_timeout_ms;
     uint64_t ku_records;
     uint64_t ku_bytes;
+    int skip_local_checks;         /* sc__config_skip_local_checks */
+    int64_t not_before, not_after; /* the leaf's validity, read once at configuration */
 };
+
+/*
+ * The local certificate at now_ms (PROTOCOL.md 8.2, "the local identity must
+ * meet the same rules"): SC_ERR_CONFIG when it is expired or not yet valid,
+ * so the user hears it from us rather than as the peer's alert.
+ */
+int sc__config_check_validity(const sc_config *cfg, uint64_t now_ms);
+
+/*
+ * Tests only: skip the checks of our own certificate (usage at
+ * configuration, validity at session start), so a test can present a
+ * certificate the peer must refuse. Call before setting the identity.
+ */
+void sc__config_skip_local_checks(sc_config *cfg);
 
 /* Fills out with n bytes from the caller's random source (SC_ERR_RANDOM on failure). */
 int sc__config_random(const sc_config *cfg, uint8_t *out, size_t n);

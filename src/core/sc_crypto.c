@@ -322,6 +322,19 @@ size_t sc_kex_pub_len(int group)
     return group == SC_GROUP_X25519 ? 32 : group == SC_GROUP_P256 ? 65 : 0;
 }
 
+/*
+ * Frees params after wiping every value in them: they hold a copy of the
+ * private scalar (issue 6, finding 9). OSSL_PARAM_clear_free() only came
+ * with OpenSSL 3.2, and OSSL_PARAM_free() wipes only values the builder put
+ * in the secure heap, which a scalar from BN_bin2bn() is not.
+ */
+static void params_wipe_free(OSSL_PARAM *params)
+{
+    for (OSSL_PARAM *q = params; q != NULL && q->key != NULL; q++)
+        if (q->data != NULL) OPENSSL_cleanse(q->data, q->data_size);
+    OSSL_PARAM_free(params);
+}
+
 /* P-256 from a caller-chosen scalar: compute the public point, then import both. */
 static int p256_from_scalar(sc_kex_key *k, const uint8_t rnd[32])
 {
@@ -354,7 +367,7 @@ static int p256_from_scalar(sc_kex_key *k, const uint8_t rnd[32])
     }
 out:
     EVP_PKEY_CTX_free(pctx);
-    OSSL_PARAM_free(params);
+    params_wipe_free(params);
     OSSL_PARAM_BLD_free(bld);
     EC_POINT_free(pt);
     BN_clear_free(d);

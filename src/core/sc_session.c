@@ -36,6 +36,7 @@ int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_sessi
     if (cfg == NULL || out == NULL || (role != SC_ROLE_INITIATOR && role != SC_ROLE_RESPONDER))
         return SC_ERR_ARG;
     if (cfg->key == NULL || cfg->rand == NULL || cfg->policy.n_anchors == 0) return SC_ERR_CONFIG;
+    if ((ret = sc__config_check_validity(cfg, now_ms)) != SC_OK) return ret;
     if ((s = sc__calloc(1, sizeof *s)) == NULL) return SC_ERR_NOMEM;
     s->cfg = cfg;
     s->role = role;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include "sc_pair.h"
+#include "sc_config_int.h"
 
 int sc_test_rng_fn(void *ctx, uint8_t *out, size_t len)
 {
@@ -30,12 +31,13 @@ int sc_test_rng_fn(void *ctx, uint8_t *out, size_t len)
     return 0;
 }
 
-sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const char *trust_pem,
-                           sc_test_rng *rng)
+static sc_config *party_config(const char *chain_pem, const char *key_pem, const char *trust_pem,
+                               sc_test_rng *rng, int unchecked)
 {
     static sc_test_rng default_rng = {.seed = 42};
     sc_config *cfg = sc_config_new();
     assert_non_null(cfg);
+    if (unchecked) sc__config_skip_local_checks(cfg);
     assert_int_equal(
         sc_config_set_identity_pem(cfg, chain_pem, strlen(chain_pem), key_pem, strlen(key_pem)),
         SC_OK);
@@ -45,6 +47,18 @@ sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const cha
                      SC_OK);
     sc_config_set_random(cfg, sc_test_rng_fn, rng ? rng : &default_rng);
     return cfg;
+}
+
+sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const char *trust_pem,
+                           sc_test_rng *rng)
+{
+    return party_config(chain_pem, key_pem, trust_pem, rng, 0);
+}
+
+sc_config *sc_party_config_unchecked(const char *chain_pem, const char *key_pem,
+                                     const char *trust_pem, sc_test_rng *rng)
+{
+    return party_config(chain_pem, key_pem, trust_pem, rng, 1);
 }
 
 static void record(void *ctx, sc_session *s, const sc_event *ev)

@@ -65,6 +65,14 @@ sc_config *sc_party_config(const char *chain_pem, const char *key_pem, const cha
                            sc_test_rng *rng);
 
 /*
+ * The same without the checks of the party's own certificate (usage at
+ * configuration, validity at session start): for tests in which a peer
+ * presents a certificate the other side must refuse.
+ */
+sc_config *sc_party_config_unchecked(const char *chain_pem, const char *key_pem,
+                                     const char *trust_pem, sc_test_rng *rng);
+
+/*
  * Creates both sessions from the two configs (the pair takes ownership of
  * them) at time now_ms, with event recorders attached. Does not start.
  */
