@@ -1,5 +1,6 @@
 /*
- * bench_certs.h - the certificates of the benchmarks, made in code at start.
+ * bench_certs.h - the certificates of the benchmarks, made in code at start
+ * with the test kit (tests/support/sc_testcert.h).
  *
  * One PKI shared by our protocol and the TLS yardstick:
  *   root CA (P-256, self-signed) -> intermediate CA (P-256) -> leaves.
@@ -33,7 +34,7 @@ typedef struct bench_certs {
     bench_identity bob[BENCH_KEY_COUNT];   /* responder / TLS server */
 } bench_certs;
 
-/* Generates everything. Returns 0 on success, -1 on failure (reason on stderr). */
+/* Generates everything. Returns 0; a failure aborts (sc_testcert.h). */
 int bench_certs_generate(bench_certs *c);
 void bench_certs_free(bench_certs *c);
 

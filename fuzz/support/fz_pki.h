@@ -1,5 +1,6 @@
 /*
- * fz_pki.h - certificates made in code, the same bytes in every process.
+ * fz_pki.h - the fuzz targets' certificates: the test kit's (sc_testcert.h)
+ * with keys and signatures that are the same bytes in every process.
  *
  * Keys come from fixed labels (P-256: the scalar is SHA-256(label); RSA:
  * generated from OpenSSL's deterministic RNG reseeded from the label) and
@@ -11,15 +12,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
+#include "sc_testcert.h"
 #include "fz_check.h"
 
 /* A key and its certificate, with the encodings the configs and seeds need. */
 typedef struct fz_cert {
-    EVP_PKEY *key;
-    X509 *cert;
+    sc_testcert *tc;
     char *cert_pem, *key_pem;
     uint8_t *der;
     size_t der_len;

@@ -1,13 +1,14 @@
 /*
  * fz_rand.h - deterministic randomness for the fuzz targets.
  *
- * Two sources: the sc_config random source (fz_rng), and OpenSSL's own RNG
- * replaced by a deterministic one. The core takes its randomness from
- * sc_random_fn, but signing (ECDSA nonces, RSA-PSS salts), RSA-OAEP padding
- * and RSA blinding inside sc_crypto.c, and the certificates of fz_pki.h,
- * draw from OpenSSL's RNG. Without this a handshake replayed into fresh
- * sessions would produce other signature bytes, another transcript and
- * other traffic keys, and no input would mean the same thing twice.
+ * Two sources: the sc_config random source, the test kit's stream
+ * (sc_testrng.h), and OpenSSL's own RNG replaced by a deterministic one.
+ * The core takes its randomness from sc_random_fn, but signing (ECDSA
+ * nonces, RSA-PSS salts), RSA-OAEP padding and RSA blinding inside
+ * sc_crypto.c, and the certificates of fz_pki.h, draw from OpenSSL's RNG.
+ * Without this a handshake replayed into fresh sessions would produce other
+ * signature bytes, another transcript and other traffic keys, and no input
+ * would mean the same thing twice.
  * fz_ossl_seed() resets it before every step that signs.
  */
 #ifndef FZ_RAND_H
@@ -16,14 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The sc_config random source: SHA-256(seed || counter) blocks. */
-typedef struct fz_rng {
-    uint64_t seed;
-    uint64_t counter;
-} fz_rng;
-
-/* An sc_random_fn over an fz_rng. */
-int fz_rng_fn(void *ctx, uint8_t *out, size_t len);
+#include "sc_testrng.h"
 
 /* The seeds of OpenSSL's RNG for each step that draws from it. */
 enum {

@@ -12,7 +12,7 @@
 fz_world fz_w;
 static int fz_w_ready;
 
-static sc_config *fz_make_config(const fz_cert *me, fz_rng *rng, uint64_t seed)
+static sc_config *fz_make_config(const fz_cert *me, sc_test_rng *rng, uint64_t seed)
 {
     sc_config *cfg = sc_config_new();
     FZ_CHECK(cfg != NULL);
@@ -23,7 +23,7 @@ static sc_config *fz_make_config(const fz_cert *me, fz_rng *rng, uint64_t seed)
                                             domains, 1) == SC_OK);
     rng->seed = seed;
     rng->counter = 0;
-    sc_config_set_random(cfg, fz_rng_fn, rng);
+    sc_config_set_random(cfg, sc_test_rng_fn, rng);
     return cfg;
 }
 
@@ -42,7 +42,7 @@ void fz_world_init(void)
     fz_cert_opts rsa_opts = bob_opts;
     rsa_opts.rsa = 1;
     fz_cert_make(&fz_w.bob_rsa, &fz_w.root, "sixchat fuzz bob rsa", 4, &rsa_opts);
-    FZ_CHECK(X509_digest(fz_w.root.cert, EVP_sha256(), fp, NULL));
+    FZ_CHECK(X509_digest(fz_w.root.tc->cert, EVP_sha256(), fp, NULL));
     for (int v = 0; v < FZ_VARIANTS; v++) {
         sc_config *i = fz_w.icfg[v] = fz_make_config(&fz_w.alice, &fz_w.irng[v], 100 + v);
         sc_config *r = fz_w.rcfg[v] =
@@ -77,7 +77,7 @@ sc_session *fz_session(int v, sc_role role, fz_events *ev)
     fz_world_init();
     memset(ev, 0, sizeof *ev);
     sc_config *cfg = role == SC_ROLE_INITIATOR ? fz_w.icfg[v] : fz_w.rcfg[v];
-    fz_rng *rng = role == SC_ROLE_INITIATOR ? &fz_w.irng[v] : &fz_w.rrng[v];
+    sc_test_rng *rng = role == SC_ROLE_INITIATOR ? &fz_w.irng[v] : &fz_w.rrng[v];
     rng->counter = 0;
     FZ_CHECK(sc_session_new(cfg, role, FZ_NOW_MS, &s) == SC_OK);
     sc_session_set_callback(s, fz_on_event, ev);

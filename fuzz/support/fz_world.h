@@ -42,7 +42,7 @@ typedef struct fz_flights {
 typedef struct fz_world {
     fz_cert root, alice, bob, bob_rsa;
     sc_config *icfg[FZ_VARIANTS], *rcfg[FZ_VARIANTS];
-    fz_rng irng[FZ_VARIANTS], rrng[FZ_VARIANTS];
+    sc_test_rng irng[FZ_VARIANTS], rrng[FZ_VARIANTS];
     int recorded[FZ_VARIANTS];
     fz_flights fl[FZ_VARIANTS];
 } fz_world;

@@ -11,14 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sixchat/sixchat.h"
-
-/* Deterministic random source: SHA-256(seed || counter) stream. */
-typedef struct sc_test_rng {
-    uint64_t seed;
-    uint64_t counter;
-    int fail; /* when set, the source reports failure */
-} sc_test_rng;
-int sc_test_rng_fn(void *ctx, uint8_t *out, size_t len);
+#include "sc_testrng.h"
 
 #define SC_PARTY_MAX_STANZAS 64
 

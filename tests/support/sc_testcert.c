@@ -104,13 +104,15 @@ static uint64_t fresh_serial(void)
  * The common part of every certificate: version, serial, names, validity
  * and the subject key identifier. issuer NULL means self-signed.
  */
-static sc_testcert *cert_start(const sc_testcert *issuer, sc_testkey_type type, const char *cn,
-                               uint64_t serial, int64_t not_before, int64_t not_after)
+static sc_testcert *cert_start(const sc_testcert *issuer, sc_testkey_type type, EVP_PKEY *key,
+                               const char *cn, uint64_t serial, int64_t not_before,
+                               int64_t not_after)
 {
     sc_testcert *tc = tc_malloc(sizeof *tc);
     X509_NAME *name = X509_NAME_new();
 
-    tc->key = sc_testkey_new(type);
+    if (key != NULL) TC_CHECK(EVP_PKEY_up_ref(key) == 1);
+    tc->key = key != NULL ? key : sc_testkey_new(type);
     tc->cert = X509_new();
     TC_CHECK(tc->cert != NULL && name != NULL);
     TC_CHECK(X509_set_version(tc->cert, X509_VERSION_3));
@@ -146,16 +148,22 @@ static void add_ca_exts(X509 *x)
 sc_testcert *sc_testcert_root(sc_testkey_type type, const char *cn, int64_t not_before,
                               int64_t not_after)
 {
-    sc_testcert *tc = cert_start(NULL, type, cn, 0, not_before, not_after);
-    add_ca_exts(tc->cert);
-    cert_sign(tc, NULL);
-    return tc;
+    sc_testcert_opts o = {.key_type = type, .not_before = not_before, .not_after = not_after};
+    return sc_testcert_ca_opts(NULL, cn, &o);
 }
 
 sc_testcert *sc_testcert_ca(const sc_testcert *issuer, sc_testkey_type type, const char *cn,
                             int64_t not_before, int64_t not_after)
 {
-    sc_testcert *tc = cert_start(issuer, type, cn, 0, not_before, not_after);
+    sc_testcert_opts o = {.key_type = type, .not_before = not_before, .not_after = not_after};
+    return sc_testcert_ca_opts(issuer, cn, &o);
+}
+
+sc_testcert *sc_testcert_ca_opts(const sc_testcert *issuer, const char *cn,
+                                 const sc_testcert_opts *o)
+{
+    sc_testcert *tc =
+        cert_start(issuer, o->key_type, o->key, cn, o->serial, o->not_before, o->not_after);
     add_ca_exts(tc->cert);
     cert_sign(tc, issuer);
     return tc;
@@ -165,7 +173,7 @@ sc_testcert *sc_testcert_user(const sc_testcert *issuer, const sc_testcert_opts 
 {
     int64_t nb = o->not_before, na = o->not_after;
     const char *cn = o->user_id != NULL ? o->user_id : "no user id";
-    int rsa = o->key_type == SC_TESTKEY_RSA2048 || o->key_type == SC_TESTKEY_RSA1024;
+    int rsa;
     sc_testcert *tc;
     X509 *x;
     char san[512];
@@ -174,8 +182,9 @@ sc_testcert *sc_testcert_user(const sc_testcert *issuer, const sc_testcert_opts 
         nb = SC_TESTCERT_NOW - 86400;
         na = SC_TESTCERT_NOW + 365 * 86400;
     }
-    tc = cert_start(issuer, o->key_type, cn, o->serial, nb, na);
+    tc = cert_start(issuer, o->key_type, o->key, cn, o->serial, nb, na);
     x = tc->cert;
+    rsa = EVP_PKEY_is_a(tc->key, "RSA");
     add_ext(x, x, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(x, x, NID_key_usage,
             o->key_usage != NULL ? o->key_usage
@@ -185,6 +194,8 @@ sc_testcert *sc_testcert_user(const sc_testcert *issuer, const sc_testcert_opts 
         add_ext(x, x, NID_ext_key_usage, "clientAuth");
     else if (o->eku == SC_TESTCERT_EKU_SERVER_ONLY)
         add_ext(x, x, NID_ext_key_usage, "serverAuth");
+    else if (o->eku == SC_TESTCERT_EKU_CLIENT_SERVER)
+        add_ext(x, x, NID_ext_key_usage, "clientAuth,serverAuth");
     if (o->user_id != NULL) {
         TC_CHECK(snprintf(san, sizeof san, "email:%s", o->user_id) < (int)sizeof san);
         add_ext(x, x, NID_subject_alt_name, san);

@@ -31,9 +31,10 @@ typedef enum sc_testkey_type {
 
 /* What the extendedKeyUsage extension of a user certificate says. */
 typedef enum sc_testcert_eku {
-    SC_TESTCERT_EKU_CLIENT,      /* clientAuth (the default) */
-    SC_TESTCERT_EKU_NONE,        /* no extendedKeyUsage extension at all */
-    SC_TESTCERT_EKU_SERVER_ONLY, /* serverAuth only */
+    SC_TESTCERT_EKU_CLIENT,        /* clientAuth (the default) */
+    SC_TESTCERT_EKU_NONE,          /* no extendedKeyUsage extension at all */
+    SC_TESTCERT_EKU_SERVER_ONLY,   /* serverAuth only */
+    SC_TESTCERT_EKU_CLIENT_SERVER, /* clientAuth and serverAuth (a TLS server's too) */
 } sc_testcert_eku;
 
 /* A key and its certificate. Both fields are owned by the struct. */
@@ -50,7 +51,9 @@ typedef struct sc_testcert_opts {
     const char *key_usage; /* OpenSSL config syntax, e.g. "critical,keyAgreement"; NULL: default */
     int64_t not_before;    /* Unix times; both 0: sc_testcert_default_validity */
     int64_t not_after;
-    uint64_t serial; /* 0: a fresh serial from a counter */
+    uint64_t serial; /* 0: a fresh random serial */
+    EVP_PKEY *key;   /* NULL: a fresh key of key_type; else this key (the certificate takes a
+                        reference of its own), e.g. one made the same in every process */
 } sc_testcert_opts;
 
 /* 2026-01-01T00:00:00Z: a fixed "now" for tests that pass time to the core. */
@@ -66,6 +69,13 @@ sc_testcert *sc_testcert_root(sc_testkey_type type, const char *cn, int64_t not_
 /* Intermediate CA named cn, signed by issuer (a root or another intermediate). */
 sc_testcert *sc_testcert_ca(const sc_testcert *issuer, sc_testkey_type type, const char *cn,
                             int64_t not_before, int64_t not_after);
+
+/*
+ * CA certificate named cn, signed by issuer (NULL: self-signed root), with the
+ * key (or key_type), serial and validity of opts; its other fields do not apply.
+ */
+sc_testcert *sc_testcert_ca_opts(const sc_testcert *issuer, const char *cn,
+                                 const sc_testcert_opts *opts);
 
 /*
  * User certificate signed by issuer, or self-signed when issuer is NULL.
