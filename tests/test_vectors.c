@@ -5,10 +5,10 @@
  * form, PROTOCOL.md 10.4) between
  * alice@example.org (initiator) and bob@example.org (responder), whose fixed
  * Ed25519 certificates live in tests/vectors/ (made once by
- * tests/vectors/gen-certs.sh, valid 2025-01-01 to 2045-01-01, under an
+ * tests/certs/mkcerts.sh --vectors, valid 2025-01-01 to 2045-01-01, under an
  * Ed25519 root). Every input is fixed: the random source of each side is the
  * stream SHA-256(seed as u64 LE || counter as u64 LE) of tests/support/
- * sc_pair.c with seed 1 (initiator) and 2 (responder), one 32-byte block per
+ * sc_testrng.c with seed 1 (initiator) and 2 (responder), one 32-byte block per
  * draw; the time is 2026-01-01T00:00:00Z; Ed25519 signatures are
  * deterministic.
  *

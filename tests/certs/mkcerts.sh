@@ -14,14 +14,94 @@
 #   carol-p256.* (+ -chain.pem)    user cert signed directly by other-root
 #   done                           marker: a second run does nothing
 #
+# mkcerts.sh --vectors OUTDIR - how the FIXED test-vector certificates of
+# tests/vectors/ were made (once). Do not re-run it casually: new keys change
+# every byte of every vector, and tests/vectors/handshake-*.txt must then be
+# regenerated (see tests/test_vectors.c). Writes (overwrites) in OUTDIR:
+#   root.pem / root.key            Ed25519 root CA "sixchat vectors root CA"
+#   alice.pem / alice.key          Ed25519 user alice@example.org, signed by root
+#   bob.pem / bob.key              Ed25519 user bob@example.org, signed by root
+# all valid from 2025-01-01T00:00:00Z to 2045-01-01T00:00:00Z (fixed dates:
+# `openssl ca`, as `openssl x509 -req` in OpenSSL 3.0 takes only -days).
+# Ed25519 signatures are deterministic, so the handshake signatures are too.
+#
 # Every user cert has subjectAltName email:USER@example.org, EKU clientAuth,
 # keyUsage digitalSignature (plus keyEncipherment for RSA). CA certs carry
 # what OpenSSL's strict verifier needs (critical basicConstraints,
 # keyUsage, subject and authority key identifiers).
 set -eu
 
+# The fixed vector PKI (see the top of this file).
+vectors() {
+    out=$1
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+
+    cat >"$tmp/ca.cnf" <<'CNF'
+[ ca ]
+default_ca = vec
+[ vec ]
+dir = TMPDIR
+database = $dir/index.txt
+new_certs_dir = $dir
+serial = $dir/serial
+default_md = default
+policy = any
+unique_subject = no
+copy_extensions = none
+[ any ]
+commonName = supplied
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = unused
+[ root_ext ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ user_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = email:$ENV::SC_VEC_EMAIL
+CNF
+    sed -i "s|TMPDIR|$tmp|" "$tmp/ca.cnf"
+    : >"$tmp/index.txt"
+    echo 01 >"$tmp/serial"
+    SC_VEC_EMAIL=unused@example.org
+    export SC_VEC_EMAIL
+
+    start=20250101000000Z
+    end=20450101000000Z
+
+    openssl genpkey -algorithm ED25519 -out "$tmp/root.key"
+    openssl req -new -config "$tmp/ca.cnf" -key "$tmp/root.key" -subj "/CN=sixchat vectors root CA" \
+        -out "$tmp/root.csr"
+    openssl ca -batch -notext -config "$tmp/ca.cnf" -selfsign -keyfile "$tmp/root.key" \
+        -extensions root_ext -startdate $start -enddate $end -in "$tmp/root.csr" -out "$tmp/root.pem"
+
+    for u in alice bob; do
+        SC_VEC_EMAIL=$u@example.org
+        openssl genpkey -algorithm ED25519 -out "$tmp/$u.key"
+        openssl req -new -config "$tmp/ca.cnf" -key "$tmp/$u.key" -subj "/CN=$u@example.org" \
+            -out "$tmp/$u.csr"
+        openssl ca -batch -notext -config "$tmp/ca.cnf" -cert "$tmp/root.pem" -keyfile "$tmp/root.key" \
+            -extensions user_ext -startdate $start -enddate $end -in "$tmp/$u.csr" -out "$tmp/$u.pem"
+        openssl verify -x509_strict -purpose sslclient -CAfile "$tmp/root.pem" "$tmp/$u.pem"
+    done
+    cp "$tmp/root.pem" "$tmp/root.key" "$tmp/alice.pem" "$tmp/alice.key" "$tmp/bob.pem" \
+        "$tmp/bob.key" "$out/"
+}
+
+if [ $# -eq 2 ] && [ "$1" = --vectors ]; then
+    vectors "$2"
+    exit 0
+fi
 if [ $# -ne 1 ]; then
-    echo "usage: $0 OUTDIR" >&2
+    echo "usage: $0 OUTDIR | $0 --vectors OUTDIR" >&2
     exit 2
 fi
 out=$1
