@@ -1,5 +1,6 @@
 /*
- * sc_buf.c - the growable writer and the bounded reader (STYLE.md habit 6).
+ * sc_buf.c - the growable writer and the bounded reader (a growable writer that wipes, a reader
+ * that cannot overrun).
  *
  * A writer may hold key material at any moment, so no byte it ever held is
  * released to the allocator without being wiped first: growth copies into a

@@ -1,5 +1,6 @@
 /*
- * sc_buf.h - the two byte types of the core (STYLE.md habit 6).
+ * sc_buf.h - the two byte types of the core (a growable writer that wipes, a reader that cannot
+ * overrun).
  *
  * sc_buf: a growable writer. Every reallocation and the final free wipe the
  * old memory, so a buffer may hold secrets. Allocation failure is sticky:

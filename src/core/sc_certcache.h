@@ -8,8 +8,8 @@
  * a handshake decodes only certificates it has not seen. A cached X509 is
  * the same object d2i_X509 would produce from the same bytes.
  *
- * It also remembers chains that passed path validation (DESIGN.md: "a
- * bounded cache of already-verified peer chains"): the same certificates,
+ * It also remembers chains that passed path validation (docs/GOALS.md: a
+ * bounded cache of already-verified peer chains): the same certificates,
  * byte for byte, at a time inside the window where every certificate of the
  * path is valid, validate the same way again, so the two signature checks
  * of the path are skipped. The policy (allow and block lists) and the

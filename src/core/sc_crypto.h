@@ -1,6 +1,6 @@
 /*
  * sc_crypto.h - the one adapter between the protocol core and OpenSSL
- * (STYLE.md habit 10). Everything else in src/core reads as protocol.
+ * (one adapter, docs/ARCHITECTURE.md). Everything else in src/core reads as protocol.
  *
  * Hash is SHA-256 throughout version 1 (docs/PROTOCOL.md 6). Every
  * function returns 0 or an sc_err; secrets in the structs here are wiped by

@@ -16,18 +16,6 @@
 
 static int fail(sc_session *s, int err);
 
-void sc__emit(sc_session *s, const sc_event *ev)
-{
-    if (s->cb) s->cb(s->cb_ctx, s, ev);
-}
-
-void sc__set_state(sc_session *s, sc_state st)
-{
-    s->state = st;
-    /* Every handshake state has its own deadline (PROTOCOL.md 7.7). */
-    s->deadline = st < SC_ST_ESTABLISHED ? s->now_ms + s->cfg->hs_timeout_ms : UINT64_MAX;
-}
-
 int sc_session_new(const sc_config *cfg, sc_role role, uint64_t now_ms, sc_session **out)
 {
     SC_ERRQ_GUARD;

@@ -87,8 +87,18 @@ int sc__hs_start(sc_session *s);
 /* One handshake message (raw XML bytes) of the given frame kind (1 = HELLO, 0 = record). */
 int sc__hs_recv(sc_session *s, const uint8_t *msg, size_t len, int plaintext);
 
-/* Services of sc_session.c used by the handshake. */
-void sc__emit(sc_session *s, const sc_event *ev);
-void sc__set_state(sc_session *s, sc_state st);
+/* Both the session and the handshake emit events and change state: these
+ * live here, below both, so neither file calls the other back. */
+static inline void sc__emit(sc_session *s, const sc_event *ev)
+{
+    if (s->cb) s->cb(s->cb_ctx, s, ev);
+}
+
+static inline void sc__set_state(sc_session *s, sc_state st)
+{
+    s->state = st;
+    /* Every handshake state has its own deadline (PROTOCOL.md 7.7). */
+    s->deadline = st < SC_ST_ESTABLISHED ? s->now_ms + s->cfg->hs_timeout_ms : UINT64_MAX;
+}
 
 #endif

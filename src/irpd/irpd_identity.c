@@ -18,12 +18,6 @@
 #include <strings.h>
 #include <openssl/crypto.h>
 
-int irpd__is_admin(const irpd_hctx *h, const irpd_session *s)
-{
-    /* 7.1: the name alone is not enough: an external CA could certify root@example.org */
-    return s->cert_auth && s->client.issued_here && irpd_config_is_admin(h->cfg, s->client.user_id);
-}
-
 /* Records an external CA's certificate seen for the first time (7.6). */
 static int record_external(const irpd_hctx *h, const irpd_session *s, int64_t now)
 {
