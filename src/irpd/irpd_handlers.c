@@ -218,13 +218,7 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
     b.expires = now + (int64_t)granted;
     b.updated = now;
 
-    memset(&auth, 0, sizeof(auth));
-    snprintf(auth.serial, sizeof(auth.serial), "%s", s->client.serial_hex);
-    snprintf(auth.user, sizeof(auth.user), "%s", s->client.user_id);
-    auth.der = s->cert_der;
-    auth.der_len = s->cert_der_len;
-    auth.not_before = s->cert_not_before;
-    auth.not_after = s->cert_not_after;
+    irpd__session_cert(s, &auth);
 
     /* 2, 3, 6 */
     st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);

@@ -90,6 +90,8 @@ int irpd__fail(hscratch *x, int status, const char *fmt, ...) __attribute__((for
 int irpd__store_fail(const irpd_hctx *h, hscratch *x, int st, const char *what);
 /* 7.1: an administrator: listed in the configuration AND holding a certificate of our CA. */
 int irpd__is_admin(const irpd_hctx *h, const irpd_session *s);
+/* The connection's certificate as a store record (c's der points into s). */
+void irpd__session_cert(const irpd_session *s, irpd_cert *c);
 /* irpd_binding_cb adding one binding to ((irpd__collect *)arg)->r. */
 int irpd__collect_binding(void *arg, const irpd_binding *b);
 

@@ -23,13 +23,7 @@ static int record_external(const irpd_hctx *h, const irpd_session *s, int64_t no
 {
     irpd_cert c;
 
-    memset(&c, 0, sizeof(c));
-    snprintf(c.serial, sizeof(c.serial), "%s", s->client.serial_hex);
-    snprintf(c.user, sizeof(c.user), "%s", s->client.user_id);
-    c.der = s->cert_der;
-    c.der_len = s->cert_der_len;
-    c.not_before = s->cert_not_before;
-    c.not_after = s->cert_not_after;
+    irpd__session_cert(s, &c);
     return irpd_store_cert_record(h->st, &c, s->client.user_id, now);
 }
 

@@ -104,3 +104,14 @@ int irpd__is_admin(const irpd_hctx *h, const irpd_session *s)
     /* 7.1: the name alone is not enough: an external CA could certify root@example.org */
     return s->cert_auth && s->client.issued_here && irpd_config_is_admin(h->cfg, s->client.user_id);
 }
+
+void irpd__session_cert(const irpd_session *s, irpd_cert *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->serial, sizeof(c->serial), "%s", s->client.serial_hex);
+    snprintf(c->user, sizeof(c->user), "%s", s->client.user_id);
+    c->der = s->cert_der;
+    c->der_len = s->cert_der_len;
+    c->not_before = s->cert_not_before;
+    c->not_after = s->cert_not_after;
+}
