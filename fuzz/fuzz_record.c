@@ -220,12 +220,16 @@ static void deliver(fz_ctx *c, uint8_t inner, const uint8_t *p, size_t n)
     FZ_CHECK(sc_record_seal(&c->tx, &wire, inner, p, n, NULL, 0) == SC_OK);
     if (inner == SC_INNER_KEY_UPDATE && n == 1 && p[0] <= 1) FZ_CHECK(sc_dir_update(&c->tx) == 0);
     int closed_before = s->sent_close;
+    /* A raw step may have left part of a frame buffered: the record's bytes then
+     * complete that frame first, so what follows says nothing of this record. */
+    int partial_before = s->in.len > 0;
     int rc = sc_session_recv(s, wire.data, wire.len, FZ_NOW_MS);
     sc_buf_dispose(&wire);
     check_sticky(c);
     FZ_CHECK(rc == s->err);
     fz_reader_clear_log(&c->rd);
     fz_reader_drain(&c->rd, s);
+    if (partial_before) return;
     if (was_closed) {
         /* After the peer's close_notify nothing counts and nothing is answered. */
         FZ_CHECK(rc == SC_OK && c->rd.n == 0 && s->state == SC_ST_CLOSED);
