@@ -165,7 +165,8 @@ static void on_stanza(app *a, const sc_stanza *st)
         say(a, "<- receipt for %s", st->id);
         break;
     default: /* pings are answered by the library; files are not part of this demo */
-        say(a, "<- stanza type %d, id %s (ignored)", (int)st->type, st->id);
+        say(a, "<- stanza type %d, id %s (ignored)", (int)st->type,
+            st->id ? st->id : "-"); /* typing has no id */
         break;
     }
 }

@@ -2,10 +2,11 @@
  * fuzz_stanza.c - application stanzas (src/core/sc_stanza_codec.c) in both
  * directions.
  *
- * Input starting with a byte 0..7 (no XML document can: they are control
- * characters): writer mode. The byte is the stanza type, the rest fills the
- * fields (id, ts, text, name, size, offset, sha256), as an application
- * would pass them to sc_session_send_stanza. sc_stanza_write must refuse
+ * Input starting with a control byte other than TAB, LF and CR (no XML
+ * document can start with one): writer mode. The byte's low four bits are
+ * the stanza type (0 and 12..15 unknown), the rest fills the fields (id,
+ * ts, name, size, offset, sha256, typing state, reason, text), as an
+ * application would pass them to sc_session_send_stanza. sc_stanza_write must refuse
  * a bad stanza with SC_ERR_ARG and nothing else, and whatever it accepts
  * must parse back to the same fields: the peer would otherwise answer our
  * stanza with decode_error and end the session.
@@ -20,14 +21,26 @@
 /* The fields the stanza's type carries are equal. */
 static void check_equal(const sc_stanza *a, const sc_stanza *b)
 {
-    FZ_CHECK(a->type == b->type && strcmp(a->id, b->id) == 0);
+    FZ_CHECK(a->type == b->type);
+    if (a->type == SC_STANZA_TYPING) /* no id (PROTOCOL.md 10.2) */
+        FZ_CHECK(b->id == NULL);
+    else
+        FZ_CHECK(strcmp(a->id, b->id) == 0);
     switch (a->type) {
     case SC_STANZA_MSG:
         FZ_CHECK(a->ts == b->ts && a->text_len == b->text_len);
         FZ_CHECK(a->text_len == 0 || memcmp(a->text, b->text, a->text_len) == 0);
         break;
     case SC_STANZA_RECEIPT:
+    case SC_STANZA_READ:
         FZ_CHECK(a->ts == b->ts);
+        break;
+    case SC_STANZA_TYPING:
+        FZ_CHECK(a->typing == b->typing);
+        break;
+    case SC_STANZA_FILE_REJECT:
+        FZ_CHECK((a->reason == NULL) == (b->reason == NULL));
+        FZ_CHECK(a->reason == NULL || strcmp(a->reason, b->reason) == 0);
         break;
     case SC_STANZA_FILE_OFFER:
         FZ_CHECK(strcmp(a->name, b->name) == 0 && a->size == b->size);
@@ -47,8 +60,18 @@ static void check_equal(const sc_stanza *a, const sc_stanza *b)
 /* What a parsed stanza may contain (PROTOCOL.md 10.1). */
 static void check_limits(const sc_stanza *st)
 {
-    FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_FILE_DONE);
+    FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_DEVICE);
+    if (st->type == SC_STANZA_TYPING) {
+        FZ_CHECK(st->id == NULL && (st->typing == SC_TYPING_ON || st->typing == SC_TYPING_OFF));
+        return;
+    }
     FZ_CHECK(st->id != NULL && sc_stanza_valid_id(st->id, strlen(st->id)));
+    if (st->type == SC_STANZA_FILE_REJECT && st->reason != NULL) {
+        size_t n = strlen(st->reason);
+        FZ_CHECK(n <= SC_STANZA_REASON_MAX && sc_stanza_valid_text(st->reason, n));
+        for (size_t i = 0; i < n; i++)
+            FZ_CHECK((unsigned char)st->reason[i] >= 0x20 && st->reason[i] != 0x7f);
+    }
     if (st->type == SC_STANZA_MSG) FZ_CHECK(st->text != NULL && st->text_len <= SC_STANZA_TEXT_MAX);
     if (st->type == SC_STANZA_FILE_OFFER) {
         size_t n = strlen(st->name);
@@ -110,11 +133,11 @@ static void take_str(fz_in *in, char *out, size_t max)
 static void writer_mode(const uint8_t *data, size_t size)
 {
     fz_in in = {data + 1, size - 1};
-    char id[SC_STANZA_ID_MAX + 8], name[SC_STANZA_NAME_MAX + 8];
+    char id[SC_STANZA_ID_MAX + 8], name[SC_STANZA_NAME_MAX + 8], reason[SC_STANZA_REASON_MAX + 8];
     sc_stanza st;
     size_t n;
     memset(&st, 0, sizeof st);
-    st.type = (sc_stanza_type)data[0];
+    st.type = (sc_stanza_type)(data[0] & 0x0f);
     take_str(&in, id, SC_STANZA_ID_MAX + 4);
     st.id = id;
     st.ts = fz_u64(&in);
@@ -124,6 +147,10 @@ static void writer_mode(const uint8_t *data, size_t size)
     st.offset = fz_u64(&in);
     const uint8_t *sha = fz_bytes(&in, 32, &n);
     memcpy(st.sha256, sha, n);
+    st.typing = (sc_typing_state)(fz_u8(&in) % 3); /* 2 is no state */
+    uint8_t has_reason = fz_u8(&in);
+    take_str(&in, reason, SC_STANZA_REASON_MAX + 4);
+    st.reason = has_reason & 1 ? reason : NULL;
     st.text = (const char *)fz_bytes(&in, in.len, &st.text_len); /* the rest */
 
     sc_buf w;
@@ -132,16 +159,22 @@ static void writer_mode(const uint8_t *data, size_t size)
     /* A stanza the caller got wrong is SC_ERR_ARG: the one refusal the session API passes on
      * without failing the session. */
     FZ_CHECK(rc == SC_OK || rc == SC_ERR_ARG);
-    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_FILE_DONE ||
-        !sc_stanza_valid_id(id, strlen(id)))
+    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_DEVICE ||
+        (st.type != SC_STANZA_TYPING && !sc_stanza_valid_id(id, strlen(id))) ||
+        (st.type == SC_STANZA_TYPING && st.typing != SC_TYPING_ON && st.typing != SC_TYPING_OFF))
         FZ_CHECK(rc == SC_ERR_ARG);
+    /* A refusal writes nothing, so the session's buffer is left as it was. */
+    if (rc == SC_ERR_ARG) FZ_CHECK(w.len == 0);
     if (rc == SC_OK) check_reparse(&w, &st);
     sc_buf_dispose(&w);
 }
 
-/* Writer-mode seed: type, id, ts, name, size, offset, sha256, text (as writer_mode reads them). */
-static void writer_seed(const char *dir, const char *file, uint8_t type, const char *id,
-                        const char *name, const char *text)
+/*
+ * Writer-mode seed: type, id, ts, name, size, offset, sha256, typing state, reason (absent when
+ * NULL), text (as writer_mode reads them).
+ */
+static void writer_seed_full(const char *dir, const char *file, uint8_t type, const char *id,
+                             const char *name, uint8_t typing, const char *reason, const char *text)
 {
     sc_buf b;
     fz_seed_begin(&b, type);
@@ -154,8 +187,18 @@ static void writer_seed(const char *dir, const char *file, uint8_t type, const c
     sc_buf_put_u64(&b, 17);
     for (int k = 0; k < 32; k++)
         sc_buf_put_u8(&b, (uint8_t)(k * 9));
+    sc_buf_put_u8(&b, typing);
+    sc_buf_put_u8(&b, reason != NULL);
+    sc_buf_put_u16(&b, reason ? (uint16_t)strlen(reason) : 0);
+    if (reason) sc_buf_put_str(&b, reason);
     sc_buf_put_str(&b, text);
     fz_seed(dir, file, &b);
+}
+
+static void writer_seed(const char *dir, const char *file, uint8_t type, const char *id,
+                        const char *name, const char *text)
+{
+    writer_seed_full(dir, file, type, id, name, 0, NULL, text);
 }
 
 static void write_seeds(const char *dir)
@@ -180,6 +223,21 @@ static void write_seeds(const char *dir)
          "<file-offer id=\"f\" name=\"..\" size=\"1\" sha256=\"" FZ_SHA_EMPTY "\"/>"},
         {"offer_name_attr_ws.xml",
          "<file-offer id=\"f\" name=\"a&#9;b&#10;c\" size=\"1\" sha256=\"" FZ_SHA_EMPTY "\"/>"},
+        /* The stanzas the user agent added (PROTOCOL.md 10.2). */
+        {"typing.xml", FZ_ST_TYPING},
+        {"typing_off_with_id.xml", "<typing id=\"any thing\" state=\"off\"/>"},
+        {"read.xml", FZ_ST_READ},
+        {"file_reject.xml", FZ_ST_REJECT},
+        {"file_reject_no_reason.xml", "<file-reject id=\"f1\" x=\"y\"/>"},
+        {"file_reject_escapes.xml",
+         "<file-reject id=\"f1\" reason=\"&lt;&amp;&gt;&quot;&apos; &#x263A;\"/>"},
+        {"device.xml", FZ_ST_DEVICE},
+        {"bad_typing_state.xml", "<typing state=\"On\"/>"},
+        {"bad_typing_no_state.xml", "<typing/>"},
+        {"bad_read_no_ts.xml", "<read id=\"m1\"/>"},
+        {"bad_reject_reason_lf.xml", "<file-reject id=\"f1\" reason=\"a&#10;b\"/>"},
+        {"bad_device_id.xml", "<device id=\"my phone\"/>"},
+        {"bad_device_text.xml", "<device id=\"p\">x</device>"},
     };
     for (size_t i = 0; i < sizeof xml / sizeof xml[0]; i++)
         fz_seed_bytes(dir, xml[i][0], -1, xml[i][1], strlen(xml[i][1]));
@@ -189,13 +247,22 @@ static void write_seeds(const char *dir)
     writer_seed(dir, "w_bad_type", 0, "x", "", "");
     writer_seed(dir, "w_bad_id", SC_STANZA_MSG, "a/b", "", "t");
     writer_seed(dir, "w_offer_bad_name", SC_STANZA_FILE_OFFER, "f1", "../etc", "");
+    writer_seed_full(dir, "w_typing_on", SC_STANZA_TYPING, "", "", SC_TYPING_ON, NULL, "");
+    writer_seed_full(dir, "w_typing_bad_state", SC_STANZA_TYPING, "x", "", 2, NULL, "");
+    writer_seed(dir, "w_read", 0x10 | SC_STANZA_READ, "m1", "", "");
+    writer_seed(dir, "w_device", SC_STANZA_DEVICE, "laptop-1", "", "");
+    writer_seed_full(dir, "w_reject", SC_STANZA_FILE_REJECT, "f1", "", 0, "too \"big\" <&>", "");
+    writer_seed_full(dir, "w_reject_no_reason", SC_STANZA_FILE_REJECT, "f1", "", 0, NULL, "");
+    writer_seed_full(dir, "w_reject_bad_reason", SC_STANZA_FILE_REJECT, "f1", "", 0, "a\tb", "");
+    writer_seed(dir, "w_bad_type_12", 0x1c, "x", "", "");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *seeds = fz_seeds_dir();
     if (seeds) write_seeds(seeds);
-    if (size > 0 && data[0] <= SC_STANZA_FILE_DONE)
+    /* TAB, LF and CR may start an XML document (whitespace before the root element). */
+    if (size > 0 && data[0] < 0x20 && data[0] != '\t' && data[0] != '\n' && data[0] != '\r')
         writer_mode(data, size);
     else
         parser_mode(data, size);

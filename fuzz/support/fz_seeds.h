@@ -63,5 +63,9 @@ const fz_bad_certs *fz_bad_certs_get(void);
     "<file-offer id=\"f1\" name=\"photo.jpg\" size=\"5000\" sha256=\"" FZ_SHA_EMPTY "\"/>"
 #define FZ_ST_ACCEPT "<file-accept id=\"f1\" offset=\"0\"/>"
 #define FZ_ST_DONE "<file-done id=\"f1\" sha256=\"" FZ_SHA_EMPTY "\"/>"
+#define FZ_ST_TYPING "<typing state=\"on\"/>"
+#define FZ_ST_READ "<read id=\"m1\" ts=\"1767225600002\"/>"
+#define FZ_ST_REJECT "<file-reject id=\"f1\" reason=\"too large\"/>"
+#define FZ_ST_DEVICE "<device id=\"laptop-1\"/>"
 
 #endif

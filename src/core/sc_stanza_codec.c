@@ -16,6 +16,10 @@ static const struct {
     {"file-offer", SC_STANZA_FILE_OFFER},
     {"file-accept", SC_STANZA_FILE_ACCEPT},
     {"file-done", SC_STANZA_FILE_DONE},
+    {"typing", SC_STANZA_TYPING},
+    {"read", SC_STANZA_READ},
+    {"file-reject", SC_STANZA_FILE_REJECT},
+    {"device", SC_STANZA_DEVICE},
 };
 
 static const char *type_name(sc_stanza_type t)
@@ -92,6 +96,30 @@ static int valid_name(const char *s, size_t n)
     return 1;
 }
 
+/*
+ * A file-reject reason (10.1): up to 256 bytes of UTF-8 XML characters on
+ * one line, no control character at all, so that it can be shown as it is.
+ */
+static int valid_reason(const char *s, size_t n)
+{
+    if (n > SC_STANZA_REASON_MAX || !sc_stanza_valid_text(s, n)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+/* typing's state (10.2): exactly "on" or "off". */
+static int parse_typing(const char *s, size_t n, sc_typing_state *out)
+{
+    if (s != NULL && n == 2 && memcmp(s, "on", 2) == 0)
+        *out = SC_TYPING_ON;
+    else if (s != NULL && n == 3 && memcmp(s, "off", 3) == 0)
+        *out = SC_TYPING_OFF;
+    else
+        return 0;
+    return 1;
+}
+
 /* Decimal without sign or leading zeros (except "0"), within uint64_t. */
 static int parse_u64(const char *s, size_t n, uint64_t *out)
 {
@@ -137,30 +165,56 @@ static void put_sha256(sc_buf *b, const uint8_t d[32])
     sc_xml_w_attr(b, "sha256", s);
 }
 
-int sc_stanza_write(sc_buf *b, const sc_stanza *st)
+/*
+ * The rules of 10.1 for the fields st's type carries, the same the parser
+ * applies, so that the peer never answers our stanza with decode_error.
+ */
+static int fields_ok(const sc_stanza *st)
 {
-    const char *name = type_name(st->type);
-    if (name == NULL || st->id == NULL || !sc_stanza_valid_id(st->id, strlen(st->id)))
-        return SC_ERR_ARG;
-    sc_xml_w_open(b, name);
-    sc_xml_w_attr(b, "id", st->id);
     switch (st->type) {
+    case SC_STANZA_TYPING: /* the one stanza without an id (10.2) */
+        return st->typing == SC_TYPING_ON || st->typing == SC_TYPING_OFF;
     case SC_STANZA_MSG:
         if (st->text_len > SC_STANZA_TEXT_MAX || (st->text == NULL && st->text_len) ||
             !sc_stanza_valid_text(st->text, st->text_len))
-            return SC_ERR_ARG;
+            return 0;
+        break;
+    case SC_STANZA_FILE_OFFER:
+        if (st->name == NULL || !valid_name(st->name, strlen(st->name)) ||
+            !sc_stanza_valid_text(st->name, strlen(st->name)))
+            return 0;
+        break;
+    case SC_STANZA_FILE_REJECT:
+        if (st->reason != NULL && !valid_reason(st->reason, strlen(st->reason))) return 0;
+        break;
+    default:
+        break;
+    }
+    return st->id != NULL && sc_stanza_valid_id(st->id, strlen(st->id));
+}
+
+int sc_stanza_write(sc_buf *b, const sc_stanza *st)
+{
+    const char *name = type_name(st->type);
+    /* Everything is checked before anything is written: a refusal leaves b as it was. */
+    if (name == NULL || !fields_ok(st)) return SC_ERR_ARG;
+    sc_xml_w_open(b, name);
+    if (st->type == SC_STANZA_TYPING)
+        sc_xml_w_attr(b, "state", st->typing == SC_TYPING_ON ? "on" : "off");
+    else
+        sc_xml_w_attr(b, "id", st->id);
+    switch (st->type) {
+    case SC_STANZA_MSG:
         sc_xml_w_attr_u64(b, "ts", st->ts);
         sc_xml_w_end_open(b);
         sc_xml_w_text(b, st->text, st->text_len);
         sc_xml_w_close(b, name);
         return sc_buf_ok(b) ? SC_OK : SC_ERR_NOMEM;
     case SC_STANZA_RECEIPT:
+    case SC_STANZA_READ:
         sc_xml_w_attr_u64(b, "ts", st->ts);
         break;
     case SC_STANZA_FILE_OFFER:
-        if (st->name == NULL || !valid_name(st->name, strlen(st->name)) ||
-            !sc_stanza_valid_text(st->name, strlen(st->name)))
-            return SC_ERR_ARG;
         sc_xml_w_attr(b, "name", st->name);
         sc_xml_w_attr_u64(b, "size", st->size);
         put_sha256(b, st->sha256);
@@ -171,7 +225,10 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
     case SC_STANZA_FILE_DONE:
         put_sha256(b, st->sha256);
         break;
-    default: /* ping, pong: id only */
+    case SC_STANZA_FILE_REJECT:
+        if (st->reason != NULL) sc_xml_w_attr(b, "reason", st->reason);
+        break;
+    default: /* ping, pong, device: id only; typing: state only */
         break;
     }
     sc_xml_w_end_empty(b);
@@ -188,9 +245,14 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(root->name, names[i].name) == 0) st->type = names[i].type;
     if (st->type == 0) return SC_OK;
+    if (root->first_child || (st->type != SC_STANZA_MSG && root->text_len))
+        return SC_ERR_DECODE_ERROR;
+    if (st->type == SC_STANZA_TYPING) { /* no id: an id attribute is ignored (10.2) */
+        v = ATTR(root, "state", &len);
+        return parse_typing(v, len, &st->typing) ? SC_OK : SC_ERR_DECODE_ERROR;
+    }
     st->id = ATTR(root, "id", &idlen);
-    if (!sc_stanza_valid_id(st->id, idlen) || root->first_child) return SC_ERR_DECODE_ERROR;
-    if (st->type != SC_STANZA_MSG && root->text_len) return SC_ERR_DECODE_ERROR;
+    if (!sc_stanza_valid_id(st->id, idlen)) return SC_ERR_DECODE_ERROR;
     switch (st->type) {
     case SC_STANZA_MSG:
         if (root->text_len > SC_STANZA_TEXT_MAX) return SC_ERR_DECODE_ERROR;
@@ -199,8 +261,13 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
         v = ATTR(root, "ts", &len);
         return parse_u64(v, len, &st->ts) ? SC_OK : SC_ERR_DECODE_ERROR;
     case SC_STANZA_RECEIPT:
+    case SC_STANZA_READ:
         v = ATTR(root, "ts", &len);
         return parse_u64(v, len, &st->ts) ? SC_OK : SC_ERR_DECODE_ERROR;
+    case SC_STANZA_FILE_REJECT: /* reason is optional; NULL when absent */
+        st->reason = ATTR(root, "reason", &len);
+        if (st->reason != NULL && !valid_reason(st->reason, len)) return SC_ERR_DECODE_ERROR;
+        return SC_OK;
     case SC_STANZA_FILE_OFFER:
         st->name = ATTR(root, "name", &len);
         if (!valid_name(st->name, len) || memchr(st->name, '\0', len)) return SC_ERR_DECODE_ERROR;
@@ -214,7 +281,7 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
     case SC_STANZA_FILE_DONE:
         v = ATTR(root, "sha256", &len);
         return parse_sha256(v, len, st->sha256) ? SC_OK : SC_ERR_DECODE_ERROR;
-    default:
+    default: /* ping, pong, device: id only */
         return SC_OK;
     }
 }

@@ -8,7 +8,11 @@
 #include "sc_buf.h"
 #include "sc_xml.h"
 
-/* Validates st and appends its XML. SC_ERR_ARG if a field breaks the rules. */
+/*
+ * Validates st (the rules of PROTOCOL.md 10.1, as the parser applies them)
+ * and appends its XML. SC_ERR_ARG if a field breaks them (nothing appended
+ * then), SC_ERR_NOMEM if the buffer failed.
+ */
 int sc_stanza_write(sc_buf *b, const sc_stanza *st);
 
 /*

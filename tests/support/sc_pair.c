@@ -59,7 +59,8 @@ static void record(void *ctx, sc_session *s, const sc_event *ev)
         int n = pa->n_stanzas;
         assert_true(n < SC_PARTY_MAX_STANZAS);
         pa->stanza_type[n] = st->type;
-        snprintf(pa->stanza_id[n], sizeof pa->stanza_id[n], "%s", st->id);
+        snprintf(pa->stanza_id[n], sizeof pa->stanza_id[n], "%s",
+                 st->id ? st->id : ""); /* typing has none */
         if (st->type == SC_STANZA_MSG) {
             pa->stanza_text[n] = malloc(st->text_len + 1);
             assert_non_null(pa->stanza_text[n]);
