@@ -7,8 +7,11 @@
  * - while the writer is inside a batch, the loop's own read connection
  *   still answers, and does not see the uncommitted change;
  * - a refused job is rolled back alone, the others of its group stay;
- * - done() runs on the loop, in submission order, after the commit; a new
- *   connection then sees every change;
+ * - a refused job is done at once, before its group's commit (10.2: a
+ *   write that fails validation is answered at once): its done() runs
+ *   while a later job of the same group is still being applied;
+ * - the other jobs' done() runs on the loop, in submission order, after the
+ *   commit (on_drained after each round of done()s); a new connection then sees every change;
  * - stop commits what was queued and runs the last done()s.
  * Run under ThreadSanitizer by `make test-tsan`.
  */
@@ -127,8 +130,12 @@ static void test_group_commit_and_reads(void **state)
     run_until_idle(&loop, wr);
 
     assert_int_equal(n_done, N_JOBS + 1);
+    /* job 0; the refused job N_JOBS at once, before its group's commit; then 1.. in order */
+    assert_int_equal(done_order[0], 0);
+    assert_int_equal(done_order[1], N_JOBS);
+    for (int i = 1; i < N_JOBS; i++)
+        assert_int_equal(done_order[i + 1], i);
     for (int i = 0; i <= N_JOBS; i++) {
-        assert_int_equal(done_order[i], i);
         assert_int_equal(got_applied[i], i == N_JOBS ? IRP_CONFLICT : IRP_OK);
         assert_int_equal(got_committed[i], IRP_OK);
     }
@@ -136,10 +143,9 @@ static void test_group_commit_and_reads(void **state)
     assert_int_equal(s.jobs, N_JOBS + 1);
     assert_int_equal(s.batches, 2); /* job 0 alone, then everything queued meanwhile */
     assert_int_equal(s.failed, 0);
-    /* after each round of done()s (one per batch, or one for both), never inside one */
-    assert_true(n_drained >= 1 && n_drained <= 2);
+    /* after each round of done()s (one per post to the loop, or fewer), never inside one */
+    assert_true(n_drained >= 1 && n_drained <= 3);
     assert_int_equal(drained_at[n_drained - 1], N_JOBS + 1);
-    if (n_drained == 2) assert_int_equal(drained_at[0], 1);
 
     irpd_writer_stop(wr);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -190,6 +196,78 @@ static void test_stop_commits_the_queue(void **state)
     irpd_store_close(again);
 }
 
+/*
+ * 10.2: a refused write is answered at once, not after its group's commit.
+ * Group 2 is [job 1: a change, job 2: refused (409), job 3: a change whose
+ * apply the test holds]: while job 3 is held, so before the group commits,
+ * job 2's done() must already have run, and job 1's not.
+ */
+static void test_refused_done_before_commit(void **state)
+{
+    uv_loop_t loop;
+    irpd_writer *wr;
+    uv_sem_t started0, gate0, started3, gate3;
+    add_job jobs[4];
+    int early, first_not_yet;
+
+    n_done = 0;
+    memset(got_applied, 0, sizeof got_applied);
+    memset(got_committed, 0, sizeof got_committed);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    irpd_store *w = open_store();
+    assert_int_equal(irpd_store_user_add(w, "taken@example.org", "test", NOW), IRP_OK);
+    assert_int_equal(uv_sem_init(&started0, 0), 0);
+    assert_int_equal(uv_sem_init(&gate0, 0), 0);
+    assert_int_equal(uv_sem_init(&started3, 0), 0);
+    assert_int_equal(uv_sem_init(&gate3, 0), 0);
+    assert_int_equal(irpd_writer_start(&wr, &loop, w), 0);
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < 4; i++) {
+        jobs[i].job.apply = apply_add;
+        jobs[i].job.done = done_add;
+        jobs[i].index = i;
+        if (i == 2)
+            snprintf(jobs[i].user, sizeof jobs[i].user, "Taken@example.org"); /* 409 */
+        else
+            snprintf(jobs[i].user, sizeof jobs[i].user, "r%d@example.org", i);
+    }
+    jobs[0].started = &started0;
+    jobs[0].gate = &gate0;
+    jobs[3].started = &started3;
+    jobs[3].gate = &gate3;
+    assert_int_equal(irpd_writer_submit(wr, &jobs[0].job), 0);
+    uv_sem_wait(&started0); /* group 1: job 0 alone; jobs 1..3 queue behind it */
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(irpd_writer_submit(wr, &jobs[i].job), 0);
+    uv_sem_post(&gate0);
+    uv_sem_wait(&started3); /* group 2 is being applied: job 2 was refused, no commit yet */
+    /* the refusal was posted to the loop before job 3's apply began: no waiting needed */
+    for (int i = 0; i < 4 && got_applied[2] != IRP_CONFLICT; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    early = n_done >= 2 && done_order[n_done - 1] == 2;
+    first_not_yet = n_done == 2; /* job 0 (group 1) and job 2; job 1 waits for the commit */
+    uv_sem_post(&gate3);
+    run_until_idle(&loop, wr);
+    assert_true(early);
+    assert_true(first_not_yet);
+    assert_int_equal(n_done, 4);
+    assert_int_equal(got_applied[2], IRP_CONFLICT);
+    assert_int_equal(got_committed[2], IRP_OK); /* it changed nothing: nothing to commit */
+    for (int i = 0; i < 4; i++)
+        if (i != 2) assert_int_equal(got_committed[i], IRP_OK);
+    assert_int_equal(done_order[2], 1); /* the others in submission order */
+    assert_int_equal(done_order[3], 3);
+
+    irpd_writer_stop(wr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    irpd_store_close(w);
+    uv_sem_destroy(&started0);
+    uv_sem_destroy(&gate0);
+    uv_sem_destroy(&started3);
+    uv_sem_destroy(&gate3);
+}
+
 static int setup(void **state)
 {
     snprintf(dir, sizeof dir, "/tmp/test_irpd_writer.XXXXXX");
@@ -215,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commit_and_reads),
         cmocka_unit_test(test_stop_commits_the_queue),
+        cmocka_unit_test(test_refused_done_before_commit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

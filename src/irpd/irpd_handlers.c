@@ -226,6 +226,7 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
         /* 7.6: an external CA's user becomes known by registering */
         int ua = irpd_store_user_add(h->st, s->client.user_id, s->client.user_id, now);
         if (ua != IRP_OK && ua != IRP_CONFLICT) return irpd__store_fail(h, x, ua, "register");
+        if (ua == IRP_OK) res->wrote = 1; /* stays even if the binding is refused (10.2) */
         st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);
     }
     if (st == IRP_CONFLICT)

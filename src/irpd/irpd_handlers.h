@@ -227,10 +227,13 @@ const char *irpd_deferred_id(const irpd_deferred *d);
 
 /*
  * On the writer thread, inside a batch: the write's handler (or its audit
- * record) against w, the writer's store. Touches nothing but op and w.
- * Returns the handler's status.
+ * record) against w, the writer's store. Touches nothing but op, w and
+ * *wrote. Returns the handler's status; *wrote is set when a refusal may
+ * leave a change in the batch (the handler said so, or it failed with 5xx,
+ * which may come after a change), so that its answer waits for the commit
+ * (irpd_writer_job.wrote); else a refusal is answered at once (10.2).
  */
-irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w);
+irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote);
 
 /*
  * On the loop, once op's batch is over: applied is what irpd_wop_apply

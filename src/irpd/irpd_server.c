@@ -398,7 +398,7 @@ static void after_write(irpd_server *s, conn *c, const irpd_hresult *res)
 /* irpd_writer_job.apply, on the writer thread. */
 static irp_status pend_apply(irpd_store *w, irpd_writer_job *job)
 {
-    return irpd_wop_apply(((pend *)job->arg)->wop, w);
+    return irpd_wop_apply(((pend *)job->arg)->wop, w, &job->wrote);
 }
 
 /* irpd_writer_job.done, on the loop: the answer is ready; send what is. */

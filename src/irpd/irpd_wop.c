@@ -194,21 +194,25 @@ void irpd__wop_drop(const irpd_hctx *h, irpd_wop *op)
     if (op != NULL) wop_put(h, op);
 }
 
-irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w)
+irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote)
 {
     irpd_opctx o;
     int st;
 
-    if (op->d == NULL)
-        return irpd_store_audit_add(w, op->now, NULL, op->a_op, op->a_target, op->a_detail);
-    op->h.st = w;
-    op->h.x = op->x;
-    memset(&o, 0, sizeof(o));
-    o.r = &op->r;
-    o.x = op->x;
-    o.res = &op->res;
-    o.now = op->now;
-    st = op->d->run(&op->h, &op->s, &op->q, &o);
+    if (op->d == NULL) {
+        st = irpd_store_audit_add(w, op->now, NULL, op->a_op, op->a_target, op->a_detail);
+    } else {
+        op->h.st = w;
+        op->h.x = op->x;
+        memset(&o, 0, sizeof(o));
+        o.r = &op->r;
+        o.x = op->x;
+        o.res = &op->res;
+        o.now = op->now;
+        st = op->d->run(&op->h, &op->s, &op->q, &o);
+    }
+    /* 10.2: a refusal is answered at once only when it surely changed nothing */
+    *wrote = st != IRP_OK && (op->res.wrote || st >= 500);
     return st == IRP_OK ? IRP_OK : (irp_status)st;
 }
 

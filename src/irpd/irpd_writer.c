@@ -7,8 +7,9 @@
  * has jobs, takes all of them (the group), applies and commits them with
  * the mutex released, puts them on `out` and wakes the loop with
  * uv_async_send; the loop's async callback takes `out` and runs each done()
- * in submission order. The mutex is never held across the disk, so submit
- * never waits for a commit.
+ * in the order the jobs finished: a refused job as soon as it was applied,
+ * the others of its group after the commit, in submission order. The
+ * mutex is never held across the disk, so submit never waits for a commit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,27 +45,52 @@ static void append(irpd_writer_job **head, irpd_writer_job **tail, irpd_writer_j
     *tail = last;
 }
 
-/* One group: apply each job in order inside one batch, then one durable commit. */
+/*
+ * Hands finished jobs (first..last; none when first is NULL) to the loop
+ * and wakes it; with batch, counts the batch that ended.
+ */
+static void post(irpd_writer *wr, irpd_writer_job *first, irpd_writer_job *last, int batch,
+                 irp_status committed)
+{
+    uv_mutex_lock(&wr->mu);
+    if (first != NULL) append(&wr->out_head, &wr->out_tail, first, last);
+    if (batch) {
+        wr->batches++;
+        if (committed != IRP_OK) wr->failed++;
+    }
+    uv_mutex_unlock(&wr->mu);
+    if (first != NULL) uv_async_send(&wr->async);
+}
+
+/*
+ * One group: apply each job in order inside one batch, then one durable
+ * commit. A job its apply refuses changed nothing (the store rolled it back
+ * alone) and needs no commit: it goes to the loop at once, before the jobs
+ * after it are applied (docs/IRP.md 10.2: a write that fails validation is
+ * answered at once and is not part of the group).
+ */
 static void run_group(irpd_writer *wr, irpd_writer_job *list)
 {
-    irpd_writer_job *j, *last = NULL;
+    irpd_writer_job *j, *next, *kept = NULL, **tail = &kept, *last = NULL;
     irp_status committed = irpd_store_batch_begin(wr->st);
     int open = committed == IRP_OK;
 
-    for (j = list; j != NULL; j = j->next) {
+    for (j = list; j != NULL; j = next) {
+        next = j->next;
+        j->next = NULL;
         j->applied = open ? j->apply(wr->st, j) : IRP_INTERNAL;
-        last = j;
+        if (open && j->applied != IRP_OK && !j->wrote) {
+            j->committed = IRP_OK; /* nothing of it to commit */
+            post(wr, j, j, 0, IRP_OK);
+            continue;
+        }
+        *tail = last = j;
+        tail = &j->next;
     }
     if (open) committed = irpd_store_batch_commit(wr->st);
-    for (j = list; j != NULL; j = j->next)
+    for (j = kept; j != NULL; j = j->next)
         j->committed = committed;
-
-    uv_mutex_lock(&wr->mu);
-    append(&wr->out_head, &wr->out_tail, list, last);
-    wr->batches++;
-    if (committed != IRP_OK) wr->failed++;
-    uv_mutex_unlock(&wr->mu);
-    uv_async_send(&wr->async);
+    post(wr, kept, last, 1, committed);
 }
 
 static void writer_main(void *arg)
@@ -149,6 +175,7 @@ fail_mu:
 int irpd_writer_submit(irpd_writer *wr, irpd_writer_job *job)
 {
     job->next = NULL;
+    job->wrote = 0;
     job->applied = job->committed = IRP_INTERNAL;
     uv_mutex_lock(&wr->mu);
     int stopping = wr->stopping;

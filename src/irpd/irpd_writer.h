@@ -9,7 +9,9 @@
  * queued so far, applies them in order in one batch (each atomic on its
  * own: a refused job is rolled back alone), commits the batch with one
  * fsync, and posts the results back to the loop (a uv_async), where each
- * job's done() runs. Jobs queued while a commit runs form the next batch:
+ * job's done() runs. A refused job is posted as soon as it was applied,
+ * before the commit: it changed nothing, so its answer waits for no disk
+ * (IRP.md 10.2). Jobs queued while a commit runs form the next batch:
  * exactly IRP.md 10.2's group commit, and a lone job pays one commit and no
  * added delay. Reads on the loop's connection see a change only once it is
  * durable (IRP.md 10.3: SQLite makes a commit visible to other connections
@@ -36,14 +38,22 @@ struct irpd_writer_job {
     /* On the writer thread, inside the batch: the job's changes; its status. */
     irp_status (*apply)(irpd_store *w, irpd_writer_job *job);
     /*
-     * On the loop's thread, once the batch is over: `applied` is what apply
-     * returned, `committed` IRP_OK when the batch reached the disk (else
-     * IRP_INTERNAL: none of its changes stay). A job is durable when both
-     * are IRP_OK; a refused one (applied not IRP_OK) changed nothing either
-     * way. done may free the job.
+     * On the loop's thread: `applied` is what apply returned. A job apply
+     * accepted (IRP_OK) is done once its batch is over, with `committed`
+     * IRP_OK when the batch reached the disk (else IRP_INTERNAL: none of its
+     * changes stay); it is durable when both are IRP_OK. A refused job
+     * (applied not IRP_OK, wrote 0) changed nothing and is done at once, while its
+     * batch may still run, with `committed` IRP_OK (docs/IRP.md 10.2); so
+     * done()s do not always run in submission order. done may free the job.
      */
     void (*done)(irpd_writer_job *job, irp_status applied, irp_status committed);
     void *arg;
+    /*
+     * Set by apply when it refused (not IRP_OK) but changed something that
+     * stays in the batch (a handler that refused after a change of its
+     * own): then done waits for the commit like an accepted job's.
+     */
+    int wrote;
     /* the writer's own */
     irp_status applied, committed;
     irpd_writer_job *next;
