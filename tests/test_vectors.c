@@ -1,8 +1,9 @@
 /*
  * test_vectors.c - the published test vectors of docs/PROTOCOL.md 14.
  *
- * Runs a fully deterministic handshake and one message each way (compact
- * form, PROTOCOL.md 10.4) between
+ * Runs a fully deterministic handshake, one message each way (compact
+ * form, PROTOCOL.md 10.4) and then one XML stanza, a read marker, from the
+ * initiator (its second record, sequence number 1; PROTOCOL.md 10.2) between
  * alice@example.org (initiator) and bob@example.org (responder), whose fixed
  * Ed25519 certificates live in tests/vectors/ (made once by
  * tests/certs/mkcerts.sh --vectors, valid 2025-01-01 to 2045-01-01, under an
@@ -52,6 +53,8 @@
 
 #define NOW_MS UINT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define EXPORT_LABEL "EXPORTER-vectors"
+/* The initiator's read marker for m2, sent as its second record (PROTOCOL.md 10.2, 14.1). */
+#define READ_XML "<read id=\"m2\" ts=\"1767225603000\"/>"
 
 /* ---- one vector's parameters ------------------------------------------- */
 
@@ -444,17 +447,20 @@ static size_t ref_compact_msg(uint8_t *out, const char *id, uint64_t ts, const c
     return n + idlen + tlen;
 }
 
-/* Opens one application record and checks it carries exactly `want` under inner type 0x06. */
+/*
+ * Opens one application record (sequence number seq) and checks it carries
+ * exactly `want` under the inner type `inner`.
+ */
 static void check_app_record(values *vs, const char *name, const uint8_t *rec, size_t len,
-                             int suite, const uint8_t key[32], const uint8_t iv[12],
-                             const uint8_t *want, size_t want_len)
+                             int suite, const uint8_t key[32], const uint8_t iv[12], uint64_t seq,
+                             uint8_t inner, const uint8_t *want, size_t want_len)
 {
     frame f[2];
     size_t plen;
     char n[40];
     assert_int_equal(split(rec, len, f, 2), 1);
-    uint8_t *pt = ref_open(suite, key, iv, 0, &f[0], &plen);
-    assert_int_equal(pt[0], 0x06);
+    uint8_t *pt = ref_open(suite, key, iv, seq, &f[0], &plen);
+    assert_int_equal(pt[0], inner);
     assert_int_equal(plen - 1, want_len);
     assert_memory_equal(pt + 1, want, plen - 1);
     snprintf(n, sizeof n, "%s_plaintext", name);
@@ -498,6 +504,7 @@ static void write_file(const vec_spec *spec, const values *vs)
             "#   initiator suites \"%s\", groups \"%s\"\n"
             "#   responder suites \"%s\", groups \"%s\"\n"
             "#   messages (compact, inner type 0x06): id m1 ts %llu I->R, id m2 ts %llu R->I\n"
+            "#   then I->R (stanza, inner type 0x03, i_ap seq 1): " READ_XML "\n"
             "#   exporter label for export_vectors: \"" EXPORT_LABEL "\"\n",
             spec->title, (unsigned long long)NOW_MS, spec->i_suites, spec->i_groups, spec->r_suites,
             spec->r_groups, (unsigned long long)(NOW_MS + 1000),
@@ -595,7 +602,7 @@ static void run_vector(const vec_spec *spec)
     assert_int_equal(sc_session_set_expected_peer(p.r.s, "alice@example.org"), SC_OK);
 
     /* ---- run the sessions, capturing each flight ---- */
-    size_t f1_len, f2_len, f3_len, none_len, a1_len, a2_len;
+    size_t f1_len, f2_len, f3_len, none_len, a1_len, a2_len, a3_len;
     assert_int_equal(sc_session_start(p.i.s), SC_OK);
     uint8_t *f1 = sc_pair_take(p.i.s, &f1_len);
     deliver(p.r.s, f1, f1_len);
@@ -623,6 +630,13 @@ static void run_vector(const vec_spec *spec)
     assert_string_equal(p.r.stanza_text[0], "Hello Bob!");
     assert_int_equal(p.i.n_stanzas, 1);
     assert_string_equal(p.i.stanza_text[0], "Hi Alice, <3");
+    sc_stanza read = {.type = SC_STANZA_READ, .id = "m2", .ts = NOW_MS + 3000};
+    assert_int_equal(sc_session_send_stanza(p.i.s, &read), SC_OK);
+    uint8_t *a3 = sc_pair_take(p.i.s, &a3_len);
+    deliver(p.r.s, a3, a3_len);
+    assert_int_equal(p.r.n_stanzas, 2);
+    assert_int_equal(p.r.stanza_type[1], SC_STANZA_READ);
+    assert_string_equal(p.r.stanza_id[1], "m2");
 
     /* ---- the random streams: initiator random, one key per group; responder random, key ---- */
     sc_test_rng ri = {.seed = 1}, rr = {.seed = 2};
@@ -766,9 +780,15 @@ static void run_vector(const vec_spec *spec)
     /* ---- the first application record of each direction ---- */
     uint8_t want[128];
     size_t want_len = ref_compact_msg(want, "m1", NOW_MS + 1000, "Hello Bob!");
-    check_app_record(&vs, "app_i_to_r", a1, a1_len, spec->suite, i_ap_key, i_ap_iv, want, want_len);
+    check_app_record(&vs, "app_i_to_r", a1, a1_len, spec->suite, i_ap_key, i_ap_iv, 0, 0x06, want,
+                     want_len);
     want_len = ref_compact_msg(want, "m2", NOW_MS + 2000, "Hi Alice, <3");
-    check_app_record(&vs, "app_r_to_i", a2, a2_len, spec->suite, r_ap_key, r_ap_iv, want, want_len);
+    check_app_record(&vs, "app_r_to_i", a2, a2_len, spec->suite, r_ap_key, r_ap_iv, 0, 0x06, want,
+                     want_len);
+    /* The read marker: XML exactly as 4.3 writes it, the initiator's second record. */
+    PUT(&vs, "app_read_i_to_r", a3, a3_len);
+    check_app_record(&vs, "app_read_i_to_r", a3, a3_len, spec->suite, i_ap_key, i_ap_iv, 1, 0x03,
+                     (const uint8_t *)READ_XML, strlen(READ_XML));
 
     /* ---- compare with, or write, the file ---- */
     const char *w = getenv("SC_VECTORS_WRITE");
@@ -787,6 +807,7 @@ static void run_vector(const vec_spec *spec)
     free(f3);
     free(a1);
     free(a2);
+    free(a3);
     free(alice_der);
     free(bob_der);
     EVP_PKEY_free(alice_key);
