@@ -1,0 +1,232 @@
+/*
+ * agent_msgs.c - messages and the outbox (docs/AGENT-API.md 4):
+ * queueing durably, sending what a device has not acknowledged whenever a
+ * session with it comes up (so everything without a receipt is sent again
+ * after a reconnect), storing incoming messages once (the receiver drops a
+ * repeated id), receipts per device, and expiry with a reason.
+ */
+#include "agent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sixchat/platform.h"
+
+int agent_msg_new_id(char out[33])
+{
+    uint8_t r[16];
+    static const char hex[] = "0123456789abcdef";
+    if (sc_random_system(NULL, r, sizeof(r)) != SC_OK) return SC_ERR_RANDOM;
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[32] = '\0';
+    return SC_OK;
+}
+
+int agent_msg_send(agent *a, const char *peer, const char *text, size_t len, char id[33])
+{
+    int64_t seq;
+    int rc;
+    if (!peer || !peer[0] || strlen(peer) > AGENT_USER_MAX || !strchr(peer, '@')) return SC_ERR_ARG;
+    if (len == 0) return SC_ERR_ARG;
+    if (len > SC_STANZA_TEXT_MAX) return SC_ERR_TOO_LARGE;
+    if ((rc = agent_msg_new_id(id))) return rc;
+    uint64_t now = agent_now();
+    if ((rc = agent_store_msg_queue(a->st, peer, id, text, len, now, now + a->expiry_ms, &seq)))
+        return rc;
+    json_t *d = json_pack("{s:s,s:s,s:s%,s:I}", "id", id, "peer", peer, "text", text, len, "ts",
+                          (json_int_t)now);
+    agent_emit(a, "message.queued", d);
+    agent_net_kick(a, peer);
+    return SC_OK;
+}
+
+/* A copy of the outbox rows a session must get: taken before sending,
+ * because sending changes states in the same tables. */
+typedef struct pending {
+    struct {
+        int64_t seq;
+        char id[AGENT_MSGID_MAX + 1];
+        char peer[AGENT_USER_MAX + 1];
+        uint64_t ts;
+        agent_msg_state state;
+        char *text;
+        size_t len;
+    } * v;
+    size_t n, cap;
+    int oom;
+} pending;
+
+static void take(void *ctx, const agent_msg *m)
+{
+    pending *p = ctx;
+    if (p->oom) return;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 16;
+        void *nv = realloc(p->v, cap * sizeof(*p->v));
+        if (!nv) {
+            p->oom = 1;
+            return;
+        }
+        p->v = nv;
+        p->cap = cap;
+    }
+    char *t = malloc(m->text_len + 1);
+    if (!t) {
+        p->oom = 1;
+        return;
+    }
+    memcpy(t, m->text, m->text_len);
+    t[m->text_len] = '\0';
+    p->v[p->n].seq = m->seq;
+    snprintf(p->v[p->n].id, sizeof(p->v[p->n].id), "%s", m->id);
+    snprintf(p->v[p->n].peer, sizeof(p->v[p->n].peer), "%s", m->peer);
+    p->v[p->n].ts = m->ts_ms;
+    p->v[p->n].state = m->state;
+    p->v[p->n].text = t;
+    p->v[p->n].len = m->text_len;
+    p->n++;
+}
+
+static void pending_free(pending *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i].text);
+    free(p->v);
+}
+
+void agent_msg_session_up(agent *a, const char *peer, const char *device)
+{
+    pending p = {0};
+    if (agent_store_outbox_pending(a->st, peer, device, take, &p) || p.oom) {
+        fprintf(stderr, "sixchat: outbox of %s not read; it is sent at the next session\n", peer);
+        pending_free(&p);
+        return;
+    }
+    uint64_t now = agent_now();
+    for (size_t i = 0; i < p.n; i++) {
+        sc_stanza st = {.type = SC_STANZA_MSG,
+                        .id = p.v[i].id,
+                        .ts = p.v[i].ts,
+                        .text = p.v[i].text,
+                        .text_len = p.v[i].len};
+        /* In order, on this device's session only: it stops at the first
+         * failure, and the rest waits for the next session. */
+        if (agent_net_send(a, peer, device, &st) <= 0) break;
+        int changed = 0;
+        if (agent_store_msg_set_state(a->st, p.v[i].seq, AGENT_MSG_SENT, now, NULL, &changed))
+            continue;
+        if (changed)
+            agent_emit(a, "message.sent",
+                       json_pack("{s:s,s:s,s:s}", "id", p.v[i].id, "peer", peer, "device", device));
+    }
+    pending_free(&p);
+}
+
+static void send_receipt(agent *a, const char *peer, const char *device, const char *id)
+{
+    sc_stanza r = {.type = SC_STANZA_RECEIPT, .id = id, .ts = agent_now()};
+    (void)agent_net_send(a, peer, device, &r);
+}
+
+static void on_msg(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    int64_t seq;
+    int dup = 0;
+    uint64_t now = agent_now();
+    if (agent_store_msg_receive(a->st, peer, st->id, st->text, st->text_len, st->ts, now, &seq,
+                                &dup)) {
+        /* Not stored: no receipt, so the sender keeps it and sends it again. */
+        return;
+    }
+    if (!dup)
+        agent_emit(a, "message.received",
+                   json_pack("{s:s,s:s,s:s,s:s%,s:I,s:I}", "id", st->id, "peer", peer, "device",
+                             device, "text", st->text, st->text_len, "ts", (json_int_t)st->ts,
+                             "received", (json_int_t)now));
+    /* A repeat gets a receipt too: the first one may have been lost in a cut. */
+    send_receipt(a, peer, device, st->id);
+}
+
+typedef struct found_msg {
+    int64_t seq;
+    agent_msg_state state;
+} found_msg;
+
+static void found(void *ctx, const agent_msg *m)
+{
+    found_msg *f = ctx;
+    f->seq = m->seq;
+    f->state = m->state;
+}
+
+/* The message leaves the outbox once every device we know of acknowledged it. */
+static void maybe_done(agent *a, const char *peer, int64_t seq)
+{
+    char devs[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
+    size_t n = agent_net_devices(a, peer, devs, IRP_MAX_BINDINGS);
+    for (size_t i = 0; i < n; i++) {
+        int has = 0;
+        if (agent_store_outbox_has_receipt(a->st, seq, devs[i], &has) || !has) return;
+    }
+    if (agent_store_outbox_remove(a->st, seq))
+        fprintf(stderr, "sixchat: outbox: a delivered message stays queued (store failed)\n");
+}
+
+static void on_receipt(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    found_msg f = {0};
+    int ok = 0, changed = 0;
+    if (agent_store_msg_get(a->st, peer, AGENT_DIR_OUT, st->id, found, &f, &ok) || !ok)
+        return; /* not ours: ignored */
+    uint64_t now = agent_now();
+    if (agent_store_outbox_receipt(a->st, f.seq, device, now)) return;
+    if (agent_store_msg_set_state(a->st, f.seq, AGENT_MSG_DELIVERED, now, NULL, &changed) ==
+            SC_OK &&
+        changed)
+        agent_emit(a, "message.delivered",
+                   json_pack("{s:s,s:s,s:s,s:I}", "id", st->id, "peer", peer, "device", device,
+                             "ts", (json_int_t)now));
+    maybe_done(a, peer, f.seq);
+}
+
+void agent_msg_stanza(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    switch (st->type) {
+    case SC_STANZA_MSG:
+        on_msg(a, peer, device, st);
+        break;
+    case SC_STANZA_RECEIPT:
+        on_receipt(a, peer, device, st);
+        break;
+    default:
+        break; /* pings are the peer layer's; files are not handled yet */
+    }
+}
+
+void agent_msg_expire(agent *a)
+{
+    pending p = {0};
+    uint64_t now = agent_now();
+    if (agent_store_outbox_expired(a->st, now, take, &p) || p.oom) {
+        pending_free(&p);
+        return;
+    }
+    char reason[128];
+    snprintf(reason, sizeof(reason), "not delivered within %llu days: the peer was not reachable",
+             (unsigned long long)(a->expiry_ms / 86400000ULL));
+    for (size_t i = 0; i < p.n; i++) {
+        int changed = 0;
+        if (agent_store_msg_set_state(a->st, p.v[i].seq, AGENT_MSG_FAILED, now, reason, &changed))
+            continue;
+        if (agent_store_outbox_remove(a->st, p.v[i].seq)) continue;
+        if (changed)
+            agent_emit(
+                a, "message.failed",
+                json_pack("{s:s,s:s,s:s}", "id", p.v[i].id, "peer", p.v[i].peer, "reason", reason));
+    }
+    pending_free(&p);
+}

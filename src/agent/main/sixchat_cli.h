@@ -1,0 +1,83 @@
+/*
+ * sixchat_cli.h - what the sixchat program's files share: the command
+ * table, the context of one run, argument parsing and output helpers.
+ */
+#ifndef SIXCHAT_CLI_H
+#define SIXCHAT_CLI_H
+
+#include <jansson.h>
+
+#include "agent_paths.h"
+#include "sixchat_client.h"
+
+typedef struct sx_ctx {
+    const char *home; /* --home, or NULL */
+    agent_paths paths;
+    int json; /* --json */
+} sx_ctx;
+
+typedef struct sx_cmd {
+    const char *name;
+    int (*run)(sx_ctx *x, int argc, char **argv);
+    const char *summary; /* one line for `sixchat --help` */
+    const char *help;    /* the man-style page of `sixchat CMD --help` */
+} sx_cmd;
+
+extern const sx_cmd sx_cmds[];
+extern const size_t sx_n_cmds;
+
+/* An option of a command: with has_arg, *val receives its argument, else *flag = 1. */
+typedef struct sx_opt {
+    const char *name; /* "--wait" */
+    int has_arg;
+    const char **val;
+    int *flag;
+} sx_opt;
+
+/*
+ * Parses argv (after the command name): --json and --help everywhere, the
+ * command's options, and up to max positionals (in pos; *npos their count).
+ * Returns -1 to go on, or an exit code (help printed: 0; usage error: 2).
+ */
+int sx_parse(sx_ctx *x, const char *cmd, int argc, char **argv, const sx_opt *opts, size_t nopts,
+             const char **pos, int max, int *npos);
+
+/* Prints the help page of cmd to stdout. */
+void sx_help(const char *cmd);
+/* "sixchat: CMD: MSG" and the usage hint to stderr; returns SX_EXIT_USAGE. */
+int sx_usage(const char *cmd, const char *msg);
+
+/*
+ * Connects and calls method; on success *result is the result (owned by the
+ * returned response, which the caller frees). On an error answer, prints it
+ * (as JSON with --json) and returns NULL with *code = SX_EXIT_FAIL;
+ * *agent_err receives the API error code.
+ */
+json_t *sx_rpc(sx_ctx *x, sx_client *c, const char *method, json_t *params, json_t **result,
+               int *code, int *agent_err);
+
+/* Prints j as pretty JSON on stdout. */
+void sx_print_json(json_t *j);
+/* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS". */
+void sx_time(long long ms, char *out, size_t cap);
+
+/* The commands (sixchat_cmds.c, sixchat_up.c, sixchat_apicmd.c, sixchat_local.c). */
+int sx_cmd_up(sx_ctx *x, int argc, char **argv);
+int sx_cmd_api(sx_ctx *x, int argc, char **argv);
+int sx_cmd_status(sx_ctx *x, int argc, char **argv);
+int sx_cmd_send(sx_ctx *x, int argc, char **argv);
+int sx_cmd_history(sx_ctx *x, int argc, char **argv);
+int sx_cmd_outbox(sx_ctx *x, int argc, char **argv);
+int sx_cmd_contacts(sx_ctx *x, int argc, char **argv);
+int sx_cmd_block(sx_ctx *x, int argc, char **argv);
+int sx_cmd_unblock(sx_ctx *x, int argc, char **argv);
+int sx_cmd_trust(sx_ctx *x, int argc, char **argv);
+int sx_cmd_fingerprint(sx_ctx *x, int argc, char **argv);
+int sx_cmd_lookup(sx_ctx *x, int argc, char **argv);
+int sx_cmd_settings(sx_ctx *x, int argc, char **argv);
+int sx_cmd_stop(sx_ctx *x, int argc, char **argv);
+
+/* A QR code of text on the terminal (libqrencode), two rows per line. */
+void sx_qr(const char *text);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * sixchat_help.c - the command table and each command's manual page
+ * (`sixchat CMD --help`). The exit codes are those of sixchat_client.h.
+ */
+#include "sixchat_cli.h"
+
+#define EXIT_COMMON                                                                                \
+    "EXIT STATUS\n"                                                                                \
+    "    0  success\n"                                                                             \
+    "    1  the agent refused or failed; the message says why\n"                                   \
+    "    2  usage error\n"                                                                         \
+    "    3  the agent is not running (start it with `sixchat up`)\n"
+
+#define COMMON_OPTS                                                                                \
+    "    --json      print the agent's answer as JSON (docs/AGENT-API.md)\n"                       \
+    "    --help      this page\n"
+
+static const char H_UP[] =
+    "NAME\n    sixchat up - run the agent in the foreground\n\n"
+    "SYNOPSIS\n    sixchat [--home DIR] up [--listen ADDR:PORT]... [--advertise IP]...\n"
+    "               [--allow-local] [--no-registry] [--idle SECONDS] [--lifetime SECONDS]\n\n"
+    "DESCRIPTION\n"
+    "    Listens for End2End Direct peers (default [::]:4605, dual-stack), registers\n"
+    "    the machine's usable addresses with the registry given at `sixchat init`,\n"
+    "    keeps them registered, serves the local API on a Unix socket (mode 0600) in\n"
+    "    the runtime directory, and delivers the outbox. Prints\n"
+    "    `sixchat ready as USER on ADDR:PORT` once listening and registered. Logs go\n"
+    "    to standard error. SIGTERM or SIGINT stop it cleanly (unregistered,\n"
+    "    sessions closed, socket removed).\n\n"
+    "OPTIONS\n"
+    "    --listen ADDR:PORT  listen here instead (repeatable; port 0 picks one)\n"
+    "    --advertise IP      register this address instead of the machine's (repeatable)\n"
+    "    --allow-local       also register loopback and link-local addresses (tests)\n"
+    "    --no-registry       do not connect to the registry\n"
+    "    --idle SECONDS      close peer sessions idle this long\n"
+    "    --lifetime SECONDS  registration lifetime to ask for\n"
+    "    --help              this page\n\n"
+    "EXIT STATUS\n"
+    "    0  stopped by SIGTERM or SIGINT\n"
+    "    1  could not start (no identity, another agent running, a port in use ...)\n"
+    "    2  usage error\n";
+
+static const char H_STATUS[] =
+    "NAME\n    sixchat status - what the agent is doing\n\n"
+    "SYNOPSIS\n    sixchat status [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Identity and device, registration and the addresses registered, a NAT\n"
+    "    warning when the registry sees another address than the one registered,\n"
+    "    the listening address, sessions up, and messages waiting in the outbox.\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_SEND[] =
+    "NAME\n    sixchat send - send a message\n\n"
+    "SYNOPSIS\n    sixchat send [--wait] [--timeout SECONDS] [--json] USER [TEXT]\n\n"
+    "DESCRIPTION\n"
+    "    Queues TEXT (or standard input, without its final newline) for USER in the\n"
+    "    outbox and prints the message id. The message is stored durably before\n"
+    "    this returns; it goes at once when USER is online, otherwise as soon as\n"
+    "    the registry reports them back, and it is retried until it is delivered\n"
+    "    or expires (default 30 days). Writing to a user makes them a contact.\n\n"
+    "OPTIONS\n"
+    "    --wait               wait for the delivery receipt, then print `delivered`\n"
+    "    --timeout SECONDS    how long --wait waits (default 30)\n" COMMON_OPTS "\n" EXIT_COMMON
+    "    4  --wait: no receipt before the timeout (the message still waits)\n"
+    "    5  --wait: the message failed (expired) or was cancelled\n";
+
+static const char H_HISTORY[] =
+    "NAME\n    sixchat history - messages exchanged\n\n"
+    "SYNOPSIS\n    sixchat history [USER] [--search TEXT] [--limit N] [--json]\n\n"
+    "DESCRIPTION\n"
+    "    The last N messages (default 50) with USER, or with everyone, oldest first,\n"
+    "    each with its time, direction, delivery state and id. --search keeps those\n"
+    "    whose text contains TEXT as a phrase (full-text search, SQLite FTS5).\n\n"
+    "OPTIONS\n"
+    "    --search TEXT   only messages containing TEXT\n"
+    "    --limit N       at most N messages (0: all)\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_OUTBOX[] =
+    "NAME\n    sixchat outbox - messages waiting for delivery\n\n"
+    "SYNOPSIS\n    sixchat outbox [list] [USER] [--json]\n"
+    "    sixchat outbox cancel ID [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Lists the messages not yet acknowledged by every device of their\n"
+    "    recipient, oldest first; `cancel` takes one out (it is then `cancelled`).\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_CONTACTS[] =
+    "NAME\n    sixchat contacts - the people you talk to\n\n"
+    "SYNOPSIS\n    sixchat contacts [list] [--json]\n"
+    "    sixchat contacts add USER [--name NAME] [--json]\n"
+    "    sixchat contacts remove USER [--json]\n\n"
+    "DESCRIPTION\n"
+    "    A contact's certificate is pinned the first time a session with them is\n"
+    "    made (trust on first use). If it later changes, the contact is marked, their\n"
+    "    messages wait, and `sixchat trust` accepts the new certificate after you\n"
+    "    have compared fingerprints.\n\n"
+    "OPTIONS\n"
+    "    --name NAME  a display name\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_BLOCK[] =
+    "NAME\n    sixchat block - refuse a user\n\n"
+    "SYNOPSIS\n    sixchat block USER [--json]\n\n"
+    "DESCRIPTION\n"
+    "    The user's sessions are closed and every new one is refused during the\n"
+    "    handshake. Messages to them are refused too.\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_UNBLOCK[] = "NAME\n    sixchat unblock - accept a blocked user again\n\n"
+                                "SYNOPSIS\n    sixchat unblock USER [--json]\n\n"
+                                "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_TRUST[] =
+    "NAME\n    sixchat trust - accept a contact's certificate\n\n"
+    "SYNOPSIS\n    sixchat trust USER [--fingerprint HEX] [--json]\n\n"
+    "DESCRIPTION\n"
+    "    After comparing `sixchat fingerprint USER` with what USER reads out of\n"
+    "    `sixchat fingerprint` on their side: marks the contact verified and, when\n"
+    "    their certificate had changed, pins the new one, so that the messages\n"
+    "    that waited go. With --fingerprint, only that certificate is accepted.\n\n"
+    "OPTIONS\n"
+    "    --fingerprint HEX  the fingerprint you compared (64 hex digits)\n" COMMON_OPTS
+    "\n" EXIT_COMMON;
+
+static const char H_FINGERPRINT[] =
+    "NAME\n    sixchat fingerprint - certificate fingerprints, for comparing\n\n"
+    "SYNOPSIS\n    sixchat fingerprint [USER] [--qr | --no-qr] [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Your own certificate's SHA-256 fingerprint, or the one pinned for USER,\n"
+    "    in groups of four for reading aloud, and as a QR code when the output is a\n"
+    "    terminal.\n\n"
+    "OPTIONS\n"
+    "    --qr / --no-qr   force the QR code on or off\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_LOOKUP[] =
+    "NAME\n    sixchat lookup - where a user is now\n\n"
+    "SYNOPSIS\n    sixchat lookup USER [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Asks the registry for USER's registered devices and addresses and the\n"
+    "    fingerprints of their valid certificates; the registry's signature on the\n"
+    "    answer is verified.\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_SETTINGS[] =
+    "NAME\n    sixchat settings - the agent's settings\n\n"
+    "SYNOPSIS\n    sixchat settings [KEY [VALUE]] [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Shows the settings, or sets one:\n"
+    "      expiry_days N        how long a message waits in the outbox (default 30)\n"
+    "      read_markers on|off  tell senders when you read their messages\n"
+    "      contacts_only on|off accept sessions from contacts only (default off)\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_API[] =
+    "NAME\n    sixchat api - the local API on standard input and output\n\n"
+    "SYNOPSIS\n    sixchat api\n\n"
+    "DESCRIPTION\n"
+    "    Joins standard input and output to the agent's socket: write JSON-RPC 2.0\n"
+    "    requests, one per line, read answers and events, one per line\n"
+    "    (docs/AGENT-API.md). At the end of the input, the answers still due are\n"
+    "    printed; after `subscribe`, events are printed until the agent closes.\n\n"
+    "OPTIONS\n    --help   this page\n\n"
+    "EXIT STATUS\n    0  the connection ended\n    2  usage error\n"
+    "    3  the agent is not running\n";
+
+static const char H_STOP[] = "NAME\n    sixchat stop - stop the running agent\n\n"
+                             "SYNOPSIS\n    sixchat stop [--json]\n\n"
+                             "DESCRIPTION\n    As SIGTERM: unregisters, closes sessions, exits.\n\n"
+                             "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+const sx_cmd sx_cmds[] = {
+    {"up", sx_cmd_up, "run the agent (listen, register, deliver)", H_UP},
+    {"status", sx_cmd_status, "identity, registration, sessions, outbox", H_STATUS},
+    {"send", sx_cmd_send, "send a message (--wait for its receipt)", H_SEND},
+    {"history", sx_cmd_history, "messages exchanged (--search TEXT)", H_HISTORY},
+    {"outbox", sx_cmd_outbox, "messages waiting; cancel one", H_OUTBOX},
+    {"contacts", sx_cmd_contacts, "list, add or remove contacts", H_CONTACTS},
+    {"block", sx_cmd_block, "refuse a user in the handshake", H_BLOCK},
+    {"unblock", sx_cmd_unblock, "accept a blocked user again", H_UNBLOCK},
+    {"trust", sx_cmd_trust, "accept a contact's (new) certificate", H_TRUST},
+    {"fingerprint", sx_cmd_fingerprint, "fingerprints to compare (with a QR code)", H_FINGERPRINT},
+    {"lookup", sx_cmd_lookup, "a user's devices and addresses on the registry", H_LOOKUP},
+    {"settings", sx_cmd_settings, "show or change a setting", H_SETTINGS},
+    {"api", sx_cmd_api, "JSON-RPC on standard input and output", H_API},
+    {"stop", sx_cmd_stop, "stop the running agent", H_STOP},
+};
+const size_t sx_n_cmds = sizeof(sx_cmds) / sizeof(sx_cmds[0]);
