@@ -65,7 +65,7 @@ int agent_paths_init(agent_paths *p, const char *home)
     }
     if ((rc = join(p->store, sizeof(p->store), p->data, "sixchat.db")) ||
         (rc = join(p->key, sizeof(p->key), p->data, "key.pem")) ||
-        (rc = join(p->csr, sizeof(p->csr), p->data, "req.csr")) ||
+        (rc = join(p->csr, sizeof(p->csr), p->data, "csr.pem")) ||
         (rc = join(p->cert, sizeof(p->cert), p->data, "cert.pem")) ||
         (rc = join(p->ca, sizeof(p->ca), p->data, "ca.pem")) ||
         (rc = join(p->downloads, sizeof(p->downloads), p->data, "downloads")) ||

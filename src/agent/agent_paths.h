@@ -23,7 +23,7 @@ typedef struct agent_paths {
     char runtime[AGENT_PATH_MAX];   /* the API socket */
     char store[AGENT_PATH_MAX];     /* data/sixchat.db */
     char key[AGENT_PATH_MAX];       /* data/key.pem (0600) */
-    char csr[AGENT_PATH_MAX];       /* data/req.csr (DER) */
+    char csr[AGENT_PATH_MAX];       /* data/csr.pem */
     char cert[AGENT_PATH_MAX];      /* data/cert.pem */
     char ca[AGENT_PATH_MAX];        /* data/ca.pem: the registry's CA */
     char downloads[AGENT_PATH_MAX]; /* data/downloads */
