@@ -81,7 +81,7 @@ static void on_lookup_due(uv_timer_t *t)
         uint64_t due = b->t0 + b->n_lookups * 1000000u;
         int n = 0;
         if (irpd_store_lookup(b->r, "bystander@example.org", "user0@example.org", NOW, 0, &cb, &n,
-                              NULL) != IRP_OK)
+                              NULL) != 0)
             fprintf(stderr, "lookup: %s\n", irpd_store_errmsg(b->r));
         uint64_t done = uv_hrtime();
         if (b->n_lat < MAX_SAMPLES) b->lat_us[b->n_lat++] = done > due ? (done - due) / 1e3 : 0;
@@ -116,7 +116,7 @@ static irp_status apply_job(irpd_store *w, irpd_writer_job *j)
 static void done_job(irpd_writer_job *j, irp_status applied, irp_status committed)
 {
     wjob *x = (wjob *)j;
-    if (applied == IRP_OK && committed == IRP_OK)
+    if (applied == 0 && committed == 0)
         x->b->writes++;
     else
         x->b->write_fail++;
@@ -129,7 +129,7 @@ static void on_load(uv_timer_t *t)
     bench *b = t->data;
     for (int k = 0; k < 50 && b->seq - b->seq0 < due_count(b); k++) {
         if (b->wr == NULL) { /* inline: the loop commits */
-            if (do_write(b->w, b->load_kind, b->seq++) == IRP_OK)
+            if (do_write(b->w, b->load_kind, b->seq++) == 0)
                 b->writes++;
             else
                 b->write_fail++;
@@ -194,7 +194,7 @@ static irpd_store *open_db(const char *path)
 {
     irpd_store *st = NULL;
     irpd_store_opts o = {.flags = IRPD_STORE_CREATE};
-    if (irpd_store_open_sqlite(path, &o, &st) != IRP_OK) {
+    if (irpd_store_open_sqlite(path, &o, &st) != 0) {
         fprintf(stderr, "open %s: %s\n", path, irpd_store_errmsg(st));
         exit(1);
     }
@@ -212,9 +212,9 @@ static void run_way(const char *dir, const char *way, int threaded)
     for (int i = 0; i < N_USERS; i++) { /* the users, and the bystander */
         char u[64];
         snprintf(u, sizeof u, "user%d@example.org", i);
-        if (irpd_store_user_add(b.r, u, "bench", NOW) != IRP_OK) exit(1);
+        if (irpd_store_user_add(b.r, u, "bench", NOW) != 0) exit(1);
     }
-    if (irpd_store_user_add(b.r, "bystander@example.org", "bench", NOW) != IRP_OK) exit(1);
+    if (irpd_store_user_add(b.r, "bystander@example.org", "bench", NOW) != 0) exit(1);
     b.w = b.r;
     if (threaded) {
         b.w = open_db(path);

@@ -129,8 +129,8 @@ int main(int argc, char **argv)
         }
         dl = snprintf(doc, sizeof(doc), "<req id=\"k%zu\" op=\"lookup\" user=\"%s\"/>", n, user);
         sc_buf_init_public(&out, 0);
-        (void)irp_frame_put(&out, (const uint8_t *)doc, (size_t)dl);
-        if (!sc_buf_ok(&out) || SSL_write(ssl, out.data, (int)out.len) != (int)out.len) {
+        if (irp_frame_put(&out, (const uint8_t *)doc, (size_t)dl) != 0 || !sc_buf_ok(&out) ||
+            SSL_write(ssl, out.data, (int)out.len) != (int)out.len) {
             sc_buf_dispose(&out);
             fprintf(stderr, "bench_irpd_lookups: write failed\n");
             goto out;

@@ -101,7 +101,7 @@ static int fx_setup(void **state)
     if (irpd_ca_create(&o, NOW, &f->ca, &e) != IRPD_CA_OK) return -1;
     if (irpd_ca_make_server(f->ca, "127.0.0.1", NULL, 0, NOW, 0, &e) != IRPD_CA_OK) return -1;
     snprintf(path, sizeof path, "%s/irpd.db", f->dir);
-    if (irpd_store_open_sqlite(path, &so, &f->st) != IRP_OK) return -1;
+    if (irpd_store_open_sqlite(path, &so, &f->st) != 0) return -1;
     irpd_config_defaults(&f->cfg);
     snprintf(f->cfg.admins[0], sizeof f->cfg.admins[0], "root@example.org");
     f->cfg.n_admins = 1;
@@ -385,7 +385,7 @@ static void new_token(fx *f, const char *user, char tok[IRPD_TOKEN_LEN + 1])
 
     assert_int_equal(irpd_token_new(tok), 0);
     assert_int_equal(irpd_token_hash(tok, IRPD_TOKEN_LEN, th), 0);
-    assert_int_equal(irpd_store_token_add(f->st, th, user, NOW + 3600, "test", NOW), IRP_OK);
+    assert_int_equal(irpd_store_token_add(f->st, th, user, NOW + 3600, "test", NOW), 0);
 }
 
 /* The base64 of a CSR for a fresh RSA-2048 key (malloc'd). */

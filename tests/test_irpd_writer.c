@@ -78,7 +78,7 @@ static irpd_store *open_store(void)
 {
     irpd_store *st = NULL;
     irpd_store_opts o = {.flags = IRPD_STORE_CREATE};
-    assert_int_equal(irpd_store_open_sqlite(path, &o, &st), IRP_OK);
+    assert_int_equal(irpd_store_open_sqlite(path, &o, &st), 0);
     return st;
 }
 
@@ -98,7 +98,7 @@ static void test_group_commit_and_reads(void **state)
 
     assert_int_equal(uv_loop_init(&loop), 0);
     irpd_store *r = open_store(), *w = open_store();
-    assert_int_equal(irpd_store_user_add(r, "old@example.org", "test", NOW), IRP_OK);
+    assert_int_equal(irpd_store_user_add(r, "old@example.org", "test", NOW), 0);
     assert_int_equal(uv_sem_init(&started, 0), 0);
     assert_int_equal(uv_sem_init(&gate, 0), 0);
     assert_int_equal(irpd_writer_start(&wr, &loop, w), 0);
@@ -121,7 +121,7 @@ static void test_group_commit_and_reads(void **state)
     for (int i = 1; i <= N_JOBS; i++) /* queued while the first group runs */
         assert_int_equal(irpd_writer_submit(wr, &jobs[i].job), 0);
     /* the loop's connection still reads, and sees only what is committed */
-    assert_int_equal(irpd_store_user_get(r, "old@example.org", &u), IRP_OK);
+    assert_int_equal(irpd_store_user_get(r, "old@example.org", &u), 0);
     assert_int_equal(irpd_store_user_get(r, "u0@example.org", &u), IRP_NOT_FOUND);
     assert_int_equal(irpd_writer_pending(wr), N_JOBS + 1);
     assert_int_equal(n_done, 0);
@@ -136,8 +136,8 @@ static void test_group_commit_and_reads(void **state)
     for (int i = 1; i < N_JOBS; i++)
         assert_int_equal(done_order[i + 1], i);
     for (int i = 0; i <= N_JOBS; i++) {
-        assert_int_equal(got_applied[i], i == N_JOBS ? IRP_CONFLICT : IRP_OK);
-        assert_int_equal(got_committed[i], IRP_OK);
+        assert_int_equal(got_applied[i], i == N_JOBS ? IRP_CONFLICT : 0);
+        assert_int_equal(got_committed[i], 0);
     }
     irpd_writer_stats s = irpd_writer_get_stats(wr);
     assert_int_equal(s.jobs, N_JOBS + 1);
@@ -160,7 +160,7 @@ static void test_group_commit_and_reads(void **state)
     for (int i = 0; i < N_JOBS; i++) {
         char name[64];
         snprintf(name, sizeof name, "u%d@example.org", i);
-        assert_int_equal(irpd_store_user_get(again, name, &u), IRP_OK);
+        assert_int_equal(irpd_store_user_get(again, name, &u), 0);
     }
     irpd_store_close(again);
 }
@@ -187,12 +187,12 @@ static void test_stop_commits_the_queue(void **state)
     irpd_writer_stop(wr); /* no uv_run before: stop itself waits and runs the done()s */
     assert_int_equal(n_done, 5);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(got_committed[i], IRP_OK);
+        assert_int_equal(got_committed[i], 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     irpd_store_close(w);
     irpd_store *again = open_store();
-    assert_int_equal(irpd_store_user_get(again, "stop4@example.org", &u), IRP_OK);
+    assert_int_equal(irpd_store_user_get(again, "stop4@example.org", &u), 0);
     irpd_store_close(again);
 }
 
@@ -215,7 +215,7 @@ static void test_refused_done_before_commit(void **state)
     memset(got_committed, 0, sizeof got_committed);
     assert_int_equal(uv_loop_init(&loop), 0);
     irpd_store *w = open_store();
-    assert_int_equal(irpd_store_user_add(w, "taken@example.org", "test", NOW), IRP_OK);
+    assert_int_equal(irpd_store_user_add(w, "taken@example.org", "test", NOW), 0);
     assert_int_equal(uv_sem_init(&started0, 0), 0);
     assert_int_equal(uv_sem_init(&gate0, 0), 0);
     assert_int_equal(uv_sem_init(&started3, 0), 0);
@@ -252,9 +252,9 @@ static void test_refused_done_before_commit(void **state)
     assert_true(first_not_yet);
     assert_int_equal(n_done, 4);
     assert_int_equal(got_applied[2], IRP_CONFLICT);
-    assert_int_equal(got_committed[2], IRP_OK); /* it changed nothing: nothing to commit */
+    assert_int_equal(got_committed[2], 0); /* it changed nothing: nothing to commit */
     for (int i = 0; i < 4; i++)
-        if (i != 2) assert_int_equal(got_committed[i], IRP_OK);
+        if (i != 2) assert_int_equal(got_committed[i], 0);
     assert_int_equal(done_order[2], 1); /* the others in submission order */
     assert_int_equal(done_order[3], 3);
 

@@ -174,7 +174,7 @@ static void set_nat(agent_reg *r, const irp_resp *resp)
 
     r->st.nat = resp->nat;
     r->st.seen[0] = '\0';
-    if (resp->has_seen) irp_addr_format(&resp->seen, r->st.seen);
+    if (resp->has_seen && irp_addr_format(&resp->seen, r->st.seen) != 0) r->st.seen[0] = '\0';
     if (!resp->nat) return;
     for (i = 0; i < r->st.n_addrs; i++) {
         if (i > 0) strcat(list, ", ");

@@ -45,13 +45,14 @@ int agent__reg_addrs_collect(int allow_local, irp_addr out[IRP_MAX_ADDRS], size_
     for (rk = 0; rk <= 7 && k < IRP_MAX_ADDRS; rk++) {
         for (i = 0; i < count && k < IRP_MAX_ADDRS; i++) {
             irp_addr a;
-            int fam = ifs[i].address.address4.sin_family, dup = 0;
+            int fam = ifs[i].address.address4.sin_family, dup = 0, rc;
             if (fam == AF_INET)
-                irp_addr_set(&a, 4, (const uint8_t *)&ifs[i].address.address4.sin_addr);
+                rc = irp_addr_set(&a, 4, (const uint8_t *)&ifs[i].address.address4.sin_addr);
             else if (fam == AF_INET6)
-                irp_addr_set(&a, 6, (const uint8_t *)&ifs[i].address.address6.sin6_addr);
+                rc = irp_addr_set(&a, 6, (const uint8_t *)&ifs[i].address.address6.sin6_addr);
             else
                 continue;
+            if (rc != 0) continue;
             if (rank(&a, allow_local) != rk) continue;
             for (j = 0; j < (int)k; j++)
                 if (irp_addr_equal(&out[j], &a)) dup = 1;

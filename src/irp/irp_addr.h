@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "irp_status.h"
 
 #define IRP_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
@@ -27,11 +28,11 @@ typedef struct irp_addr {
  * Parses the literal s[0..n). Returns 0, or IRP_INVALID (422) when it is
  * not an IP literal (empty, too long, a zone, a host name ...).
  */
-int irp_addr_parse(const char *s, size_t n, irp_addr *out);
+SC_MUST_CHECK int irp_addr_parse(const char *s, size_t n, irp_addr *out);
 /* Sets *out from a binary address of family 4 (4 bytes) or 6 (16 bytes). SC_ERR_ARG otherwise. */
-int irp_addr_set(irp_addr *out, int family, const uint8_t *ip);
+SC_MUST_CHECK int irp_addr_set(irp_addr *out, int family, const uint8_t *ip);
 /* Writes the canonical text (RFC 5952 for IPv6) with a NUL. SC_ERR_ARG for a bad family. */
-int irp_addr_format(const irp_addr *a, char out[IRP_ADDR_STRLEN]);
+SC_MUST_CHECK int irp_addr_format(const irp_addr *a, char out[IRP_ADDR_STRLEN]);
 int irp_addr_equal(const irp_addr *a, const irp_addr *b);
 
 /*

@@ -36,6 +36,7 @@
 #include <uv.h>
 #include <openssl/x509.h>
 
+#include "sixchat/error.h"
 #include "irp_msg.h"
 
 /* Local statuses (not on the wire). */
@@ -77,16 +78,16 @@ typedef void (*irp_lost_cb)(void *ctx, int status, const char *msg);
  * fingerprint), SC_ERR_PARSE (a PEM did not load; *c is NULL) or
  * SC_ERR_NOMEM. err (if not NULL, errcap bytes) receives a message.
  */
-int irp_client_new(uv_loop_t *loop, const irp_client_opts *opts, irp_client **c, char *err,
-                   size_t errcap);
+SC_MUST_CHECK int irp_client_new(uv_loop_t *loop, const irp_client_opts *opts, irp_client **c,
+                                 char *err, size_t errcap);
 
 /* Where events and a lost connection are reported. */
 void irp_client_set_event_cb(irp_client *c, irp_event_cb ev, irp_lost_cb lost, void *ctx);
 
 /* Starts connecting to host (name or IP literal), port. cb is called once. 0 or SC_ERR_STATE/ARG.
  */
-int irp_client_connect(irp_client *c, const char *host, uint16_t port, irp_connect_cb cb,
-                       void *ctx);
+SC_MUST_CHECK int irp_client_connect(irp_client *c, const char *host, uint16_t port,
+                                     irp_connect_cb cb, void *ctx);
 
 /*
  * Sends req (its id is replaced by one the client assigns; the rest is
@@ -95,7 +96,8 @@ int irp_client_connect(irp_client *c, const char *host, uint16_t port, irp_conne
  * does not validate), SC_ERR_TOO_LARGE, SC_ERR_STATE (not connecting or
  * connected, or failed), SC_ERR_NOMEM.
  */
-int irp_client_request(irp_client *c, const irp_req *req, irp_response_cb cb, void *ctx);
+SC_MUST_CHECK int irp_client_request(irp_client *c, const irp_req *req, irp_response_cb cb,
+                                     void *ctx);
 
 /* Requests sent and not answered yet. */
 size_t irp_client_pending(const irp_client *c);

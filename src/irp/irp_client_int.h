@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
+#include "sixchat/error.h"
 #include "irp_client.h"
 #include "irp_frame.h"
 #include "irp_tlspump.h"
@@ -66,7 +67,8 @@ struct irp_client {
  * Returns 0, SC_ERR_ARG or SC_ERR_PARSE with a message in err (errcap
  * bytes); the caller then frees c.
  */
-int irp__client_tls_init(irp_client *c, const irp_client_opts *o, char *err, size_t errcap);
+SC_MUST_CHECK int irp__client_tls_init(irp_client *c, const irp_client_opts *o, char *err,
+                                       size_t errcap);
 
 /* 1 if s is an IPv4 or IPv6 literal (no SNI, iPAddress check), else 0. */
 int irp__is_ip_literal(const char *s);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "sc_buf.h"
 #include "irp_status.h"
 
@@ -28,10 +29,10 @@
  * other than DOC or a length of 0, IRP_TOO_LARGE (413) for a length above
  * IRP_MAX_DOC.
  */
-int irp_frame_check(const uint8_t hdr[IRP_FRAME_HDR], uint32_t *len);
+SC_MUST_CHECK int irp_frame_check(const uint8_t hdr[IRP_FRAME_HDR], uint32_t *len);
 
 /* Appends one DOC frame. SC_ERR_TOO_LARGE when len is 0 or above IRP_MAX_DOC (nothing appended). */
-int irp_frame_put(sc_buf *out, const uint8_t *doc, size_t len);
+SC_MUST_CHECK int irp_frame_put(sc_buf *out, const uint8_t *doc, size_t len);
 
 /*
  * Builds a frame in place: irp_frame_begin appends a header and returns
@@ -41,7 +42,7 @@ int irp_frame_put(sc_buf *out, const uint8_t *doc, size_t len);
  * SC_ERR_NOMEM if the buffer failed.
  */
 size_t irp_frame_begin(sc_buf *out);
-int irp_frame_end(sc_buf *out, size_t start);
+SC_MUST_CHECK int irp_frame_end(sc_buf *out, size_t start);
 
 typedef enum irp_feed_result {
     IRP_FEED_NEED = 0, /* everything given was consumed; no document yet */
@@ -73,8 +74,8 @@ void irp_framer_free(irp_framer *f);
  *
  * A caller loops while *used < len, calling again with the rest.
  */
-int irp_framer_feed(irp_framer *f, const uint8_t *in, size_t len, size_t *used, const uint8_t **doc,
-                    size_t *doc_len);
+SC_MUST_CHECK int irp_framer_feed(irp_framer *f, const uint8_t *in, size_t len, size_t *used,
+                                  const uint8_t **doc, size_t *doc_len);
 
 /* Bytes held for an incomplete frame (header and body). */
 size_t irp_framer_pending(const irp_framer *f);

@@ -534,7 +534,10 @@ void irp__write_binding(sc_buf *out, const irp_binding *b)
     size_t len = 0;
     for (size_t i = 0; i < b->n_addrs; i++) {
         char one[IRP_ADDR_STRLEN];
-        (void)irp_addr_format(&b->addrs[i], one);
+        if (irp_addr_format(&b->addrs[i], one) != 0) { /* not after irp__check_binding */
+            out->failed = 1;                           /* the document's writer then fails */
+            return;
+        }
         if (i > 0) text[len++] = ' ';
         memcpy(text + len, one, strlen(one));
         len += strlen(one);
@@ -575,7 +578,10 @@ void irp__w_fp(sc_buf *b, const char *name, const uint8_t fp[32])
 void irp__w_addr(sc_buf *b, const char *name, const irp_addr *a)
 {
     char text[IRP_ADDR_STRLEN];
-    (void)irp_addr_format(a, text);
+    if (irp_addr_format(a, text) != 0) {
+        b->failed = 1; /* a family the parsers never produce: the document's writer fails */
+        return;
+    }
     sc_xml_w_attr(b, name, text);
 }
 

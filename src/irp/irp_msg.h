@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "sc_buf.h"
 #include "sc_xml.h"
 #include "irp_addr.h"
@@ -213,11 +214,11 @@ void irp_req_clear(irp_req *r);
  * Parses one request document. r need not be initialised (it is cleared
  * first, without freeing). Returns 0 or a status as described at the top.
  */
-int irp_req_parse(irp_req *r, const uint8_t *doc, size_t len);
+SC_MUST_CHECK int irp_req_parse(irp_req *r, const uint8_t *doc, size_t len);
 /* The same with a reusable expat parser (sc_xml_parser_new), one per connection. */
-int irp_req_parse_with(sc_xml_parser *xp, irp_req *r, const uint8_t *doc, size_t len);
+SC_MUST_CHECK int irp_req_parse_with(sc_xml_parser *xp, irp_req *r, const uint8_t *doc, size_t len);
 /* Appends the request document. Returns 0, SC_ERR_ARG, SC_ERR_TOO_LARGE, SC_ERR_NOMEM. */
-int irp_req_write(sc_buf *out, const irp_req *r);
+SC_MUST_CHECK int irp_req_write(sc_buf *out, const irp_req *r);
 /* 1 when a and b carry the same op, id and fields of that op. */
 int irp_req_equal(const irp_req *a, const irp_req *b);
 
@@ -323,9 +324,10 @@ typedef struct irp_resp {
 
 void irp_resp_init(irp_resp *r);
 void irp_resp_clear(irp_resp *r);
-int irp_resp_parse(irp_resp *r, const uint8_t *doc, size_t len);
-int irp_resp_parse_with(sc_xml_parser *xp, irp_resp *r, const uint8_t *doc, size_t len);
-int irp_resp_write(sc_buf *out, const irp_resp *r);
+SC_MUST_CHECK int irp_resp_parse(irp_resp *r, const uint8_t *doc, size_t len);
+SC_MUST_CHECK int irp_resp_parse_with(sc_xml_parser *xp, irp_resp *r, const uint8_t *doc,
+                                      size_t len);
+SC_MUST_CHECK int irp_resp_write(sc_buf *out, const irp_resp *r);
 int irp_resp_equal(const irp_resp *a, const irp_resp *b);
 /*
  * Appends <resp id=".." status=".." msg=".."/>: the answer to a request
@@ -333,7 +335,7 @@ int irp_resp_equal(const irp_resp *a, const irp_resp *b);
  * to IRP_MSG_MAX bytes at a character boundary; NULL, "" or text XML cannot
  * carry gives the status name. Same returns as irp_resp_write.
  */
-int irp_resp_write_status(sc_buf *out, const char *id, int status, const char *msg);
+SC_MUST_CHECK int irp_resp_write_status(sc_buf *out, const char *id, int status, const char *msg);
 
 /*
  * The bytes a registry signs in a lookup answer (docs/IRP.md 7.4):
@@ -342,7 +344,7 @@ int irp_resp_write_status(sc_buf *out, const char *id, int status, const char *m
  * out. SC_ERR_ARG when r is not a well-formed lookup answer (status 200,
  * user and at present).
  */
-int irp_lookup_tbs(sc_buf *out, const irp_resp *r);
+SC_MUST_CHECK int irp_lookup_tbs(sc_buf *out, const irp_resp *r);
 
 /* ---- events (docs/IRP.md 5.4, 6.10) -------------------------------------------- */
 
@@ -367,8 +369,8 @@ typedef struct irp_event {
 
 void irp_event_init(irp_event *e);
 void irp_event_clear(irp_event *e);
-int irp_event_parse(irp_event *e, const uint8_t *doc, size_t len);
-int irp_event_write(sc_buf *out, const irp_event *e);
+SC_MUST_CHECK int irp_event_parse(irp_event *e, const uint8_t *doc, size_t len);
+SC_MUST_CHECK int irp_event_write(sc_buf *out, const irp_event *e);
 int irp_event_equal(const irp_event *a, const irp_event *b);
 
 /*
@@ -376,8 +378,8 @@ int irp_event_equal(const irp_event *a, const irp_event *b);
  * from the server into resp (root <resp>) or ev (root <event>), sets *is_event,
  * and returns 0 or a status as above (400 for any other root).
  */
-int irp_server_doc_parse(sc_xml_parser *xp, const uint8_t *doc, size_t len, irp_resp *resp,
-                         irp_event *ev, int *is_event);
+SC_MUST_CHECK int irp_server_doc_parse(sc_xml_parser *xp, const uint8_t *doc, size_t len,
+                                       irp_resp *resp, irp_event *ev, int *is_event);
 
 /* ---- field rules, shared with the server and client ---------------------- */
 

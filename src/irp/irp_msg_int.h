@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 
+#include "sixchat/error.h"
 #include "irp_msg.h"
 
 /* A name on the wire and its enum value. Tables end with {NULL, 0}. */
@@ -49,40 +50,45 @@ int irp__fail(irp__p *p, int st, const char *fmt, ...);
  * document over IRP_MAX_DOC, 400 for malformed XML or another root, 500
  * for out of memory.
  */
-int irp__doc(irp__p *p, sc_xml_parser *xp, const uint8_t *doc, size_t len, const char *root,
-             sc_xml_doc **out);
+SC_MUST_CHECK int irp__doc(irp__p *p, sc_xml_parser *xp, const uint8_t *doc, size_t len,
+                           const char *root, sc_xml_doc **out);
 
 /* Attribute readers: 0, or the failure (recorded in p). Absent optional fields are left as set. */
-int irp__attr_str(irp__p *p, const sc_xml_node *n, const char *name, int required, const char **out,
-                  size_t *len);
-int irp__attr_id(irp__p *p, const sc_xml_node *n, const char *name, int required, const char **out);
-int irp__attr_user(irp__p *p, const sc_xml_node *n, const char *name, int required,
-                   const char **out);
-int irp__attr_u64(irp__p *p, const sc_xml_node *n, const char *name, int required, uint64_t *out,
-                  int *present);
-int irp__attr_u32(irp__p *p, const sc_xml_node *n, const char *name, int required, uint32_t *out);
-int irp__attr_port(irp__p *p, const sc_xml_node *n, const char *name, uint16_t *out);
-int irp__attr_flag(irp__p *p, const sc_xml_node *n, const char *name, int *out);
-int irp__attr_enum(irp__p *p, const sc_xml_node *n, const char *name, const irp__name *t,
-                   int required, int *out);
-int irp__attr_fp(irp__p *p, const sc_xml_node *n, const char *name, uint8_t out[32], int *present);
-int irp__attr_serial(irp__p *p, const sc_xml_node *n, const char *name, const char **out);
-int irp__attr_addr(irp__p *p, const sc_xml_node *n, const char *name, irp_addr *out, int *present);
+SC_MUST_CHECK int irp__attr_str(irp__p *p, const sc_xml_node *n, const char *name, int required,
+                                const char **out, size_t *len);
+SC_MUST_CHECK int irp__attr_id(irp__p *p, const sc_xml_node *n, const char *name, int required,
+                               const char **out);
+SC_MUST_CHECK int irp__attr_user(irp__p *p, const sc_xml_node *n, const char *name, int required,
+                                 const char **out);
+SC_MUST_CHECK int irp__attr_u64(irp__p *p, const sc_xml_node *n, const char *name, int required,
+                                uint64_t *out, int *present);
+SC_MUST_CHECK int irp__attr_u32(irp__p *p, const sc_xml_node *n, const char *name, int required,
+                                uint32_t *out);
+SC_MUST_CHECK int irp__attr_port(irp__p *p, const sc_xml_node *n, const char *name, uint16_t *out);
+SC_MUST_CHECK int irp__attr_flag(irp__p *p, const sc_xml_node *n, const char *name, int *out);
+SC_MUST_CHECK int irp__attr_enum(irp__p *p, const sc_xml_node *n, const char *name,
+                                 const irp__name *t, int required, int *out);
+SC_MUST_CHECK int irp__attr_fp(irp__p *p, const sc_xml_node *n, const char *name, uint8_t out[32],
+                               int *present);
+SC_MUST_CHECK int irp__attr_serial(irp__p *p, const sc_xml_node *n, const char *name,
+                                   const char **out);
+SC_MUST_CHECK int irp__attr_addr(irp__p *p, const sc_xml_node *n, const char *name, irp_addr *out,
+                                 int *present);
 /* Decodes canonical base64 s[0..n) of at most max decoded bytes (1..max): 400, 413, 500. */
-int irp__b64(irp__p *p, const char *s, size_t n, size_t max, const char *what, const uint8_t **out,
-             size_t *out_len);
+SC_MUST_CHECK int irp__b64(irp__p *p, const char *s, size_t n, size_t max, const char *what,
+                           const uint8_t **out, size_t *out_len);
 /* Strict decimal of PROTOCOL.md 3.4: 1..20 digits, no leading zero, <= 2^64-1. */
-int irp__parse_u64(const char *s, size_t n, uint64_t *out);
+SC_MUST_CHECK int irp__parse_u64(const char *s, size_t n, uint64_t *out);
 /* Text a writer may put in XML and a parser gives back unchanged: UTF-8, no C0 but TAB LF CR. */
 int irp__valid_text(const char *s, size_t n);
 int irp__valid_info_name(const char *s, size_t n);
 /* <info> items: parse one child into *it (400, 413 for a long value). */
-int irp__parse_info(irp__p *p, const sc_xml_node *c, irp_info *it);
-int irp__check_info(const irp_info *it);
+SC_MUST_CHECK int irp__parse_info(irp__p *p, const sc_xml_node *c, irp_info *it);
+SC_MUST_CHECK int irp__check_info(const irp_info *it);
 int irp__info_equal(const irp_info *a, const irp_info *b);
 /* A binding (response and event): parse, check for writing, write, compare. */
-int irp__parse_binding(irp__p *p, const sc_xml_node *c, irp_binding *b);
-int irp__check_binding(const irp_binding *b);
+SC_MUST_CHECK int irp__parse_binding(irp__p *p, const sc_xml_node *c, irp_binding *b);
+SC_MUST_CHECK int irp__check_binding(const irp_binding *b);
 void irp__write_binding(sc_buf *out, const irp_binding *b);
 int irp__binding_equal(const irp_binding *a, const irp_binding *b);
 
@@ -98,6 +104,6 @@ int irp__str_equal(const char *a, const char *b);
  * Ends a write that began at start: SC_ERR_NOMEM if the buffer failed,
  * SC_ERR_TOO_LARGE (and the document removed) if it exceeds IRP_MAX_DOC.
  */
-int irp__w_finish(sc_buf *out, size_t start);
+SC_MUST_CHECK int irp__w_finish(sc_buf *out, size_t start);
 
 #endif

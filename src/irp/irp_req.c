@@ -436,7 +436,10 @@ static void write_req(sc_buf *out, const irp_req *r)
     case IRP_OP_REGISTER:
         for (size_t i = 0; i < r->n_addrs; i++) {
             char text[IRP_ADDR_STRLEN];
-            (void)irp_addr_format(&r->addrs[i], text);
+            if (irp_addr_format(&r->addrs[i], text) != 0) { /* not after check_req */
+                out->failed = 1;
+                return;
+            }
             sc_xml_w_open(out, "addr");
             sc_xml_w_end_open(out);
             sc_xml_w_text(out, text, strlen(text));

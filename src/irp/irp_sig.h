@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "sixchat/error.h"
 #include "irp_msg.h"
 
 /*
@@ -20,7 +21,7 @@
  * must outlive r's use). Returns 0, SC_ERR_ARG (r is not a lookup answer,
  * key unusable), SC_ERR_CRYPTO, SC_ERR_NOMEM.
  */
-int irp_lookup_sign(irp_resp *r, EVP_PKEY *key, X509 *cert, sc_buf *store);
+SC_MUST_CHECK int irp_lookup_sign(irp_resp *r, EVP_PKEY *key, X509 *cert, sc_buf *store);
 
 /*
  * Checks the signature of a lookup answer against the registry's
@@ -29,6 +30,6 @@ int irp_lookup_sign(irp_resp *r, EVP_PKEY *key, X509 *cert, sc_buf *store);
  * another key or an algorithm that is not cert's; SC_ERR_DECRYPT_ERROR when
  * it does not verify; SC_ERR_NOMEM.
  */
-int irp_lookup_verify(const irp_resp *r, X509 *cert);
+SC_MUST_CHECK int irp_lookup_verify(const irp_resp *r, X509 *cert);
 
 #endif

@@ -1,9 +1,14 @@
 /*
  * irp_status.h - IRP status codes (docs/IRP.md 5.3).
  *
- * Every response carries one. The codec's parsers return them too (0 for
- * success), so that a server answers a refused document with what the
- * parser said.
+ * Every response carries one. Inside src/irp and src/irpd the one success
+ * value is 0: a function that can fail returns 0, or the failure status the
+ * server answers with (400 and above; the codec's parsers too, so that a
+ * server answers a refused document with what the parser said), or, where
+ * its header says so, a negative SC_ERR_* of sixchat/error.h. IRP_OK (200)
+ * exists only at the edge: in a response document (irp_resp.status, which
+ * irpd__answer sets from a handler's 0) and in what irp_client hands its
+ * callbacks (resp->status is the wire status).
  */
 #ifndef IRP_STATUS_H
 #define IRP_STATUS_H

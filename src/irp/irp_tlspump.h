@@ -37,7 +37,7 @@ typedef struct irp_tlspump irp_tlspump;
  * client. NULL when out of memory. The SSL object is the pump's; callers
  * set what is theirs on it (app data, SNI) with irp_tlspump_ssl.
  */
-irp_tlspump *irp_tlspump_new(SSL_CTX *ctx, int is_server);
+SC_MUST_CHECK irp_tlspump *irp_tlspump_new(SSL_CTX *ctx, int is_server);
 void irp_tlspump_free(irp_tlspump *p);
 SSL *irp_tlspump_ssl(irp_tlspump *p);
 

@@ -15,6 +15,7 @@
 #define IRPD_BUCKET_H
 
 #include <stdint.h>
+#include "sixchat/error.h"
 #include "irpd_ratelimit.h" /* IRPD_RL_KEY_MAX and the key helpers */
 
 #define IRPD_BUCKET_SLOTS 4096
@@ -33,10 +34,10 @@ typedef struct irpd_buckets {
 
 /* 0 or -1 (memory). */
 /* rate: tokens per second (10 per hour is 10.0 / 3600). */
-int irpd_buckets_init(irpd_buckets *b, double rate, double burst);
+SC_MUST_CHECK int irpd_buckets_init(irpd_buckets *b, double rate, double burst);
 void irpd_buckets_free(irpd_buckets *b);
 
 /* Takes a token of key at now_ms: 1 when there was one, 0 when refused. */
-int irpd_buckets_take(irpd_buckets *b, const char *key, int64_t now_ms);
+SC_MUST_CHECK int irpd_buckets_take(irpd_buckets *b, const char *key, int64_t now_ms);
 
 #endif

@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "sixchat/error.h"
 #include "sc_cert.h"
 
 /* Results: 0, or the IRP status code to answer with (docs/IRP.md 5.3). */
@@ -103,7 +104,8 @@ typedef struct irpd_ca_opts {
  * IRPD_CA_INVALID (name not printable ASCII, a domain not a DNS name, too
  * many domains), IRPD_CA_INTERNAL.
  */
-int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out,
+                                 irpd_ca_err *err);
 
 /*
  * Makes (or replaces) the TLS server key and certificate of the registry
@@ -117,8 +119,9 @@ int irpd_ca_create(const irpd_ca_opts *opts, int64_t now, irpd_ca **out, irpd_ca
  * (host not a DNS name or IP literal, an address not an IP literal, more
  * than IRPD_CA_MAX_IPS), IRPD_CA_INTERNAL.
  */
-int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips, size_t n_ips,
-                        int64_t now, int64_t lifetime, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips,
+                                      size_t n_ips, int64_t now, int64_t lifetime,
+                                      irpd_ca_err *err);
 
 /*
  * Builds an irpd_ca from PEM text (as the file helpers read it): the CA
@@ -129,10 +132,11 @@ int irpd_ca_make_server(irpd_ca *ca, const char *host, const char *const *ips, s
  * wipes the key texts. Errors: IRPD_CA_INVALID (unreadable PEM, mismatch),
  * IRPD_CA_INTERNAL.
  */
-int irpd_ca_from_pem(const char *ca_cert_pem, size_t ca_cert_len, const char *ca_key_pem,
-                     size_t ca_key_len, const char *server_cert_pem, size_t server_cert_len,
-                     const char *server_key_pem, size_t server_key_len, irpd_ca **out,
-                     irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_from_pem(const char *ca_cert_pem, size_t ca_cert_len,
+                                   const char *ca_key_pem, size_t ca_key_len,
+                                   const char *server_cert_pem, size_t server_cert_len,
+                                   const char *server_key_pem, size_t server_key_len, irpd_ca **out,
+                                   irpd_ca_err *err);
 
 void irpd_ca_free(irpd_ca *ca);
 
@@ -148,16 +152,16 @@ X509_STORE *irpd_ca_trust_store(const irpd_ca *ca);
  * SHA-256 of the CA certificate's DER: the fingerprint `irpd init` prints
  * and clients pin. Returns IRPD_CA_OK or IRPD_CA_INTERNAL.
  */
-int irpd_ca_fingerprint(const irpd_ca *ca, uint8_t out[32]);
+SC_MUST_CHECK int irpd_ca_fingerprint(const irpd_ca *ca, uint8_t out[32]);
 /* The same as 64 lowercase hex digits and a NUL. */
-int irpd_ca_fingerprint_hex(const irpd_ca *ca, char out[65]);
+SC_MUST_CHECK int irpd_ca_fingerprint_hex(const irpd_ca *ca, char out[65]);
 
 /*
  * The serial of x as lowercase hex (see IRPD_SERIAL_HEX_MAX) into out
  * (cap > IRPD_SERIAL_HEX_MAX). Returns IRPD_CA_OK, or IRPD_CA_INVALID for a
  * zero, negative or over-long serial.
  */
-int irpd_ca_serial_hex(const X509 *x, char *out, size_t cap);
+SC_MUST_CHECK int irpd_ca_serial_hex(const X509 *x, char *out, size_t cap);
 
 /* ---- issuing user certificates ------------------------------------------ */
 
@@ -194,11 +198,11 @@ typedef struct irpd_issued {
  */
 typedef struct irpd_csr irpd_csr;
 
-int irpd_ca_csr_parse(const uint8_t *csr_der, size_t csr_len, irpd_csr **out, irpd_ca_err *err)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_ca_csr_parse(const uint8_t *csr_der, size_t csr_len, irpd_csr **out,
+                                    irpd_ca_err *err);
 /* 1 when irpd_ca_csr_key_check is expensive (an RSA key), else 0. */
 int irpd_ca_csr_slow(const irpd_csr *c);
-int irpd_ca_csr_key_check(irpd_csr *c, irpd_ca_err *err) __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_ca_csr_key_check(irpd_csr *c, irpd_ca_err *err);
 void irpd_ca_csr_free(irpd_csr *c);
 
 /*
@@ -224,13 +228,14 @@ void irpd_ca_csr_free(irpd_csr *c);
  * outside the served domains),
  * IRPD_CA_INTERNAL.
  */
-int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_id, int64_t now,
-                      int64_t lifetime, irpd_issued *out, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_issue_csr(const irpd_ca *ca, const irpd_csr *csr, const char *user_id,
+                                    int64_t now, int64_t lifetime, irpd_issued *out,
+                                    irpd_ca_err *err);
 
 /* The three steps at once (tests, tools): parse, key check, issue. */
-int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len,
-                       const char *user_id, int64_t now, int64_t lifetime, irpd_issued *out,
-                       irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_issue_user(const irpd_ca *ca, const uint8_t *csr_der, size_t csr_len,
+                                     const char *user_id, int64_t now, int64_t lifetime,
+                                     irpd_issued *out, irpd_ca_err *err);
 
 void irpd_issued_clear(irpd_issued *c);
 
@@ -245,7 +250,7 @@ void irpd_issued_clear(irpd_issued *c);
  * domain the CA certificate's name constraints do not permit),
  * IRPD_CA_INTERNAL.
  */
-int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err);
 
 /*
  * Adds every certificate of a PEM buffer as the trust anchors of one
@@ -254,8 +259,8 @@ int irpd_ca_set_domains(irpd_ca *ca, const char *domains, irpd_ca_err *err);
  * IRPD_CA_INVALID (no certificate, unreadable PEM, no domain, too many
  * external CAs), IRPD_CA_INTERNAL.
  */
-int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len, const char *domains,
-                            irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_add_trusted_pem(irpd_ca *ca, const char *pem, size_t len,
+                                          const char *domains, irpd_ca_err *err);
 
 /* Who a verified client certificate names. */
 typedef struct irpd_client {
@@ -277,12 +282,13 @@ typedef struct irpd_client {
  * SC_ERR_CERTIFICATE_EXPIRED, SC_ERR_BAD_CERTIFICATE, SC_ERR_DOMAIN_MISMATCH
  * when no trusted CA may vouch for the domain, ...), IRPD_CA_INTERNAL.
  */
-int irpd_ca_verify_client_der(irpd_ca *ca, const uint8_t *const *der, const size_t *len, size_t n,
-                              int64_t now, irpd_client *out, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_verify_client_der(irpd_ca *ca, const uint8_t *const *der,
+                                            const size_t *len, size_t n, int64_t now,
+                                            irpd_client *out, irpd_ca_err *err);
 
 /* The same for certificates already decoded (what libssl hands over); chain may be NULL. */
-int irpd_ca_verify_client(irpd_ca *ca, X509 *leaf, STACK_OF(X509) * chain, int64_t now,
-                          irpd_client *out, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_verify_client(irpd_ca *ca, X509 *leaf, STACK_OF(X509) * chain,
+                                        int64_t now, irpd_client *out, irpd_ca_err *err);
 
 /* ---- files: the only I/O of this module ---------------------------------- */
 
@@ -301,7 +307,7 @@ int irpd_ca_verify_client(irpd_ca *ca, X509 *leaf, STACK_OF(X509) * chain, int64
  * already exists: nothing written), IRPD_CA_INTERNAL (no server
  * certificate yet, I/O).
  */
-int irpd_ca_save(const irpd_ca *ca, const char *dir, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_save(const irpd_ca *ca, const char *dir, irpd_ca_err *err);
 
 /*
  * Loads what irpd_ca_save wrote (via irpd_ca_from_pem). A key file that
@@ -309,9 +315,10 @@ int irpd_ca_save(const irpd_ca *ca, const char *dir, irpd_ca_err *err);
  * IRPD_CA_INVALID (bad contents), IRPD_CA_INTERNAL (missing file, I/O,
  * unsafe mode).
  */
-int irpd_ca_load(const char *dir, irpd_ca **out, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_load(const char *dir, irpd_ca **out, irpd_ca_err *err);
 
 /* Reads a PEM file of external CA certificates and adds them (irpd_ca_add_trusted_pem). */
-int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, const char *domains, irpd_ca_err *err);
+SC_MUST_CHECK int irpd_ca_add_trusted_file(irpd_ca *ca, const char *path, const char *domains,
+                                           irpd_ca_err *err);
 
 #endif

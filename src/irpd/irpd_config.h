@@ -52,6 +52,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
+
 #define IRPD_CONFIG_FILE "irpd.conf"
 #define IRPD_DB_FILE "irpd.db"
 #define IRPD_CONFIG_MAX_LISTEN 8
@@ -102,16 +104,18 @@ void irpd_config_defaults(irpd_config *c);
  * 0, or -1 with a reason in err (cap bytes) for an unknown key, a bad value
  * or a list that is full.
  */
-int irpd_config_set(irpd_config *c, const char *key, const char *value, char *err, size_t cap);
+SC_MUST_CHECK int irpd_config_set(irpd_config *c, const char *key, const char *value, char *err,
+                                  size_t cap);
 
 /* Parses the text of a configuration file on top of what c holds. 0 or -1 (err names the line). */
-int irpd_config_parse(irpd_config *c, const char *text, size_t len, char *err, size_t cap);
+SC_MUST_CHECK int irpd_config_parse(irpd_config *c, const char *text, size_t len, char *err,
+                                    size_t cap);
 
 /* Reads DIR/irpd.conf into c (defaults first). 0 or -1 with err. */
-int irpd_config_load(irpd_config *c, const char *dir, char *err, size_t cap);
+SC_MUST_CHECK int irpd_config_load(irpd_config *c, const char *dir, char *err, size_t cap);
 
 /* Creates DIR/irpd.conf (O_EXCL, mode 0644) describing c. 0 or -1 with err. */
-int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t cap);
+SC_MUST_CHECK int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t cap);
 
 /* 1 if user is listed as admin (ASCII case-insensitive), else 0. */
 int irpd_config_is_admin(const irpd_config *c, const char *user);
@@ -132,6 +136,6 @@ int irpd_config_domain_in(const char *list, const char *user);
 /*
  * Splits "ADDR:PORT" / "[V6]:PORT" into host (cap bytes) and port. 0 or -1.
  */
-int irpd_config_split_listen(const char *s, char *host, size_t cap, uint16_t *port);
+SC_MUST_CHECK int irpd_config_split_listen(const char *s, char *host, size_t cap, uint16_t *port);
 
 #endif

@@ -50,7 +50,7 @@ int irpd__deferred_new(const irpd_defer_ops *ops, void *impl, const irp_req *q, 
         memset(o->hold, 0, sizeof(*o->hold)); /* the deferred request settles it now */
     }
     *o->defer = d;
-    return IRP_OK;
+    return 0;
 }
 
 void irpd_deferred_work(irpd_deferred *d)
@@ -116,7 +116,7 @@ void irpd_deferred_free(irpd_deferred *d)
 {
     if (d == NULL) return;
     /* unanswered (its connection closed): a failure its work found still counts */
-    settle(d, d->done && d->cancel_status == 0 ? d->ops->status(d->impl) : IRP_OK, d->t0);
+    settle(d, d->done && d->cancel_status == 0 ? d->ops->status(d->impl) : 0, d->t0);
     d->ops->free(d->impl);
     OPENSSL_cleanse(d, sizeof(*d));
     free(d);

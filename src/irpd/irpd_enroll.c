@@ -52,7 +52,7 @@ static int refused(const irpd_hctx *h, const enroll_job *j, const irpd_ca_err *e
     if (err->status != IRPD_CA_INVALID) return irpd__fail(x, IRP_INTERNAL, "%s", why);
     if (j->has_token && h->pol != NULL && irpd_policy_token_refused(h->pol, j->th, now)) {
         st = irpd_store_token_consume(h->st, j->th, now, NULL, j->user);
-        if (st != IRP_OK && st != IRP_GONE && st != IRP_FORBIDDEN)
+        if (st != 0 && st != IRP_GONE && st != IRP_FORBIDDEN)
             return irpd__store_fail(h, x, st, "enroll");
         return irpd__fail(x, IRP_INVALID, "%.160s; the token is now used up (%d refused CSRs)", why,
                           IRPD_TOKEN_REFUSALS_MAX);
@@ -99,13 +99,13 @@ static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
         st = irpd_store_enroll(h->st, j->has_token ? j->th : NULL, &c, j->user, o->now, &sup);
         if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
         if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "enroll");
+        if (st != 0) return irpd__store_fail(h, x, st, "enroll");
         superseded(&sup, o->res); /* 6.5 step 5: its connections end too */
     } else {
         /* step 5 of 6.5, never superseding the certificate that authenticated the request */
         st = irpd_store_cert_add(h->st, &c, j->keep_fp, j->user, o->now, &sup);
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", j->user);
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "renew");
+        if (st != 0) return irpd__store_fail(h, x, st, "renew");
         snprintf(x->msg, sizeof(x->msg), "certificate issued");
         superseded(&sup, o->res);
         snprintf(o->res->detail, sizeof(o->res->detail), "serial=%.40s%s%.32s", c.serial,
@@ -119,7 +119,7 @@ static int issue(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
     r->certs[0].not_after = (uint64_t)x->issued.not_after;
     r->certs[1].der = h->ca_der;
     r->certs[1].der_len = h->ca_der_len;
-    return IRP_OK;
+    return 0;
 }
 
 static void job_work(void *impl)
@@ -140,7 +140,7 @@ static int job_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opct
 
 static int job_status(const void *impl)
 {
-    return ((const enroll_job *)impl)->rc == IRPD_CA_OK ? IRP_OK : IRP_INVALID;
+    return ((const enroll_job *)impl)->rc == IRPD_CA_OK ? 0 : IRP_INVALID;
 }
 
 static const irpd_defer_ops enroll_ops = {IRP_OP_ENROLL, 1,          job_work,
@@ -183,7 +183,7 @@ int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
             return irpd__fail(x, IRP_FORBIDDEN, "unknown enrolment token");
         }
         st = irpd_store_token_check(h->st, j->th, o->now, j->user);
-        if (st != IRP_OK) {
+        if (st != 0) {
             job_free(j);
             if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "unknown enrolment token");
             if (st == IRP_GONE) return irpd__fail(x, st, "enrolment token used or expired");

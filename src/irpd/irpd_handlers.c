@@ -147,7 +147,7 @@ int irpd__op_capabilities(const irpd_hctx *h, irpd_session *s, const irp_req *q,
     r->limits.lifetime_default = IRP_LIFETIME_DEFAULT;
     r->limits.pipeline = 32;
     r->limits.watches = IRPD_MAX_WATCHES;
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.2 */
@@ -158,14 +158,14 @@ int irpd__op_ca_certs(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
     r->n_certs = 1;
     r->certs[0].der = h->ca_der;
     r->certs[0].der_len = h->ca_der_len;
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.3 */
 int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
 {
     snprintf(o->x->msg, sizeof(o->x->msg), "pong");
-    return IRP_OK;
+    return 0;
 }
 
 static int acting_user_ok(const irpd_session *s, const irp_req *q, hscratch *x)
@@ -194,7 +194,7 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
                  ((cl == IRP_ADDR_LOOPBACK || cl == IRP_ADDR_LINK_LOCAL) && h->cfg->allow_local);
         if (!ok) {
             char a[IRP_ADDR_STRLEN];
-            (void)irp_addr_format(&q->addrs[i], a);
+            if (irp_addr_format(&q->addrs[i], a) != 0) snprintf(a, sizeof(a), "an address");
             return irpd__fail(x, IRP_INVALID, "%s is %s: refused", a, irp_addr_class_name(cl));
         }
     }
@@ -213,8 +213,10 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
     b.port = q->port;
     b.n_addrs = q->n_addrs;
     for (i = 0; i < q->n_addrs; i++)
-        (void)irp_addr_format(&q->addrs[i], b.addrs[i]);
-    if (s->has_peer) (void)irp_addr_format(&s->peer, b.seen);
+        if (irp_addr_format(&q->addrs[i], b.addrs[i]) != 0)
+            return irpd__fail(x, IRP_INTERNAL, "internal error: address");
+    if (s->has_peer && irp_addr_format(&s->peer, b.seen) != 0)
+        return irpd__fail(x, IRP_INTERNAL, "internal error: address");
     b.expires = now + (int64_t)granted;
     b.updated = now;
 
@@ -225,8 +227,8 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
     if (st == IRP_NOT_FOUND && !s->client.issued_here) {
         /* 7.6: an external CA's user becomes known by registering */
         int ua = irpd_store_user_add(h->st, s->client.user_id, s->client.user_id, now);
-        if (ua != IRP_OK && ua != IRP_CONFLICT) return irpd__store_fail(h, x, ua, "register");
-        if (ua == IRP_OK) res->wrote = 1; /* stays even if the binding is refused (10.2) */
+        if (ua != 0 && ua != IRP_CONFLICT) return irpd__store_fail(h, x, ua, "register");
+        if (ua == 0) res->wrote = 1; /* stays even if the binding is refused (10.2) */
         st = irpd_store_binding_put(h->st, &b, &auth, s->client.user_id, now);
     }
     if (st == IRP_CONFLICT)
@@ -234,7 +236,7 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
                           (unsigned long long)q->seq);
     if (st == IRP_FORBIDDEN) return irpd__fail(x, st, "certificate revoked or not yours");
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", s->client.user_id);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "register");
+    if (st != 0) return irpd__store_fail(h, x, st, "register");
 
     r->granted = granted;
     if (s->has_peer) {
@@ -249,7 +251,7 @@ int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irp
     res->change = IRP_CHANGE_REGISTER;
     snprintf(res->detail, sizeof(res->detail), "device=%s granted=%u%s", q->device,
              (unsigned)granted, r->nat ? " nat" : "");
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.8 */
@@ -264,13 +266,13 @@ int irpd__op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
                                    q->has_seq ? &q->seq : NULL, s->client.user_id, now, &n);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no live binding of that device");
     if (st == IRP_CONFLICT) return irpd__fail(x, st, "stale sequence number");
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "unregister");
+    if (st != 0) return irpd__store_fail(h, x, st, "unregister");
     if (n > 0) {
         res->changed = 1;
         snprintf(res->changed_user, sizeof(res->changed_user), "%s", s->client.user_id);
         res->change = IRP_CHANGE_UNREGISTER;
     }
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.9 */
@@ -286,7 +288,7 @@ int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     if (st == IRP_FORBIDDEN)
         return irpd__fail(x, st, "%s does not allow you to look them up", q->user);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", q->user);
-    if (st != IRP_OK || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
+    if (st != 0 || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
     r->status = IRP_OK; /* part of the signed bytes */
     r->user = x->user;
     r->at = (uint64_t)now;
@@ -294,7 +296,7 @@ int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     if (irp_lookup_sign(r, irpd_ca_server_key(h->ca), irpd_ca_server_cert(h->ca), &x->sig) != 0)
         return irpd__fail(x, IRP_INTERNAL, "could not sign the answer");
     snprintf(x->msg, sizeof(x->msg), "%zu binding(s)", r->n_bindings);
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.10 */
@@ -312,7 +314,7 @@ int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
     if (st == IRP_FORBIDDEN)
         return irpd__fail(x, st, "%s does not allow you to watch them", q->user);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", q->user);
-    if (st != IRP_OK || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "watch");
+    if (st != 0 || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "watch");
     if (!irpd_session_watches(s, x->user)) {
         if (s->watches == NULL) {
             s->watches = calloc(IRPD_MAX_WATCHES, sizeof(*s->watches));
@@ -322,7 +324,7 @@ int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
     }
     r->user = x->user;
     r->at = (uint64_t)now;
-    return IRP_OK;
+    return 0;
 }
 
 int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
@@ -337,10 +339,10 @@ int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd
             break;
         }
     }
-    return IRP_OK;
+    return 0;
 }
 
-/* Finds a certificate by serial or fingerprint: IRP_OK, IRP_NOT_FOUND, or a failure. */
+/* Finds a certificate by serial or fingerprint: 0, IRP_NOT_FOUND, or a failure. */
 static int cert_find(const irpd_hctx *h, const irp_req *q, irpd_cert *c)
 {
     memset(c, 0, sizeof(*c));
@@ -371,14 +373,14 @@ int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, 
             snprintf(x->serials[0], sizeof(x->serials[0]), "%s", q->serial);
             r->certs[0].serial = x->serials[0];
         }
-        return IRP_OK;
+        return 0;
     }
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "cert-status");
+    if (st != 0) return irpd__store_fail(h, x, st, "cert-status");
     /* 7.3: the user is shown only to whom the owner's policy allows */
     show_user = irpd_store_access_check(h->st, s->client.user_id, c.user,
-                                        irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0) == IRP_OK;
+                                        irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0) == 0;
     resp_cert(&r->certs[0], &c, now, show_user, x, 0);
-    return IRP_OK;
+    return 0;
 }
 
 /* 6.12 */
@@ -392,15 +394,15 @@ int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     if ((st = check_one_of(q, x)) != 0) return st;
     st = cert_find(h, q, &c);
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such certificate");
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "revoke");
+    if (st != 0) return irpd__store_fail(h, x, st, "revoke");
     if (strcasecmp(c.user, s->client.user_id) != 0 && !irpd__is_admin(h, s))
         return irpd__fail(x, IRP_FORBIDDEN, "only the owner or an administrator may revoke it");
     memset(&rev, 0, sizeof(rev));
     st = irpd_store_cert_revoke(h->st, q->serial, q->serial != NULL ? NULL : q->fp,
                                 q->reason != IRP_REASON_NONE ? reason_names[q->reason] : NULL,
                                 s->client.user_id, now, &rev);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "revoke");
-    if (cert_find(h, q, &c) != IRP_OK) return irpd__store_fail(h, x, IRP_INTERNAL, "revoke");
+    if (st != 0) return irpd__store_fail(h, x, st, "revoke");
+    if (cert_find(h, q, &c) != 0) return irpd__store_fail(h, x, IRP_INTERNAL, "revoke");
     resp_cert(&r->certs[0], &c, now, 1, x, 0);
     r->n_certs = 1;
     if (rev.n_certs > 0) {
@@ -412,7 +414,7 @@ int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     }
     snprintf(res->detail, sizeof(res->detail), "serial=%s bindings-ended=%zu", c.serial,
              rev.n_bindings);
-    return IRP_OK;
+    return 0;
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -420,24 +422,22 @@ int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
 static int write_resp(sc_buf *out, const irp_resp *r)
 {
     size_t start = irp_frame_begin(out);
+    int rc;
 
-    if (irp_resp_write(out, r) != 0) {
-        (void)irp_frame_end(out, start); /* removes the empty frame */
-        start = irp_frame_begin(out);
-        if (irp_resp_write_status(out, r->id, IRP_INTERNAL, "could not write the answer") != 0) {
-            (void)irp_frame_end(out, start);
-            return -1;
-        }
-    }
-    return irp_frame_end(out, start) == 0 ? 0 : -1;
+    if (irp_resp_write(out, r) == 0) return irp_frame_end(out, start) == 0 ? 0 : -1;
+    /* nothing written: irp_frame_end removes the empty frame (anything else: close) */
+    if (irp_frame_end(out, start) != SC_ERR_TOO_LARGE) return -1;
+    start = irp_frame_begin(out);
+    rc = irp_resp_write_status(out, r->id, IRP_INTERNAL, "could not write the answer");
+    return irp_frame_end(out, start) == 0 && rc == 0 ? 0 : -1;
 }
 
 int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, irpd_hresult *res)
 {
     int rc;
 
-    res->status = st;
-    if (st == IRP_OK) {
+    res->status = st == 0 ? IRP_OK : st; /* the edge: 0 inside, 200 on the wire */
+    if (st == 0) {
         snprintf(r->id, sizeof(r->id), "%s", id);
         r->status = IRP_OK;
         r->msg = x->msg[0] != '\0' ? x->msg : "ok";
@@ -468,7 +468,7 @@ int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_
     c.x = x;
     c.now = now;
     if (!end &&
-        (irpd_store_binding_list(h->st, user, now, irpd__collect_binding, &c) != IRP_OK || x->bad))
+        (irpd_store_binding_list(h->st, user, now, irpd__collect_binding, &c) != 0 || x->bad))
         goto out;
     e.type = end ? IRP_EVENT_WATCH_END : IRP_EVENT_BINDING;
     e.user = user;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 
+#include "sixchat/error.h"
 #include "sc_buf.h"
 #include "sc_xml.h"
 #include "irp_msg.h"
@@ -35,7 +36,7 @@ struct hscratch;
  * authenticated connection: it checks that the identity still holds (its
  * certificate not revoked, superseded, expired or unknown; a password
  * login's account not disabled; docs/IRP.md 11.4). The server installs
- * irpd_identity_recheck; tests may install their own. Returns IRP_OK to go
+ * irpd_identity_recheck; tests may install their own. Returns 0 to go
  * on, IRP_AUTH_REQUIRED when the identity no longer holds (the pipeline then
  * answers it and the connection closes), or another status to answer with
  * (msg: the response text, msg_cap bytes). *wrote is set when it changed
@@ -70,8 +71,7 @@ typedef struct irpd_hctx {
  * Sets up h for the loop thread: the parser, the scratch and the CA
  * certificate's DER. pol and recheck are the caller's to set. 0 or -1.
  */
-int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config *cfg)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config *cfg);
 /* Frees what irpd_hctx_init made. */
 void irpd_hctx_clear(irpd_hctx *h);
 
@@ -152,11 +152,11 @@ void irpd_session_clear(irpd_session *s);
  * Records the accepted client certificate: who (from irpd_ca_verify_client)
  * and the leaf itself (DER and validity, for register). 0 or -1 (memory).
  */
-int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
+SC_MUST_CHECK int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_client *who);
 
 /* The identity re-check the server installs as irpd_hctx.recheck (irpd_identity.c). */
-int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int *wrote, char *msg,
-                          size_t msg_cap);
+SC_MUST_CHECK int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now,
+                                        int *wrote, char *msg, size_t msg_cap);
 
 /*
  * Whether the session's identity still holds at time now (docs/IRP.md
@@ -166,8 +166,8 @@ int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int 
  * (7.6; *wrote set). Returns 0 (holds, or nothing to check), 1 (no longer:
  * why says so, for the client) or -1 (store failure).
  */
-int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
-                         int *wrote, char *why, size_t cap);
+SC_MUST_CHECK int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now,
+                                       int may_write, int *wrote, char *why, size_t cap);
 
 /* 1 if the session watches user (case-insensitive). */
 int irpd_session_watches(const irpd_session *s, const char *user);
@@ -197,8 +197,9 @@ typedef struct irpd_deferred irpd_deferred;
  * irpd_deferred_finish, then irpd_deferred_free. With defer NULL the work
  * runs here. *defer is NULL for every other request.
  */
-int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
-                int64_t now_ms, sc_buf *out, irpd_hresult *res, irpd_deferred **defer);
+SC_MUST_CHECK int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len,
+                              int64_t now, int64_t now_ms, sc_buf *out, irpd_hresult *res,
+                              irpd_deferred **defer);
 
 /*
  * The expensive part (nothing after irpd_deferred_cancel). Touches nothing
@@ -219,8 +220,8 @@ void irpd_deferred_cancel(irpd_deferred *d, int status, const char *msg);
  * res->wop carries it, and the answer, which irpd_wop_finish appends once
  * the record is durable; nothing is appended to out then.
  */
-int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d, int64_t now,
-                         sc_buf *out, irpd_hresult *res);
+SC_MUST_CHECK int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d,
+                                       int64_t now, sc_buf *out, irpd_hresult *res);
 
 /* The request id ("" when none). */
 const char *irpd_deferred_id(const irpd_deferred *d);
@@ -233,7 +234,7 @@ const char *irpd_deferred_id(const irpd_deferred *d);
  * which may come after a change), so that its answer waits for the commit
  * (irpd_writer_job.wrote); else a refusal is answered at once (10.2).
  */
-irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote);
+SC_MUST_CHECK irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote);
 
 /*
  * On the loop, once op's batch is over: applied is what irpd_wop_apply
@@ -242,8 +243,8 @@ irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote);
  * appends the framed answer to out (NULL: its connection closed, nobody to
  * answer) and fills res like irpd_handle; then frees op. 0 or -1 (memory).
  */
-int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_status committed,
-                    sc_buf *out, irpd_hresult *res);
+SC_MUST_CHECK int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied,
+                                  irp_status committed, sc_buf *out, irpd_hresult *res);
 
 /*
  * Wipes and frees d (NULL is fine). A login freed without
@@ -255,8 +256,8 @@ void irpd_deferred_free(irpd_deferred *d);
  * Appends one framed `binding` event for a watched user with their current
  * bindings (docs/IRP.md 5.4), or `watch-end` when end is set. 0 or -1.
  */
-int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_change reason,
-                     int end, int64_t now, sc_buf *out);
+SC_MUST_CHECK int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user,
+                                   irp_change reason, int end, int64_t now, sc_buf *out);
 
 /*
  * After a lookup-policy change of owner (irpd_hresult.policy_changed): if s
@@ -265,7 +266,7 @@ int irpd_event_build(const irpd_hctx *h, irpd_session *s, const char *user, irp_
  * when it ended the watch, 0 when nothing changed, -1 on failure (memory,
  * store: the caller closes the connection).
  */
-int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner, int64_t now,
-                        sc_buf *out);
+SC_MUST_CHECK int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner,
+                                      int64_t now, sc_buf *out);
 
 #endif

@@ -76,7 +76,7 @@ int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", me);
         if (st == IRP_TOO_LARGE)
             return irpd__fail(x, st, "at most %d info items per user", IRP_MAX_INFO);
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "user-info");
+        if (st != 0) return irpd__store_fail(h, x, st, "user-info");
     }
     if (q->user != NULL && strcasecmp(q->user, me) != 0) {
         /* another user's: their lookup policy decides, audited as a lookup */
@@ -86,23 +86,23 @@ int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, ir
         if (st == IRP_FORBIDDEN)
             return irpd__fail(x, st, "%s does not allow you to see their information", q->user);
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", q->user);
-        if (st != IRP_OK || x->bad)
+        if (st != 0 || x->bad)
             return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "user-info");
     } else {
         memset(&u, 0, sizeof(u));
         st = irpd_store_user_get(h->st, me, &u);
-        if (st == IRP_OK) snprintf(x->user, sizeof(x->user), "%s", u.name);
+        if (st == 0) snprintf(x->user, sizeof(x->user), "%s", u.name);
         OPENSSL_cleanse(&u, sizeof(u));
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", me);
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "user-info");
+        if (st != 0) return irpd__store_fail(h, x, st, "user-info");
         st = irpd_store_binding_list(h->st, x->user, now, irpd__collect_binding, &c);
-        if (st != IRP_OK || x->bad)
+        if (st != 0 || x->bad)
             return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "user-info");
     }
     st = irpd_store_info_get(h->st, x->user, collect_info, &c);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "user-info");
+    if (st != 0) return irpd__store_fail(h, x, st, "user-info");
     r->user = x->user;
-    return IRP_OK;
+    return 0;
 }
 
 /* ---- lookup-policy (6.14) ------------------------------------------------------------ */
@@ -143,7 +143,7 @@ int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q
         if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", me);
         if (st == IRP_TOO_LARGE)
             return irpd__fail(x, st, "at most %d allow entries", IRP_MAX_ALLOW);
-        if (st != IRP_OK) return irpd__store_fail(h, x, st, "lookup-policy");
+        if (st != 0) return irpd__store_fail(h, x, st, "lookup-policy");
         res->policy_changed = 1;
         snprintf(res->policy_user, sizeof(res->policy_user), "%s", me);
     }
@@ -152,15 +152,15 @@ int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q
     r->access = access_wire(u.access);
     OPENSSL_cleanse(&u, sizeof(u));
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", me);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "lookup-policy");
+    if (st != 0) return irpd__store_fail(h, x, st, "lookup-policy");
     st = irpd_store_allow_list(h->st, me, collect_allow, &c);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "lookup-policy");
+    if (st != 0) return irpd__store_fail(h, x, st, "lookup-policy");
     snprintf(res->detail, sizeof(res->detail), "access=%s allow=%zu",
              r->access == IRP_ACCESS_LIST     ? "list"
              : r->access == IRP_ACCESS_NOBODY ? "nobody"
                                               : "anyone",
              r->n_allow);
-    return IRP_OK;
+    return 0;
 }
 
 int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner, int64_t now,
@@ -173,7 +173,7 @@ int irpd_policy_recheck(const irpd_hctx *h, irpd_session *s, const char *owner, 
     if (!s->cert_auth || !irpd_session_watches(s, owner)) return 0;
     flags = irpd__is_admin(h, s) ? IRPD_LOOKUP_ANY : 0;
     st = irpd_store_access_check(h->st, s->client.user_id, owner, flags);
-    if (st == IRP_OK) return 0;
+    if (st == 0) return 0;
     if (st != IRP_FORBIDDEN && st != IRP_NOT_FOUND) return -1;
     for (i = 0; i < s->n_watches; i++) {
         if (strcasecmp(s->watches[i], owner) == 0) {
@@ -218,11 +218,11 @@ int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
     int st;
 
     /* lookup records wait in the store's queue: write them so the owner sees the latest */
-    if ((st = irpd_store_flush(h->st)) != IRP_OK) return irpd__store_fail(h, x, st, "access-log");
+    if ((st = irpd_store_flush(h->st)) != 0) return irpd__store_fail(h, x, st, "access-log");
     st = irpd_store_access_log(h->st, s->client.user_id, after, IRP_MAX_LOG + 1, collect_log, &c);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "access-log");
+    if (st != 0) return irpd__store_fail(h, x, st, "access-log");
     snprintf(x->msg, sizeof(x->msg), "%zu entr%s", r->n_log, r->n_log == 1 ? "y" : "ies");
-    return IRP_OK;
+    return 0;
 }
 
 /* ---- pkcs12-put and pkcs12-get (6.16) ------------------------------------------------- */
@@ -236,9 +236,9 @@ int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no such user %s", s->client.user_id);
     if (st == IRP_TOO_LARGE)
         return irpd__fail(x, st, "a key backup is at most %d bytes", IRP_P12_MAX);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "pkcs12-put");
+    if (st != 0) return irpd__store_fail(h, x, st, "pkcs12-put");
     snprintf(x->msg, sizeof(x->msg), "stored");
-    return IRP_OK;
+    return 0;
 }
 
 int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o)
@@ -255,11 +255,11 @@ int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
     st = irpd_store_p12_get(h->st, user, x->p12, sizeof(x->p12), &len, &updated);
     x->p12_used = sizeof(x->p12); /* wiped whatever the store wrote */
     if (st == IRP_NOT_FOUND) return irpd__fail(x, st, "no key backup stored for %s", user);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "pkcs12-get");
+    if (st != 0) return irpd__store_fail(h, x, st, "pkcs12-get");
     r->p12 = x->p12;
     r->p12_len = len;
     r->p12_updated = updated > 0 ? (uint64_t)updated : 0;
-    return IRP_OK;
+    return 0;
 }
 
 /* ---- list-users (6.17) ----------------------------------------------------------------- */
@@ -292,7 +292,7 @@ int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
     int st;
 
     st = irpd_store_user_list(h->st, q->after, IRP_MAX_USERS + 1, now, collect_user, &c);
-    if (st != IRP_OK) return irpd__store_fail(h, x, st, "list-users");
+    if (st != 0) return irpd__store_fail(h, x, st, "list-users");
     snprintf(x->msg, sizeof(x->msg), "%zu user(s)", r->n_users);
-    return IRP_OK;
+    return 0;
 }

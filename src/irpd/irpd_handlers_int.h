@@ -9,6 +9,7 @@
 #ifndef IRPD_HANDLERS_INT_H
 #define IRPD_HANDLERS_INT_H
 
+#include "sixchat/error.h"
 #include "irpd_handlers.h"
 #include "irpd_policy.h"
 
@@ -54,7 +55,7 @@ typedef struct irpd_defer_ops {
     int write; /* its answer may have changed stored data (group commit) */
     /* the expensive part, on any thread: touches only impl */
     void (*work)(void *impl);
-    /* the answer, on the loop thread: fills r (200) or returns the status (msg in x) */
+    /* the answer, on the loop thread: fills r and returns 0, or returns the status (msg in x) */
     int (*finish)(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o);
     /* for a request never answered: the status its work came to (failures still count) */
     int (*status)(const void *impl);
@@ -64,14 +65,14 @@ typedef struct irpd_defer_ops {
 /*
  * Defers the request q (irpd_deferred.c): wraps impl (freed with ops->free
  * from now on, also on failure), moves o->hold into it and leaves it in
- * *o->defer. IRP_OK, or 500 (memory; message in o->x).
+ * *o->defer. 0, or 500 (memory; message in o->x).
  */
-int irpd__deferred_new(const irpd_defer_ops *ops, void *impl, const irp_req *q, irpd_opctx *o,
-                       const irpd_hctx *h);
+SC_MUST_CHECK int irpd__deferred_new(const irpd_defer_ops *ops, void *impl, const irp_req *q,
+                                     irpd_opctx *o, const irpd_hctx *h);
 
 /*
  * One operation of docs/IRP.md 6: does it against the store and the CA,
- * filling o->r (status 200) or returning the error status with a message in
+ * filling o->r and returning 0, or returning the error status with a message in
  * o->x. Called only by the pipeline, after the checks of the operation's
  * row in irpd_ops.c (identity, rate limits) passed.
  */
@@ -96,59 +97,81 @@ void irpd__session_cert(const irpd_session *s, irpd_cert *c);
 int irpd__collect_binding(void *arg, const irpd_binding *b);
 
 /*
- * Appends the framed answer: r with status 200 and id, or the status st with
- * x->msg; sets res->status (and res->detail on failure). 0 or -1 (memory).
+ * Appends the framed answer (the edge where success becomes the wire's
+ * 200): for st 0, r with status IRP_OK and id; else the status st with
+ * x->msg. Sets res->status to the wire status (and res->detail on failure). 0 or -1 (memory).
  */
-int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x, irpd_hresult *res);
+SC_MUST_CHECK int irpd__answer(sc_buf *out, irp_resp *r, const char *id, int st, hscratch *x,
+                               irpd_hresult *res);
 
 /* The operations (irpd_ops.c names them in its table). */
-int irpd__op_capabilities(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_ca_certs(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
-int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_capabilities(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                        irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_ca_certs(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                    irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_ping(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                 irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_enroll(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                  irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_renew(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                 irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_register(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                    irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_unregister(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                      irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                  irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_watch(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                 irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_unwatch(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                   irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_cert_status(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                       irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_revoke(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                  irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_user_info(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                     irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_lookup_policy(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                         irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                      irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_pkcs12_put(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                      irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_pkcs12_get(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                      irpd_opctx *o);
+SC_MUST_CHECK int irpd__op_list_users(const irpd_hctx *h, irpd_session *s, const irp_req *q,
+                                      irpd_opctx *o);
 
 /* ---- irpd_wop.c: writes for the store's writer thread ---- */
 
 struct irpd_opdef;
 
 /* The spare-wop pool of the loop's hctx (irpd_hctx_init / _clear). 0 or -1. */
-int irpd__wop_pool_init(irpd_hctx *h);
+SC_MUST_CHECK int irpd__wop_pool_init(irpd_hctx *h);
 void irpd__wop_pool_free(irpd_hctx *h);
 
 /*
  * A write of op d for the writer thread: copies s's identity, moves q's
  * storage in (q is left empty) and hold. NULL without memory (q untouched).
  */
-irpd_wop *irpd__wop_new(const irpd_hctx *h, const struct irpd_opdef *d, const irpd_session *s,
-                        irp_req *q, int64_t now, const irpd_fail_hold *hold);
+SC_MUST_CHECK irpd_wop *irpd__wop_new(const irpd_hctx *h, const struct irpd_opdef *d,
+                                      const irpd_session *s, irp_req *q, int64_t now,
+                                      const irpd_fail_hold *hold);
 
 /*
  * A write of one audit record (docs/IRP.md 10.4), answered with what
  * irpd__wop_set_answer gives it. NULL without memory.
  */
-irpd_wop *irpd__wop_audit(const irpd_hctx *h, int64_t now, const char *what, const char *target,
-                          const char *detail);
+SC_MUST_CHECK irpd_wop *irpd__wop_audit(const irpd_hctx *h, int64_t now, const char *what,
+                                        const char *target, const char *detail);
 
 /*
  * The answer of an audit-record write: answer (a framed response) and res
  * are copied, and given back by irpd_wop_finish. 0 or -1 (memory).
  */
-int irpd__wop_set_answer(irpd_wop *op, const sc_buf *answer, const irpd_hresult *res);
+SC_MUST_CHECK int irpd__wop_set_answer(irpd_wop *op, const sc_buf *answer, const irpd_hresult *res);
 
 /* Frees a write that will not be applied (NULL is fine). */
 void irpd__wop_drop(const irpd_hctx *h, irpd_wop *op);

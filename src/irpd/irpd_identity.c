@@ -38,7 +38,7 @@ static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, 
         return 1;
     }
     st = irpd_store_cert_get_fp(h->st, s->client.fingerprint, &rec, NULL, 0);
-    if (st == IRP_OK) {
+    if (st == 0) {
         if (rec.status == IRPD_CERT_REVOKED) {
             snprintf(why, cap, "your certificate has been revoked (%s)", rec.reason);
             return 1;
@@ -58,7 +58,7 @@ static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, 
     /* 7.6: an external certificate of a served domain is recorded when first used */
     if (!may_write || !irpd_config_serves(h->cfg, s->client.user_id)) return 0;
     st = record_external(h, s, now);
-    if (st != IRP_OK) return -1;
+    if (st != 0) return -1;
     if (wrote != NULL) *wrote = 1;
     return 0;
 }
@@ -71,9 +71,9 @@ static int recheck_password(const irpd_hctx *h, const irpd_session *s, char *why
 
     memset(&u, 0, sizeof(u));
     st = irpd_store_user_get(h->st, s->pw_user, &u);
-    gone = st == IRP_NOT_FOUND || (st == IRP_OK && u.pw_hash_len == 0);
+    gone = st == IRP_NOT_FOUND || (st == 0 && u.pw_hash_len == 0);
     OPENSSL_cleanse(&u, sizeof(u));
-    if (st != IRP_OK && st != IRP_NOT_FOUND) return -1;
+    if (st != 0 && st != IRP_NOT_FOUND) return -1;
     if (gone) snprintf(why, cap, "your account has been disabled");
     return gone;
 }
@@ -96,7 +96,7 @@ int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int 
         snprintf(msg, msg_cap, "identity check: %s", irp_status_name(IRP_INTERNAL));
         return IRP_INTERNAL;
     }
-    return r > 0 ? IRP_AUTH_REQUIRED : IRP_OK;
+    return r > 0 ? IRP_AUTH_REQUIRED : 0;
 }
 
 int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
@@ -112,5 +112,5 @@ int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opd
         q->user != NULL && !irpd_config_serves(h->cfg, q->user))
         return irpd__fail(x, IRP_NOT_FOUND, "no such user %s (not a domain this registry serves)",
                           q->user);
-    return IRP_OK;
+    return 0;
 }

@@ -44,7 +44,7 @@ static int login_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_op
             o->res->wop = irpd__wop_audit(h, o->now, "login-failed", l->user, "wrong password");
             if (o->res->wop == NULL) fprintf(stderr, "irpd: error: audit: out of memory\n");
         } else if (irpd_store_audit_add(h->st, o->now, NULL, "login-failed", l->user,
-                                        "wrong password") != IRP_OK) {
+                                        "wrong password") != 0) {
             fprintf(stderr, "irpd: error: audit: %s\n", irpd_store_errmsg(h->st));
         }
         return irpd__fail(x, IRP_AUTH_REQUIRED, "wrong user or password");
@@ -53,12 +53,12 @@ static int login_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_op
     snprintf(s->pw_user, sizeof(s->pw_user), "%s", l->name);
     snprintf(x->user, sizeof(x->user), "%s", s->pw_user);
     o->r->user = x->user;
-    return IRP_OK;
+    return 0;
 }
 
 static int login_status(const void *impl)
 {
-    return ((const login *)impl)->rc == IRPD_SECRET_OK ? IRP_OK : IRP_AUTH_REQUIRED;
+    return ((const login *)impl)->rc == IRPD_SECRET_OK ? 0 : IRP_AUTH_REQUIRED;
 }
 
 static void login_free(void *impl)
@@ -89,7 +89,7 @@ int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
     /* 6.0: a user outside the served domains logs in as an unknown user would: not at all */
     st = irpd_config_serves(h->cfg, q->user) ? irpd_store_user_get(h->st, q->user, &u)
                                              : IRP_NOT_FOUND;
-    if (st != IRP_OK && st != IRP_NOT_FOUND) return irpd__store_fail(h, x, st, "login");
+    if (st != 0 && st != IRP_NOT_FOUND) return irpd__store_fail(h, x, st, "login");
     l = calloc(1, sizeof(*l));
     if (l != NULL) l->pw = malloc(q->password_len > 0 ? q->password_len : 1);
     if (l == NULL || l->pw == NULL) {
@@ -100,11 +100,11 @@ int irpd__op_login(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_o
     memcpy(l->pw, q->password, q->password_len);
     l->pw_len = q->password_len;
     snprintf(l->user, sizeof(l->user), "%s", q->user);
-    if (st == IRP_OK && u.pw_hash_len > 0) {
+    if (st == 0 && u.pw_hash_len > 0) {
         snprintf(l->hash, sizeof(l->hash), "%s", (const char *)u.pw_hash);
         l->has_hash = 1;
     }
-    if (st == IRP_OK) snprintf(l->name, sizeof(l->name), "%s", u.name);
+    if (st == 0) snprintf(l->name, sizeof(l->name), "%s", u.name);
     OPENSSL_cleanse(&u, sizeof(u));
     return irpd__deferred_new(&login_ops, l, q, o, h);
 }

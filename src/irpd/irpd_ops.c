@@ -50,17 +50,17 @@ int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q,
     *msg = "";
     switch (d->who) {
     case IRPD_WHO_ANYONE:
-        return IRP_OK;
+        return 0;
     case IRPD_WHO_TOKEN_OR_PW: /* 6.5: the token names the user, else the login does */
-        if (q->token != NULL || s->pw_auth) return IRP_OK;
+        if (q->token != NULL || s->pw_auth) return 0;
         *msg = "enroll needs a token or a password login";
         return IRP_AUTH_REQUIRED;
     case IRPD_WHO_PW:
-        if (s->cert_auth || s->pw_auth) return IRP_OK;
+        if (s->cert_auth || s->pw_auth) return 0;
         *msg = "this operation needs a client certificate or a password login";
         return IRP_AUTH_REQUIRED;
     case IRPD_WHO_CERT:
-        if (s->cert_auth) return IRP_OK;
+        if (s->cert_auth) return 0;
         *msg = "this operation needs a client certificate";
         return IRP_AUTH_REQUIRED;
     case IRPD_WHO_ADMIN:
@@ -68,7 +68,7 @@ int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q,
             *msg = "this operation needs an administrator's client certificate";
             return IRP_AUTH_REQUIRED;
         }
-        if (is_admin) return IRP_OK;
+        if (is_admin) return 0;
         *msg = "this operation is for administrators";
         return IRP_FORBIDDEN;
     }

@@ -10,6 +10,7 @@
 #ifndef IRPD_OPS_H
 #define IRPD_OPS_H
 
+#include "sixchat/error.h"
 #include "irpd_handlers_int.h"
 #include "irpd_policy.h"
 
@@ -62,22 +63,22 @@ typedef struct irpd_opdef {
 const irpd_opdef *irpd_op_def(irp_op op);
 
 /*
- * Whether session s may call d with request q (7.1): IRP_OK, 401 (a login
+ * Whether session s may call d with request q (7.1): 0, 401 (a login
  * or certificate would allow it) or 403 (authenticated, but not for this
  * identity: list-users for a non-administrator). is_admin: s's certificate
  * user is an administrator. With a message for the response in msg.
  */
-int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q, int is_admin,
-                   const char **msg);
+SC_MUST_CHECK int irpd_op_access(const irpd_opdef *d, const irpd_session *s, const irp_req *q,
+                                 int is_admin, const char **msg);
 
 /*
  * irpd_identity.c, run by the pipeline after irpd_op_access and the
  * identity re-check: the served domains (docs/IRP.md 2.1, 6.0). A
  * certificate of another domain only for ops with IRPD_OPF_FOREIGN
  * (user-info without items), else 403; a lookup, watch or user-info of a
- * user of another domain 404. IRP_OK, or the status with its message in x.
+ * user of another domain 404. 0, or the status with its message in x.
  */
-int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
-                       const irp_req *q, hscratch *x);
+SC_MUST_CHECK int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
+                                     const irp_req *q, hscratch *x);
 
 #endif

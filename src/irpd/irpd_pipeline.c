@@ -65,7 +65,7 @@ static const char *caller(const irpd_session *s)
 }
 
 /*
- * The checks of the op's row, in the order of 5.3. IRP_OK to run the
+ * The checks of the op's row, in the order of 5.3. 0 to run the
  * handler, else the status to answer (message in x); *hold is filled when
  * the attempt was admitted against failure counters.
  */
@@ -77,7 +77,7 @@ static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const
     int st;
 
     st = irpd_op_access(d, s, q, irpd__is_admin(h, s), &msg);
-    if (st != IRP_OK) return irpd__fail(x, st, "%s", msg);
+    if (st != 0) return irpd__fail(x, st, "%s", msg);
     /* 11.4: the identity still holds when it is used */
     if ((d->flags & IRPD_OPF_IDENTITY) && (s->cert_auth || s->pw_auth) && h->recheck != NULL) {
         int wrote = 0;
@@ -90,11 +90,11 @@ static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const
                 memcpy(res->revoked_fp, s->client.fingerprint, 32);
             }
         }
-        if (st != IRP_OK) return st;
+        if (st != 0) return st;
     }
     /* 2.1, 6.0: the served domains */
-    if ((st = irpd__domain_check(h, s, d, q, x)) != IRP_OK) return st;
-    if (h->pol == NULL) return IRP_OK;
+    if ((st = irpd__domain_check(h, s, d, q, x)) != 0) return st;
+    if (h->pol == NULL) return 0;
     if (fail == IRPD_FAIL_TOKEN && q->token == NULL) fail = IRPD_FAIL_NONE; /* a password login's */
     if (!irpd_policy_fail_admit(h->pol, fail, q->user, s->has_peer ? &s->peer : NULL, now, hold))
         return irpd__fail(x, IRP_RATE_LIMITED, "too many failed attempts: try later");
@@ -103,7 +103,7 @@ static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const
         return irpd__fail(x, IRP_RATE_LIMITED, "too many %s requests: try later",
                           irp_op_name(d->op));
     }
-    return IRP_OK;
+    return 0;
 }
 
 int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t len, int64_t now,
@@ -151,7 +151,7 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
         goto done;
     }
     res->write = (d->flags & IRPD_OPF_WRITE) != 0;
-    if ((st = admit(h, s, d, &q, now, x, res, &hold)) != IRP_OK) goto done;
+    if ((st = admit(h, s, d, &q, now, x, res, &hold)) != 0) goto done;
     if ((d->flags & IRPD_OPF_APPLY) && h->defer_writes) {
         /* 10.2: the handler runs on the writer thread (irpd_wop.c), answered when durable */
         if ((res->wop = irpd__wop_new(h, d, s, &q, now, &hold)) != NULL) {

@@ -105,7 +105,7 @@ int irpd_policy_fail_admit(irpd_policy *p, irpd_fail_id kind, const char *login_
     }
     return 1;
 refused:
-    irpd_policy_fail_settle(p, hold, IRP_OK, now); /* gives back what was held */
+    irpd_policy_fail_settle(p, hold, 0, now); /* gives back what was held */
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "irp_addr.h"
 #include "irpd_bucket.h"
 #include "irpd_config.h"
@@ -50,22 +51,22 @@ typedef struct irpd_fail_hold {
 } irpd_fail_hold;
 
 /* Limits from cfg (NULL: the defaults of docs/IRP.md 9). 0 or -1 (memory). */
-int irpd_policy_init(irpd_policy *p, const irpd_config *cfg) __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_policy_init(irpd_policy *p, const irpd_config *cfg);
 void irpd_policy_free(irpd_policy *p);
 
 /*
  * 9.2: a request of a certificate identity (cert_user) or, without one,
  * from peer (NULL: unknown, not limited) takes a token. 1 admitted, 0: 429.
  */
-int irpd_policy_request(irpd_policy *p, const char *cert_user, const irp_addr *peer, int64_t now_ms)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_policy_request(irpd_policy *p, const char *cert_user, const irp_addr *peer,
+                                      int64_t now_ms);
 
 /*
  * 9.2: a token of an operation's own bucket for user who (device: register
  * and unregister; NULL for all devices). 1 admitted, 0: 429.
  */
-int irpd_policy_op(irpd_policy *p, irpd_bucket_id b, const char *who, const char *device,
-                   int64_t now_s) __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_policy_op(irpd_policy *p, irpd_bucket_id b, const char *who,
+                                 const char *device, int64_t now_s);
 
 /*
  * 9.1: admits an attempt of kind (login of login_user, or a token enroll)
@@ -73,9 +74,8 @@ int irpd_policy_op(irpd_policy *p, irpd_bucket_id b, const char *who, const char
  * against. 1 admitted (*hold filled: settle it once answered), 0: 429 (the
  * limit is reached, or would be by the attempts already in flight).
  */
-int irpd_policy_fail_admit(irpd_policy *p, irpd_fail_id kind, const char *login_user,
-                           const irp_addr *peer, int64_t now, irpd_fail_hold *hold)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_policy_fail_admit(irpd_policy *p, irpd_fail_id kind, const char *login_user,
+                                         const irp_addr *peer, int64_t now, irpd_fail_hold *hold);
 
 /* Settles an admitted attempt with the status it was answered (idempotent). */
 void irpd_policy_fail_settle(irpd_policy *p, irpd_fail_hold *hold, int status, int64_t now);
@@ -85,6 +85,6 @@ void irpd_policy_fail_settle(irpd_policy *p, irpd_fail_hold *hold, int status, i
  * th. 1 when the token has now had IRPD_TOKEN_REFUSALS_MAX refusals and
  * must be used up, else 0.
  */
-int irpd_policy_token_refused(irpd_policy *p, const uint8_t th[32], int64_t now);
+SC_MUST_CHECK int irpd_policy_token_refused(irpd_policy *p, const uint8_t th[32], int64_t now);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "irp_addr.h"
 
 #define IRPD_RL_KEY_MAX 256
@@ -47,8 +48,8 @@ typedef struct irpd_ratelimit {
 } irpd_ratelimit;
 
 /* max_keys 0: IRPD_RL_MAX_KEYS_DEFAULT. 0 or -1 (memory). */
-int irpd_rl_init(irpd_ratelimit *rl, uint32_t limit, uint32_t window, size_t max_keys)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_rl_init(irpd_ratelimit *rl, uint32_t limit, uint32_t window,
+                               size_t max_keys);
 void irpd_rl_free(irpd_ratelimit *rl);
 
 /*
@@ -57,8 +58,7 @@ void irpd_rl_free(irpd_ratelimit *rl);
  * irpd_rl_settle), 0 when it must be refused (limit reached, key too long,
  * table full of live keys, memory).
  */
-int irpd_rl_reserve(irpd_ratelimit *rl, const char *key, int64_t now)
-    __attribute__((warn_unused_result));
+SC_MUST_CHECK int irpd_rl_reserve(irpd_ratelimit *rl, const char *key, int64_t now);
 
 /* Settles an attempt irpd_rl_reserve admitted: counts a failure when failed. */
 void irpd_rl_settle(irpd_ratelimit *rl, const char *key, int64_t now, int failed);
@@ -72,7 +72,7 @@ void irpd_rl_settle(irpd_ratelimit *rl, const char *key, int64_t now, int failed
 uint32_t irpd_rl_fail(irpd_ratelimit *rl, const char *key, int64_t now);
 
 /* 1 when key's failures in the current window reached the limit (tests, logs). */
-int irpd_rl_blocked(irpd_ratelimit *rl, const char *key, int64_t now);
+SC_MUST_CHECK int irpd_rl_blocked(irpd_ratelimit *rl, const char *key, int64_t now);
 
 /* Failures of key in the current window (0 when unknown). */
 uint32_t irpd_rl_count(irpd_ratelimit *rl, const char *key, int64_t now);

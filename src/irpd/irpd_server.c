@@ -413,7 +413,7 @@ static void pend_done(irpd_writer_job *job, irp_status applied, irp_status commi
     p->wop = NULL;
     rc = irpd_wop_finish(&s->h, wop, applied, committed, c != NULL ? &p->out : NULL, &p->res);
     p->has_res = 1;
-    if (committed != IRP_OK)
+    if (committed != 0)
         fprintf(stderr, "irpd: error: commit failed: %s\n", irpd_store_errmsg(s->wst));
     if (c == NULL) {
         after_write(s, NULL, &p->res);
@@ -449,6 +449,20 @@ void irpd__srv_writer_drained(void *arg)
     }
 }
 
+/*
+ * A write that will not be applied, on a connection about to close: settles
+ * its counters and frees it. Nobody is answered (out NULL), so the answer
+ * that could not be built changes nothing; the caller's -1 closes.
+ */
+static int wop_abandon(irpd_server *s, irpd_wop *wop)
+{
+    irpd_hresult r2;
+
+    int rc = irpd_wop_finish(&s->h, wop, IRP_INTERNAL, 0, NULL, &r2);
+
+    return rc < 0 ? rc : -1; /* the caller closes the connection either way */
+}
+
 static int queue_write(conn *c, irpd_wop *wop)
 {
     irpd_server *s = c->srv;
@@ -457,18 +471,14 @@ static int queue_write(conn *c, irpd_wop *wop)
 
     if (s->wr == NULL) { /* the writer stopped (shutdown): not done, said so */
         size_t off = c->held.len;
-        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, IRP_OK, &c->held, &r2) != 0) return -1;
+        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, 0, &c->held, &r2) != 0) return -1;
         return answered(c, off, &r2);
     }
-    if ((p = calloc(1, sizeof(*p))) == NULL) {
-        (void)irpd_wop_finish(&s->h, wop, IRP_INTERNAL, IRP_OK, NULL, &r2);
-        return -1;
-    }
+    if ((p = calloc(1, sizeof(*p))) == NULL) return wop_abandon(s, wop);
     /* answers before it go first */
     if (c->pq_head == NULL && send_held(c) != 0) {
-        (void)irpd_wop_finish(&s->h, wop, IRP_INTERNAL, IRP_OK, NULL, &r2);
         free(p);
-        return -1;
+        return wop_abandon(s, wop);
     }
     sc_buf_init_public(&p->out, 0);
     p->srv = s;
@@ -480,7 +490,7 @@ static int queue_write(conn *c, irpd_wop *wop)
     if (irpd_writer_submit(s->wr, &p->job) != 0) { /* only once stop began: as above */
         size_t off = c->held.len;
         pend_free(p);
-        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, IRP_OK, &c->held, &r2) != 0) return -1;
+        if (irpd_wop_finish(&s->h, wop, IRP_UNAVAILABLE, 0, &c->held, &r2) != 0) return -1;
         return answered(c, off, &r2);
     }
     pend_push(c, p);

@@ -20,6 +20,7 @@
 #ifndef IRPD_SERVER_H
 #define IRPD_SERVER_H
 
+#include "sixchat/error.h"
 #include "irpd_config.h"
 
 /*
@@ -30,6 +31,6 @@
  * what was read, ends watches, closes the store. Returns the process exit
  * code (0 after a clean stop, 1 when it could not start). Logs to stderr.
  */
-int irpd_server_run(const char *dir, const irpd_config *cfg);
+SC_MUST_CHECK int irpd_server_run(const char *dir, const irpd_config *cfg);
 
 #endif

@@ -15,6 +15,7 @@
 #include <uv.h>
 #include <openssl/ssl.h>
 
+#include "sixchat/error.h"
 #include "irp_frame.h"
 #include "irp_tlspump.h"
 #include "irpd_handlers.h"
@@ -181,7 +182,7 @@ void irpd__srv_end_watches(conn *c, irp_change why, int64_t now);
 SSL_CTX *irpd__srv_make_ctx(irpd_server *s);
 
 /* Listens on spec ("host:port", "[v6]:port") and prints "irpd ready on ..". 0 or -1. */
-int irpd__srv_listen_on(irpd_server *s, const char *spec);
+SC_MUST_CHECK int irpd__srv_listen_on(irpd_server *s, const char *spec);
 
 /* ---- irpd_server.c: used by irpd_server_run.c ----------------------------------- */
 
@@ -199,7 +200,7 @@ void irpd__srv_writer_drained(void *arg);
  * nothing more until it is answered). 0, or -1 when the queue is full (the
  * caller answers 503 and frees d).
  */
-int irpd__srv_defer(irpd_server *s, conn *c, irpd_deferred *d);
+SC_MUST_CHECK int irpd__srv_defer(irpd_server *s, conn *c, irpd_deferred *d);
 
 /* The connection of j closes: drops a waiting job, detaches a running one. */
 void irpd__srv_defer_forget(irpd_server *s, defer_job *j);

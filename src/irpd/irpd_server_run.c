@@ -87,7 +87,7 @@ static void sweep_done(irpd_writer_job *job, irp_status applied, irp_status comm
     size_t i;
 
     s->sweeping = 0;
-    if (applied != IRP_OK || committed != IRP_OK) {
+    if (applied != 0 || committed != 0) {
         fprintf(stderr, "irpd: error: sweep: %s\n", irpd_store_errmsg(s->wst));
     } else {
         if (j->n_expired > 0)
@@ -141,13 +141,13 @@ static int on_read_rec(void *arg, const irpd_audit_row *r)
 static irp_status reads_apply(irpd_store *w, irpd_writer_job *job)
 {
     reads_job *j = job->arg;
-    irp_status st = IRP_OK;
+    irp_status st = 0;
 
     for (size_t i = 0; i < j->n; i++) {
         const read_rec *e = &j->recs[i];
         irp_status r = irpd_store_audit_add(w, e->ts, e->has_actor ? e->actor : NULL, e->op,
                                             e->target, e->detail);
-        if (r != IRP_OK) st = r;
+        if (r != 0) st = r;
     }
     return st;
 }
@@ -156,7 +156,7 @@ static void reads_done(irpd_writer_job *job, irp_status applied, irp_status comm
 {
     reads_job *j = job->arg;
 
-    if (applied != IRP_OK || committed != IRP_OK)
+    if (applied != 0 || committed != 0)
         fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(j->srv->wst));
     free(j->recs);
     free(j);
@@ -168,7 +168,7 @@ static void reads_flush(irpd_server *s)
     reads_job *j;
 
     if (s->wr == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
-        if (irpd_store_flush(s->st) != IRP_OK)
+        if (irpd_store_flush(s->st) != 0)
             fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
         return;
     }
@@ -176,7 +176,7 @@ static void reads_flush(irpd_server *s)
     j->job.apply = reads_apply;
     j->job.done = reads_done;
     j->job.arg = j;
-    if (irpd_store_reads_take(s->st, on_read_rec, j) != IRP_OK)
+    if (irpd_store_reads_take(s->st, on_read_rec, j) != 0)
         fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(s->st));
     if (j->n == 0 || irpd_writer_submit(s->wr, &j->job) != 0) {
         free(j->recs);
@@ -306,8 +306,8 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
      */
     irpd_store_opts wopts = {.busy_timeout_ms = WRITER_BUSY_MS};
     st = irpd_store_open_sqlite(path, NULL, &s->st);
-    if (st == IRP_OK) st = irpd_store_open_sqlite(path, &wopts, &s->wst);
-    if (st != IRP_OK) {
+    if (st == 0) st = irpd_store_open_sqlite(path, &wopts, &s->wst);
+    if (st != 0) {
         fprintf(stderr, "irpd: error: %s\n", irpd_store_errmsg(s->wst != NULL ? s->wst : s->st));
         goto out;
     }
@@ -357,7 +357,7 @@ done:
         uv_run(&s->loop, UV_RUN_DEFAULT);
         (void)uv_loop_close(&s->loop);
     }
-    if (s->st != NULL && irpd_store_flush(s->st) != IRP_OK) rc = 1;
+    if (s->st != NULL && irpd_store_flush(s->st) != 0) rc = 1;
     if (rc == 0) fprintf(stderr, "irpd: info: stopped\n");
 out:
     irpd_hctx_clear(&s->h);

@@ -54,10 +54,9 @@ static int verify_chain_cb(X509_STORE_CTX *xs, void *arg)
     st = irpd_store_cert_get_fp(s->st, who.fingerprint, &rec, NULL, 0);
     if (st == IRP_NOT_FOUND && who.issued_here)
         st = irpd_store_cert_get_serial(s->st, who.serial_hex, &rec, NULL, 0);
-    if ((st == IRP_OK && rec.status == IRPD_CERT_REVOKED) ||
-        (st != IRP_OK && st != IRP_NOT_FOUND)) {
+    if ((st == 0 && rec.status == IRPD_CERT_REVOKED) || (st != 0 && st != IRP_NOT_FOUND)) {
         fprintf(stderr, "irpd: info: %s client certificate %s refused: %s\n", c->peer,
-                who.serial_hex, st == IRP_OK ? "revoked" : "store failure");
+                who.serial_hex, st == 0 ? "revoked" : "store failure");
         X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
         return 0;
     }

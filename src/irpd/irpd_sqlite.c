@@ -118,6 +118,20 @@ int irpd__sqlite_run(sq_store *s, int id)
     return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
+/*
+ * Ends the open transaction without its changes. If even that fails, the
+ * connection may still hold it (the next BEGIN then fails): the store's
+ * message says so, after the failure that led here.
+ */
+static void rollback(sq_store *s, const char *what)
+{
+    if (irpd__sqlite_run(s, S_ROLLBACK) == SQLITE_DONE) return;
+    size_t n = strlen(s->base.errmsg);
+    if (n + 1 < sizeof s->base.errmsg)
+        snprintf(s->base.errmsg + n, sizeof s->base.errmsg - n, "; %s: rollback failed: %s", what,
+                 sqlite3_errmsg(s->db));
+}
+
 /* One integer from a statement bound by the caller (0 when no row): SQLITE_DONE or an error. */
 int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out)
 {
@@ -206,7 +220,7 @@ static irp_status ensure_full_sync(sq_store *s, const char *what)
         if (irpd__sqlite_run(s, S_SYNC_FULL) != SQLITE_DONE) return irpd__sqlite_db_fail(s, what);
         s->sync_normal = 0;
     }
-    return IRP_OK;
+    return 0;
 }
 
 /*
@@ -220,8 +234,8 @@ static irp_status ensure_full_sync(sq_store *s, const char *what)
  */
 irp_status irpd__sqlite_flush_queue(sq_store *s)
 {
-    irp_status status = IRP_OK;
-    if (s->n_rows == 0) return IRP_OK;
+    irp_status status = 0;
+    if (s->n_rows == 0) return 0;
     s->sync_normal = 1;
     if (irpd__sqlite_run(s, S_SYNC_NORMAL) != SQLITE_DONE ||
         irpd__sqlite_run(s, S_BEGIN_W) != SQLITE_DONE || write_queue(s) != SQLITE_DONE ||
@@ -229,9 +243,9 @@ irp_status irpd__sqlite_flush_queue(sq_store *s)
         status = irpd__sqlite_db_fail(s, "audit");
     else
         queue_clear(s);
-    if (!sqlite3_get_autocommit(s->db)) irpd__sqlite_run(s, S_ROLLBACK);
+    if (!sqlite3_get_autocommit(s->db)) rollback(s, "audit");
     irp_status full = ensure_full_sync(s, "audit");
-    return status != IRP_OK ? status : full;
+    return status != 0 ? status : full;
 }
 
 /* True when SQLite rolled back the batch's transaction on its own (I/O error, disk full). */
@@ -252,36 +266,40 @@ irp_status irpd__sqlite_wr_begin(sq_store *s, const char *what)
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
     } else {
         irp_status status = ensure_full_sync(s, what);
-        if (status != IRP_OK) return status;
+        if (status != 0) return status;
         if (irpd__sqlite_run(s, S_BEGIN_W) != SQLITE_DONE) return irpd__sqlite_db_fail(s, what);
-        if (!s->in_batch) return IRP_OK;
+        if (!s->in_batch) return 0;
         s->batch_tx = 1; /* the batch's first change opens its transaction */
     }
     if (irpd__sqlite_run(s, S_SAVEPOINT) != SQLITE_DONE) return irpd__sqlite_db_fail(s, what);
-    return IRP_OK;
+    return 0;
 }
 
 /*
- * Ends it with `status`: IRP_OK commits durably (outside a batch, with the
+ * Ends it with `status`: 0 commits durably (outside a batch, with the
  * queued read records), anything else rolls back. Returns the final status.
  */
 irp_status irpd__sqlite_wr_end(sq_store *s, irp_status status, const char *what)
 {
     if (s->in_batch) {
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
-        if (status != IRP_OK) irpd__sqlite_run(s, S_ROLLBACK_TO);
-        if (irpd__sqlite_run(s, S_RELEASE) != SQLITE_DONE && status == IRP_OK)
+        if (status != 0 && irpd__sqlite_run(s, S_ROLLBACK_TO) != SQLITE_DONE) {
+            /* the refused operation's changes would be committed with the batch: lose it */
+            s->batch_failed = 1;
+            return irpd__sqlite_db_fail(s, what);
+        }
+        if (irpd__sqlite_run(s, S_RELEASE) != SQLITE_DONE && status == 0)
             status = irpd__sqlite_db_fail(s, what);
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
         return status;
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         if (write_queue(s) != SQLITE_DONE || irpd__sqlite_run(s, S_COMMIT) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, what);
         else
             queue_clear(s);
     }
-    if (!sqlite3_get_autocommit(s->db)) irpd__sqlite_run(s, S_ROLLBACK);
+    if (!sqlite3_get_autocommit(s->db)) rollback(s, what);
     return status;
 }
 
@@ -295,10 +313,10 @@ irp_status irpd__sqlite_audit(sq_store *s, const char *what, int64_t ts, const c
     irpd__sqlite_bind_text(q, 3, op);
     irpd__sqlite_bind_text(q, 4, target);
     irpd__sqlite_bind_text(q, 5, detail);
-    return irpd__sqlite_run(s, S_AUDIT_ADD) == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, what);
+    return irpd__sqlite_run(s, S_AUDIT_ADD) == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, what);
 }
 
-/* The id, policy and stored spelling of user name: IRP_OK, IRP_NOT_FOUND, IRP_INTERNAL. */
+/* The id, policy and stored spelling of user name: 0, IRP_NOT_FOUND, IRP_INTERNAL. */
 irp_status irpd__sqlite_find_user(sq_store *s, const char *what, const char *name, int64_t *id,
                                   int *access, char *canon)
 {
@@ -311,7 +329,7 @@ irp_status irpd__sqlite_find_user(sq_store *s, const char *what, const char *nam
         if (canon != NULL) irpd__sqlite_col_text(q, 2, canon, IRPD_STORE_USER_MAX + 1);
     }
     sqlite3_reset(q);
-    if (rc == SQLITE_ROW) return IRP_OK;
+    if (rc == SQLITE_ROW) return 0;
     if (rc == SQLITE_DONE)
         return irpd__sqlite_failf(s, IRP_NOT_FOUND, "%s: no user %s", what, name);
     return irpd__sqlite_db_fail(s, what);
@@ -328,15 +346,15 @@ static irp_status query_int(sq_store *s, const char *sql, int64_t *out)
     if (rc == SQLITE_OK) rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? IRP_OK : IRP_INTERNAL;
+    return rc == SQLITE_ROW ? 0 : IRP_INTERNAL;
 }
 
 /* Creates the schema in an empty database, or checks the one there; inside BEGIN IMMEDIATE. */
 static irp_status check_schema(sq_store *s, const char *path, int create)
 {
     int64_t n_tables = 0, app_id = 0, version = 0;
-    if (query_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) != IRP_OK ||
-        query_int(s, "PRAGMA application_id", &app_id) != IRP_OK)
+    if (query_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) != 0 ||
+        query_int(s, "PRAGMA application_id", &app_id) != 0)
         return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: not a usable database: %s", path,
                                   sqlite3_errmsg(s->db));
     if (n_tables == 0) {
@@ -349,11 +367,11 @@ static irp_status check_schema(sq_store *s, const char *path, int create)
             sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
             return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: creating the schema: %s", path,
                                       sqlite3_errmsg(s->db));
-        return IRP_OK;
+        return 0;
     }
     if (app_id != APPLICATION_ID ||
         query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'",
-                  &version) != IRP_OK)
+                  &version) != 0)
         return irpd__sqlite_failf(s, IRP_INTERNAL,
                                   "%s: not an irpd database (it holds other tables)", path);
     if (version > SCHEMA_VERSION)
@@ -365,7 +383,7 @@ static irp_status check_schema(sq_store *s, const char *path, int create)
     if (version < SCHEMA_VERSION) /* no older version exists: nothing to migrate from yet */
         return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: unknown database schema version %lld", path,
                                   (long long)version);
-    return IRP_OK;
+    return 0;
 }
 
 static irp_status open_db(sq_store *s, const char *path, const irpd_store_opts *opts)
@@ -435,9 +453,9 @@ static irp_status open_db(sq_store *s, const char *path, const irpd_store_opts *
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: %s", path, sqlite3_errmsg(s->db));
     irp_status st = check_schema(s, path, create);
-    if (st == IRP_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (st == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         st = irpd__sqlite_failf(s, IRP_INTERNAL, "%s: %s", path, sqlite3_errmsg(s->db));
-    if (st != IRP_OK) {
+    if (st != 0) {
         if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st;
     }
@@ -448,7 +466,7 @@ static irp_status open_db(sq_store *s, const char *path, const irpd_store_opts *
             return irpd__sqlite_failf(s, IRP_INTERNAL, "%s: preparing statement %d: %s", path, i,
                                       sqlite3_errmsg(s->db));
     }
-    return IRP_OK;
+    return 0;
 }
 
 static void close_db(sq_store *s)
@@ -484,7 +502,7 @@ irp_status irpd_store_open_sqlite(const char *path, const irpd_store_opts *opts,
     if (path == NULL || path[0] == '\0')
         return irpd__sqlite_failf(s, IRP_BAD_REQUEST, "no database path");
     irp_status st = open_db(s, path, opts);
-    if (st != IRP_OK)
+    if (st != 0)
         close_db(s);
     else
         s->base.usable = 1;
@@ -521,12 +539,12 @@ static irp_status sq_batch_begin(irpd_store *st)
     s->in_batch = 1;
     s->batch_tx = 0;
     s->batch_failed = 0;
-    return IRP_OK;
+    return 0;
 }
 
 static void end_batch(sq_store *s)
 {
-    if (s->batch_tx && !sqlite3_get_autocommit(s->db)) irpd__sqlite_run(s, S_ROLLBACK);
+    if (s->batch_tx && !sqlite3_get_autocommit(s->db)) rollback(s, "batch");
     s->in_batch = 0;
     s->batch_tx = 0;
     s->batch_failed = 0;
@@ -536,7 +554,7 @@ static void end_batch(sq_store *s)
 static irp_status sq_batch_commit(irpd_store *st)
 {
     sq_store *s = SQ(st);
-    irp_status status = IRP_OK;
+    irp_status status = 0;
     if (!s->in_batch) return irpd__sqlite_failf(s, IRP_INTERNAL, "commit: no batch is open");
     if (s->batch_tx) {
         if (irpd__sqlite_batch_lost(s))
@@ -559,16 +577,16 @@ static void sq_batch_rollback(irpd_store *st)
 static irp_status sq_flush(irpd_store *st)
 {
     sq_store *s = SQ(st);
-    return s->batch_tx ? IRP_OK : irpd__sqlite_flush_queue(s);
+    return s->batch_tx ? 0 : irpd__sqlite_flush_queue(s);
 }
 
 static irp_status sq_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
 {
     sq_store *s = SQ(st);
-    irp_status status = IRP_OK;
+    irp_status status = 0;
 
     if (s->batch_tx) return irpd__sqlite_failf(s, IRP_INTERNAL, "reads_take: inside a batch");
-    for (size_t i = 0; i < s->n_rows && status == IRP_OK; i++) {
+    for (size_t i = 0; i < s->n_rows && status == 0; i++) {
         const queued_read *q = &s->rows[i];
         irpd_audit_row r;
         r.id = 0;

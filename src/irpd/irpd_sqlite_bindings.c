@@ -64,9 +64,9 @@ irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
     int64_t uid = 0, stored = 0, others = 0;
     join_addrs(b, addrs);
     irp_status status = irpd__sqlite_wr_begin(s, what);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, what, b->user, &uid, NULL, user);
-    if (status == IRP_OK) { /* step 2: the seq, kept even after the binding ended */
+    if (status == 0) { /* step 2: the seq, kept even after the binding ended */
         sqlite3_stmt *q = s->q[S_BIND_GET];
         sqlite3_bind_int64(q, 1, uid);
         irpd__sqlite_bind_text(q, 2, b->device);
@@ -81,7 +81,7 @@ irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
         else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, what);
     }
-    if (status == IRP_OK) { /* step 3: the number of devices */
+    if (status == 0) { /* step 3: the number of devices */
         sqlite3_bind_int64(s->q[S_BIND_COUNT_OTHERS], 1, uid);
         irpd__sqlite_bind_text(s->q[S_BIND_COUNT_OTHERS], 2, b->device);
         sqlite3_bind_int64(s->q[S_BIND_COUNT_OTHERS], 3, now);
@@ -91,9 +91,9 @@ irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
             status = irpd__sqlite_failf(s, IRP_CONFLICT, "%s: %s has %d devices registered already",
                                         what, user, IRPD_STORE_DEVICES_MAX);
     }
-    if (status == IRP_OK && auth_cert != NULL)
+    if (status == 0 && auth_cert != NULL)
         status = irpd__sqlite_check_auth_cert(s, what, uid, user, auth_cert, actor, now);
-    if (status == IRP_OK) { /* step 6 */
+    if (status == 0) { /* step 6 */
         sqlite3_stmt *q = s->q[S_BIND_PUT];
         sqlite3_bind_int64(q, 1, uid);
         irpd__sqlite_bind_text(q, 2, b->device);
@@ -107,7 +107,7 @@ irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
         sqlite3_clear_bindings(q);
         if (rc != SQLITE_DONE) status = irpd__sqlite_db_fail(s, what);
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         snprintf(detail, sizeof detail, "device=%s seq=%llu port=%u expires=%lld", b->device,
                  (unsigned long long)b->seq, (unsigned)b->port, (long long)b->expires);
         status = irpd__sqlite_audit(s, what, now, actor, what, user, detail);
@@ -125,9 +125,9 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
     int64_t uid = 0, stored = 0;
     size_t n = 0;
     irp_status status = irpd__sqlite_wr_begin(s, what);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, what, name, &uid, NULL, user);
-    if (status == IRP_OK && device != NULL) {
+    if (status == 0 && device != NULL) {
         sqlite3_stmt *q = s->q[S_BIND_GET];
         sqlite3_bind_int64(q, 1, uid);
         irpd__sqlite_bind_text(q, 2, device);
@@ -147,7 +147,7 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
             status = irpd__sqlite_failf(
                 s, IRP_CONFLICT, "%s: sequence number %llu is not above %llu", what,
                 (unsigned long long)*seq, (unsigned long long)irpd__store_seq_from_db(stored));
-        if (status == IRP_OK) {
+        if (status == 0) {
             q = s->q[S_BIND_END_ONE];
             sqlite3_bind_int64(q, 1, uid);
             irpd__sqlite_bind_text(q, 2, device);
@@ -157,7 +157,7 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
                 status = irpd__sqlite_db_fail(s, what);
             n = 1;
         }
-    } else if (status == IRP_OK) {
+    } else if (status == 0) {
         sqlite3_bind_int64(s->q[S_BIND_END_ALL], 1, uid);
         sqlite3_bind_int64(s->q[S_BIND_END_ALL], 2, now);
         if (irpd__sqlite_run(s, S_BIND_END_ALL) != SQLITE_DONE)
@@ -165,7 +165,7 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
         else
             n = (size_t)sqlite3_changes(s->db);
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         if (device != NULL)
             snprintf(detail, sizeof detail, "device=%s", device);
         else
@@ -173,7 +173,7 @@ irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const c
         status = irpd__sqlite_audit(s, what, now, actor, what, user, detail);
     }
     status = irpd__sqlite_wr_end(s, status, what);
-    if (status == IRP_OK && n_ended != NULL) *n_ended = n;
+    if (status == 0 && n_ended != NULL) *n_ended = n;
     return status;
 }
 
@@ -192,7 +192,7 @@ static irp_status each_binding(sq_store *s, const char *what, int64_t uid, const
         if (cb(arg, &b) != 0) return irpd__sqlite_stopped(s, q, what);
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, what);
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, what);
 }
 
 irp_status irpd__sqlite_binding_list(irpd_store *st, const char *name, int64_t now,
@@ -202,7 +202,7 @@ irp_status irpd__sqlite_binding_list(irpd_store *st, const char *name, int64_t n
     char user[IRPD_STORE_USER_MAX + 1];
     int64_t uid;
     irp_status status = irpd__sqlite_find_user(s, "bindings", name, &uid, NULL, user);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     return each_binding(s, "bindings", uid, user, now, cb, arg);
 }
 
@@ -215,7 +215,7 @@ irp_status irpd__sqlite_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb, v
     int rc = SQLITE_DONE;
     size_t n = 0;
     irp_status status = irpd__sqlite_wr_begin(s, "sweep");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_stmt *q = s->q[S_BIND_EXPIRED];
     sqlite3_bind_int64(q, 1, now);
     while (cb != NULL && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -227,23 +227,22 @@ irp_status irpd__sqlite_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb, v
         }
     }
     sqlite3_reset(q);
-    if (cb != NULL && status == IRP_OK && rc != SQLITE_DONE)
-        status = irpd__sqlite_db_fail(s, "sweep");
-    if (status == IRP_OK) { /* expired ones end; those ended long ago are forgotten */
+    if (cb != NULL && status == 0 && rc != SQLITE_DONE) status = irpd__sqlite_db_fail(s, "sweep");
+    if (status == 0) { /* expired ones end; those ended long ago are forgotten */
         sqlite3_bind_int64(s->q[S_BIND_MARK_EXPIRED], 1, now);
         sqlite3_bind_int64(s->q[S_BIND_FORGET], 1, now - IRPD_STORE_SEQ_KEEP);
         if (irpd__sqlite_run(s, S_BIND_MARK_EXPIRED) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, "sweep");
         n = (size_t)sqlite3_changes(s->db);
-        if (status == IRP_OK && irpd__sqlite_run(s, S_BIND_FORGET) != SQLITE_DONE)
+        if (status == 0 && irpd__sqlite_run(s, S_BIND_FORGET) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, "sweep");
     }
-    if (status == IRP_OK && n > 0) {
+    if (status == 0 && n > 0) {
         snprintf(detail, sizeof detail, "bindings=%zu", n);
         status = irpd__sqlite_audit(s, "sweep", now, NULL, "expire", NULL, detail);
     }
     status = irpd__sqlite_wr_end(s, status, "sweep");
-    if (status == IRP_OK && n_expired != NULL) *n_expired = n;
+    if (status == 0 && n_expired != NULL) *n_expired = n;
     return status;
 }
 
@@ -255,7 +254,7 @@ static irp_status check_access(sq_store *s, const char *viewer, const char *targ
 {
     int access = IRPD_ACCESS_ANYONE;
     irp_status status = irpd__sqlite_find_user(s, "lookup", target, uid, &access, canon);
-    if (status != IRP_OK || (flags & IRPD_LOOKUP_ANY) || irpd__store_same_user(viewer, canon) ||
+    if (status != 0 || (flags & IRPD_LOOKUP_ANY) || irpd__store_same_user(viewer, canon) ||
         access == IRPD_ACCESS_ANYONE)
         return status;
     if (access == IRPD_ACCESS_LIST) {
@@ -264,7 +263,7 @@ static irp_status check_access(sq_store *s, const char *viewer, const char *targ
         irpd__sqlite_bind_text(q, 2, viewer);
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
-        if (rc == SQLITE_ROW) return IRP_OK;
+        if (rc == SQLITE_ROW) return 0;
         if (rc != SQLITE_DONE) return irpd__sqlite_db_fail(s, "lookup");
     }
     return irpd__sqlite_failf(s, IRP_FORBIDDEN, "lookup: %s does not allow %s", canon, viewer);
@@ -289,8 +288,7 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
     irp_status status;
     if (s->batch_tx) { /* inside the batch's transaction: it sees the batch's changes */
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
-    } else if (s->n_rows >= IRPD_STORE_AUDIT_QUEUE &&
-               (status = irpd__sqlite_flush_queue(s)) != IRP_OK) {
+    } else if (s->n_rows >= IRPD_STORE_AUDIT_QUEUE && (status = irpd__sqlite_flush_queue(s)) != 0) {
         return status; /* fail closed: no lookup while earlier records cannot be written */
     }
     /* Room for this lookup's record before reading anything (the target as stored has the
@@ -301,9 +299,9 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
         return irpd__sqlite_db_fail(s, "lookup");
 
     status = check_access(s, viewer != NULL ? viewer : "", target, flags, &uid, canon);
-    if (status == IRP_OK)
+    if (status == 0)
         status = each_binding(s, "lookup", uid, canon, now, cb != NULL ? cb->binding : NULL, arg);
-    if (status == IRP_OK && cb != NULL && cb->cert != NULL) {
+    if (status == 0 && cb != NULL && cb->cert != NULL) {
         sqlite3_stmt *q = s->q[S_CERT_VALID_LIVE];
         sqlite3_bind_int64(q, 1, uid);
         sqlite3_bind_int64(q, 2, now);
@@ -313,16 +311,16 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
         sqlite3_bind_int64(q, 1, uid);
         sqlite3_bind_int64(q, 2, now);
         sqlite3_bind_int64(q, 3, IRPD_STORE_LOOKUP_CERTS - n_valid);
-        if (status == IRP_OK)
+        if (status == 0)
             status =
                 irpd__sqlite_each_cert(s, S_CERT_REVOKED_LIVE, "lookup", 0, cb->cert, arg, NULL);
     }
-    if (!s->batch_tx && irpd__sqlite_run(s, S_COMMIT) != SQLITE_DONE && status == IRP_OK)
+    if (!s->batch_tx && irpd__sqlite_run(s, S_COMMIT) != SQLITE_DONE && status == 0)
         status = irpd__sqlite_db_fail(s, "lookup");
-    if (status != IRP_OK && status != IRP_FORBIDDEN) return status;
+    if (status != 0 && status != IRP_FORBIDDEN) return status;
 
     if (user_out != NULL) memcpy(user_out, canon, sizeof canon);
-    irpd__sqlite_queue_push(s, now, viewer, canon, op, status == IRP_OK);
+    irpd__sqlite_queue_push(s, now, viewer, canon, op, status == 0);
     return status;
 }
 
@@ -335,9 +333,9 @@ irp_status irpd__sqlite_p12_put(irpd_store *st, const char *name, const uint8_t 
     char user[IRPD_STORE_USER_MAX + 1], detail[32];
     int64_t uid;
     irp_status status = irpd__sqlite_wr_begin(s, "pkcs12-put");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, "pkcs12-put", name, &uid, NULL, user);
-    if (status == IRP_OK) {
+    if (status == 0) {
         sqlite3_stmt *q = s->q[S_P12_PUT];
         sqlite3_bind_int64(q, 1, uid);
         sqlite3_bind_blob(q, 2, blob, (int)len, SQLITE_STATIC);
@@ -346,7 +344,7 @@ irp_status irpd__sqlite_p12_put(irpd_store *st, const char *name, const uint8_t 
         sqlite3_clear_bindings(q);
         if (rc != SQLITE_DONE) status = irpd__sqlite_db_fail(s, "pkcs12-put");
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         snprintf(detail, sizeof detail, "bytes=%zu", len);
         status = irpd__sqlite_audit(s, "pkcs12-put", now, actor, "pkcs12-put", user, detail);
     }
@@ -359,7 +357,7 @@ irp_status irpd__sqlite_p12_get(irpd_store *st, const char *name, uint8_t *buf, 
     sq_store *s = SQ(st);
     int64_t uid;
     irp_status status = irpd__sqlite_find_user(s, "pkcs12-get", name, &uid, NULL, NULL);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_stmt *q = s->q[S_P12_GET];
     sqlite3_bind_int64(q, 1, uid);
     int rc = sqlite3_step(q);
@@ -387,7 +385,7 @@ irp_status irpd__sqlite_audit_add(irpd_store *st, int64_t now, const char *actor
 {
     sq_store *s = SQ(st);
     irp_status status = irpd__sqlite_wr_begin(s, "audit");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_audit(s, "audit", now, actor, op, target, detail);
     return irpd__sqlite_wr_end(s, status, "audit");
 }
@@ -408,7 +406,7 @@ static irp_status each_audit(sq_store *s, int id, const char *what, irpd_audit_c
         if (cb(arg, &r) != 0) return irpd__sqlite_stopped(s, q, what);
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, what);
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, what);
 }
 
 static irp_status list_audit(sq_store *s, int id, const char *what, const char *target,

@@ -39,7 +39,7 @@ static irp_status insert_cert(sq_store *s, const char *what, const char *op, int
 /*
  * Revokes the certificate in row `rowid` (if still valid) and ends every
  * live binding of its user, in the open transaction; audited. *out gets
- * the certificate and counts. IRP_OK also when it was revoked already
+ * the certificate and counts. 0 also when it was revoked already
  * (out->n_certs stays 0).
  */
 static irp_status revoke_row(sq_store *s, const char *what, int64_t rowid, const char *reason,
@@ -59,7 +59,7 @@ static irp_status revoke_row(sq_store *s, const char *what, int64_t rowid, const
         irpd__sqlite_col_blob(q, 2, out->fingerprint, sizeof out->fingerprint, &n);
     }
     sqlite3_reset(q);
-    if (rc == SQLITE_DONE) return IRP_OK; /* revoked before: the first revocation stands */
+    if (rc == SQLITE_DONE) return 0; /* revoked before: the first revocation stands */
     if (rc != SQLITE_ROW) return irpd__sqlite_db_fail(s, what);
     out->n_certs++;
 
@@ -94,7 +94,7 @@ static irp_status supersede(sq_store *s, const char *what, int64_t uid, const ui
     sqlite3_bind_int64(s->q[S_CERT_COUNT_VALID], 2, now);
     if (irpd__sqlite_one_int(s, S_CERT_COUNT_VALID, &valid) != SQLITE_DONE)
         return irpd__sqlite_db_fail(s, what);
-    if (valid <= IRPD_STORE_VALID_CERTS) return IRP_OK;
+    if (valid <= IRPD_STORE_VALID_CERTS) return 0;
     sqlite3_stmt *q = s->q[S_CERT_SUPERSEDE];
     sqlite3_bind_int64(q, 1, uid);
     sqlite3_bind_int64(q, 2, now);
@@ -102,7 +102,7 @@ static irp_status supersede(sq_store *s, const char *what, int64_t uid, const ui
     sqlite3_bind_blob(q, 4, keep_fp != NULL ? keep_fp : none, 32, SQLITE_STATIC);
     if (irpd__sqlite_one_int(s, S_CERT_SUPERSEDE, &rowid) != SQLITE_DONE)
         return irpd__sqlite_db_fail(s, what);
-    return rowid != 0 ? revoke_row(s, what, rowid, "superseded", actor, now, out) : IRP_OK;
+    return rowid != 0 ? revoke_row(s, what, rowid, "superseded", actor, now, out) : 0;
 }
 
 irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const irpd_cert *cert,
@@ -114,13 +114,13 @@ irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const 
     irpd_revocation rev;
     memset(&rev, 0, sizeof rev);
     irp_status status = irpd__sqlite_wr_begin(s, "enroll");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (token_hash != NULL) {
         status = irpd__sqlite_consume(s, token_hash, now, user);
-        if (status == IRP_OK && !irpd__store_same_user(user, cert->user))
+        if (status == 0 && !irpd__store_same_user(user, cert->user))
             status =
                 irpd__sqlite_failf(s, IRP_FORBIDDEN, "enroll: the token is not for %s", cert->user);
-        if (status == IRP_OK) { /* a token may name a user who does not exist yet */
+        if (status == 0) { /* a token may name a user who does not exist yet */
             irpd__sqlite_bind_text(s->q[S_USER_ADD], 1, user); /* spelled as the token was issued */
             sqlite3_bind_int64(s->q[S_USER_ADD], 2, now);
             if (irpd__sqlite_run(s, S_USER_ADD) != SQLITE_DONE)
@@ -129,14 +129,12 @@ irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const 
                 status = irpd__sqlite_audit(s, "enroll", now, actor, "user-add", user, "by token");
         }
     }
-    if (status == IRP_OK)
-        status = irpd__sqlite_find_user(s, "enroll", cert->user, &uid, NULL, user);
-    if (status == IRP_OK)
-        status = insert_cert(s, "enroll", "enroll", uid, user, cert, 1, actor, now);
-    if (status == IRP_OK)
+    if (status == 0) status = irpd__sqlite_find_user(s, "enroll", cert->user, &uid, NULL, user);
+    if (status == 0) status = insert_cert(s, "enroll", "enroll", uid, user, cert, 1, actor, now);
+    if (status == 0)
         status = supersede(s, "enroll", uid, cert->fingerprint, NULL, actor, now, &rev);
     status = irpd__sqlite_wr_end(s, status, "enroll");
-    if (status == IRP_OK && sup != NULL) *sup = rev;
+    if (status == 0 && sup != NULL) *sup = rev;
     return status;
 }
 
@@ -149,13 +147,13 @@ irp_status irpd__sqlite_cert_add(irpd_store *st, const irpd_cert *cert, const ui
     irpd_revocation rev;
     memset(&rev, 0, sizeof rev);
     irp_status status = irpd__sqlite_wr_begin(s, "renew");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, "renew", cert->user, &uid, NULL, user);
-    if (status == IRP_OK) status = insert_cert(s, "renew", "renew", uid, user, cert, 1, actor, now);
-    if (status == IRP_OK)
+    if (status == 0) status = insert_cert(s, "renew", "renew", uid, user, cert, 1, actor, now);
+    if (status == 0)
         status = supersede(s, "renew", uid, cert->fingerprint, keep_fp, actor, now, &rev);
     status = irpd__sqlite_wr_end(s, status, "renew");
-    if (status == IRP_OK && sup != NULL) *sup = rev;
+    if (status == 0 && sup != NULL) *sup = rev;
     return status;
 }
 
@@ -179,7 +177,7 @@ static void read_cert(sqlite3_stmt *q, irpd_cert *c)
 static irp_status get_cert(sq_store *s, int id, irpd_cert *out, uint8_t *der, size_t der_cap)
 {
     sqlite3_stmt *q = s->q[id];
-    irp_status status = IRP_OK;
+    irp_status status = 0;
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         read_cert(q, out);
@@ -188,7 +186,7 @@ static irp_status get_cert(sq_store *s, int id, irpd_cert *out, uint8_t *der, si
                                         out->der_len);
         else if (der != NULL)
             out->der = memcpy(der, out->der, out->der_len);
-        if (der == NULL || status != IRP_OK) out->der = NULL;
+        if (der == NULL || status != 0) out->der = NULL;
     }
     sqlite3_reset(q);
     if (rc == SQLITE_DONE)
@@ -232,7 +230,7 @@ irp_status irpd__sqlite_each_cert(sq_store *s, int id, const char *what, int wit
         if (cb(arg, &c) != 0) return irpd__sqlite_stopped(s, q, what);
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, what);
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, what);
 }
 
 irp_status irpd__sqlite_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb, void *arg)
@@ -240,7 +238,7 @@ irp_status irpd__sqlite_cert_list(irpd_store *st, const char *user, irpd_cert_cb
     sq_store *s = SQ(st);
     int64_t uid;
     irp_status status = irpd__sqlite_find_user(s, "cert-list", user, &uid, NULL, NULL);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_bind_int64(s->q[S_CERT_LIST], 1, uid);
     return irpd__sqlite_each_cert(s, S_CERT_LIST, "cert-list", 1, cb, arg, NULL);
 }
@@ -259,7 +257,7 @@ irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial, const ui
     else
         sqlite3_bind_blob(s->q[find], 1, fp, 32, SQLITE_STATIC);
     irp_status status = irpd__sqlite_wr_begin(s, "revoke");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (irpd__sqlite_one_int(s, find, &rowid) != SQLITE_DONE)
         status = irpd__sqlite_db_fail(s, "revoke");
     else if (rowid == 0)
@@ -267,7 +265,7 @@ irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial, const ui
     else
         status = revoke_row(s, "revoke", rowid, reason, actor, now, &rev);
     status = irpd__sqlite_wr_end(s, status, "revoke");
-    if (status == IRP_OK && out != NULL) *out = rev;
+    if (status == 0 && out != NULL) *out = rev;
     return status;
 }
 
@@ -282,9 +280,9 @@ irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char
     irpd_revocation rev;
     memset(&rev, 0, sizeof rev);
     irp_status status = irpd__sqlite_wr_begin(s, "revoke");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, "revoke", name, &uid, NULL, rev.user);
-    if (status == IRP_OK) {
+    if (status == 0) {
         sqlite3_stmt *q = s->q[S_CERT_REVOKE_USER];
         sqlite3_bind_int64(q, 1, uid);
         sqlite3_bind_int64(q, 2, now);
@@ -297,7 +295,7 @@ irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char
         sqlite3_reset(q);
         if (rc != SQLITE_DONE) status = irpd__sqlite_db_fail(s, "revoke");
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         sqlite3_bind_int64(s->q[S_BIND_END_ALL], 1, uid);
         sqlite3_bind_int64(s->q[S_BIND_END_ALL], 2, now);
         if (irpd__sqlite_run(s, S_BIND_END_ALL) != SQLITE_DONE)
@@ -306,25 +304,25 @@ irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char
             rev.n_bindings = (size_t)sqlite3_changes(s->db);
     }
     /* IRP.md 6.12: the account is disabled: no password, no unused token */
-    if (status == IRP_OK) {
+    if (status == 0) {
         sqlite3_bind_int64(s->q[S_USER_DISABLE], 1, uid);
         if (irpd__sqlite_run(s, S_USER_DISABLE) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, "revoke");
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         irpd__sqlite_bind_text(s->q[S_TOKEN_VOID_USER], 1, rev.user);
         sqlite3_bind_int64(s->q[S_TOKEN_VOID_USER], 2, now);
         if (irpd__sqlite_run(s, S_TOKEN_VOID_USER) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, "revoke");
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         snprintf(detail, sizeof detail,
                  "all certificates=%zu reason=%s bindings=%zu account disabled", rev.n_certs,
                  reason, rev.n_bindings);
         status = irpd__sqlite_audit(s, "revoke", now, actor, "revoke", rev.user, detail);
     }
     status = irpd__sqlite_wr_end(s, status, "revoke");
-    if (status == IRP_OK && out != NULL) *out = rev;
+    if (status == 0 && out != NULL) *out = rev;
     return status;
 }
 
@@ -336,7 +334,7 @@ irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert, const
     int64_t uid = 0;
     irpd_cert got;
     irp_status status = irpd__sqlite_wr_begin(s, "cert-record");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_bind_blob(s->q[S_CERT_BY_FP], 1, cert->fingerprint, 32, SQLITE_STATIC);
     status = get_cert(s, S_CERT_BY_FP, &got, NULL, 0);
     if (status == IRP_NOT_FOUND) { /* first seen: the user too, perhaps */
@@ -348,10 +346,10 @@ irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert, const
             status = irpd__sqlite_audit(s, "cert-record", now, actor, "user-add", cert->user,
                                         "by certificate");
         else
-            status = IRP_OK;
-        if (status == IRP_OK)
+            status = 0;
+        if (status == 0)
             status = irpd__sqlite_find_user(s, "cert-record", cert->user, &uid, NULL, user);
-        if (status == IRP_OK)
+        if (status == 0)
             status = insert_cert(s, "cert-record", "cert-record", uid, user, cert, 0, actor, now);
     }
     return irpd__sqlite_wr_end(s, status, "cert-record");
@@ -375,10 +373,10 @@ irp_status irpd__sqlite_check_auth_cert(sq_store *s, const char *what, int64_t u
                                       what, c->user, user);
         return insert_cert(s, what, "cert-record", uid, user, c, 0, actor, now);
     }
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (!irpd__store_same_user(got.user, user) || got.status != IRPD_CERT_VALID ||
         got.not_after <= now)
         return irpd__sqlite_failf(s, IRP_FORBIDDEN, "%s: the certificate is not a valid one of %s",
                                   what, user);
-    return IRP_OK;
+    return 0;
 }

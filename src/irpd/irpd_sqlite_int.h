@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "sixchat/error.h"
 #include "irpd_store.h"
 #include "irpd_store_int.h"
 
@@ -121,101 +122,122 @@ irp_status irpd__sqlite_db_fail(sq_store *s, const char *what);
 irp_status irpd__sqlite_stopped(sq_store *s, sqlite3_stmt *q, const char *what);
 
 void irpd__sqlite_col_text(sqlite3_stmt *q, int i, char *out, size_t cap);
-void irpd__sqlite_col_blob(sqlite3_stmt *q, int i, uint8_t *out, size_t cap, size_t *len);
+void irpd__sqlite_col_blob(sqlite3_stmt *q, int i, uint8_t *out, size_t cap,
+                                         size_t *len);
 void irpd__sqlite_bind_text(sqlite3_stmt *q, int i, const char *s);
-int irpd__sqlite_run(sq_store *s, int id);
-int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out);
+SC_MUST_CHECK int irpd__sqlite_run(sq_store *s, int id);
+SC_MUST_CHECK int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out);
 
-int irpd__sqlite_queue_reserve(sq_store *s, size_t viewer_len, size_t target_len);
-void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer, const char *target,
-                             int op, int allowed);
-irp_status irpd__sqlite_flush_queue(sq_store *s);
+SC_MUST_CHECK int irpd__sqlite_queue_reserve(sq_store *s, size_t viewer_len, size_t target_len);
+void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer,
+                                           const char *target, int op, int allowed);
+SC_MUST_CHECK irp_status irpd__sqlite_flush_queue(sq_store *s);
 
-int irpd__sqlite_batch_lost(sq_store *s);
-irp_status irpd__sqlite_wr_begin(sq_store *s, const char *what);
-irp_status irpd__sqlite_wr_end(sq_store *s, irp_status status, const char *what);
-irp_status irpd__sqlite_audit(sq_store *s, const char *what, int64_t ts, const char *actor,
-                              const char *op, const char *target, const char *detail);
-irp_status irpd__sqlite_find_user(sq_store *s, const char *what, const char *name, int64_t *id,
-                                  int *access, char *canon);
+SC_MUST_CHECK int irpd__sqlite_batch_lost(sq_store *s);
+SC_MUST_CHECK irp_status irpd__sqlite_wr_begin(sq_store *s, const char *what);
+SC_MUST_CHECK irp_status irpd__sqlite_wr_end(sq_store *s, irp_status status, const char *what);
+SC_MUST_CHECK irp_status irpd__sqlite_audit(sq_store *s, const char *what, int64_t ts,
+                                            const char *actor, const char *op, const char *target,
+                                            const char *detail);
+SC_MUST_CHECK irp_status irpd__sqlite_find_user(sq_store *s, const char *what, const char *name,
+                                                int64_t *id, int *access, char *canon);
 
 /* ---- irpd_sqlite_users.c: users, user info, tokens
  * -------------------------------- */
 
-irp_status irpd__sqlite_user_add(irpd_store *st, const char *name, const char *actor, int64_t now);
-irp_status irpd__sqlite_user_get(irpd_store *st, const char *name, irpd_user *out);
-irp_status irpd__sqlite_user_list(irpd_store *st, const char *after, size_t limit, int64_t now,
-                                  irpd_user_cb cb, void *arg);
-irp_status irpd__sqlite_user_set_password(irpd_store *st, const char *name, const uint8_t *hash,
-                                          size_t hash_len, const uint8_t *salt, size_t salt_len,
-                                          const char *actor, int64_t now);
-irp_status irpd__sqlite_user_set_admin(irpd_store *st, const char *name, int admin,
-                                       const char *actor, int64_t now);
-irp_status irpd__sqlite_user_set_access(irpd_store *st, const char *name, irpd_access access,
-                                        const char *const *allow, size_t n_allow, const char *actor,
-                                        int64_t now);
-irp_status irpd__sqlite_allow_list(irpd_store *st, const char *name, irpd_name_cb cb, void *arg);
-irp_status irpd__sqlite_info_set(irpd_store *st, const char *user, const irpd_info *items, size_t n,
-                                 const char *actor, int64_t now);
-irp_status irpd__sqlite_info_get(irpd_store *st, const char *user, irpd_info_cb cb, void *arg);
-irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32], const char *user,
-                                  int64_t expires, const char *actor, int64_t now);
-irp_status irpd__sqlite_token_check(irpd_store *st, const uint8_t hash[32], int64_t now,
-                                    char *user_out);
-irp_status irpd__sqlite_token_consume(irpd_store *st, const uint8_t hash[32], int64_t now,
-                                      char *user_out, const char *actor);
-irp_status irpd__sqlite_consume(sq_store *s, const uint8_t hash[32], int64_t now, char *user);
+SC_MUST_CHECK irp_status irpd__sqlite_user_add(irpd_store *st, const char *name, const char *actor,
+                                               int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_user_get(irpd_store *st, const char *name, irpd_user *out);
+SC_MUST_CHECK irp_status irpd__sqlite_user_list(irpd_store *st, const char *after, size_t limit,
+                                                int64_t now, irpd_user_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_user_set_password(irpd_store *st, const char *name,
+                                                        const uint8_t *hash, size_t hash_len,
+                                                        const uint8_t *salt, size_t salt_len,
+                                                        const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_user_set_admin(irpd_store *st, const char *name, int admin,
+                                                     const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_user_set_access(irpd_store *st, const char *name,
+                                                      irpd_access access, const char *const *allow,
+                                                      size_t n_allow, const char *actor,
+                                                      int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_allow_list(irpd_store *st, const char *name, irpd_name_cb cb,
+                                                 void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_info_set(irpd_store *st, const char *user,
+                                               const irpd_info *items, size_t n, const char *actor,
+                                               int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_info_get(irpd_store *st, const char *user, irpd_info_cb cb,
+                                               void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32],
+                                                const char *user, int64_t expires,
+                                                const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_token_check(irpd_store *st, const uint8_t hash[32],
+                                                  int64_t now, char *user_out);
+SC_MUST_CHECK irp_status irpd__sqlite_token_consume(irpd_store *st, const uint8_t hash[32],
+                                                    int64_t now, char *user_out, const char *actor);
+SC_MUST_CHECK irp_status irpd__sqlite_consume(sq_store *s, const uint8_t hash[32], int64_t now,
+                                              char *user);
 
 /* ---- irpd_sqlite_certs.c: certificates, revocation
  * -------------------------------- */
 
-irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash, const irpd_cert *cert,
-                               const char *actor, int64_t now, irpd_revocation *sup);
-irp_status irpd__sqlite_cert_add(irpd_store *st, const irpd_cert *cert, const uint8_t *keep_fp,
-                                 const char *actor, int64_t now, irpd_revocation *sup);
-irp_status irpd__sqlite_cert_get_serial(irpd_store *st, const char *serial, irpd_cert *out,
-                                        uint8_t *der, size_t der_cap);
-irp_status irpd__sqlite_cert_get_fp(irpd_store *st, const uint8_t fp[32], irpd_cert *out,
-                                    uint8_t *der, size_t der_cap);
-irp_status irpd__sqlite_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb, void *arg);
-irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial, const uint8_t *fp,
-                                    const char *reason, const char *actor, int64_t now,
-                                    irpd_revocation *out);
-irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name, const char *reason,
-                                    const char *actor, int64_t now, irpd_revocation *out);
-irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert, const char *actor,
-                                    int64_t now);
-irp_status irpd__sqlite_each_cert(sq_store *s, int id, const char *what, int with_der,
-                                  irpd_cert_cb cb, void *arg, int64_t *n);
-irp_status irpd__sqlite_check_auth_cert(sq_store *s, const char *what, int64_t uid,
-                                        const char *user, const irpd_cert *c, const char *actor,
-                                        int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_enroll(irpd_store *st, const uint8_t *token_hash,
+                                             const irpd_cert *cert, const char *actor, int64_t now,
+                                             irpd_revocation *sup);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_add(irpd_store *st, const irpd_cert *cert,
+                                               const uint8_t *keep_fp, const char *actor,
+                                               int64_t now, irpd_revocation *sup);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_get_serial(irpd_store *st, const char *serial,
+                                                      irpd_cert *out, uint8_t *der, size_t der_cap);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_get_fp(irpd_store *st, const uint8_t fp[32],
+                                                  irpd_cert *out, uint8_t *der, size_t der_cap);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb,
+                                                void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_revoke(irpd_store *st, const char *serial,
+                                                  const uint8_t *fp, const char *reason,
+                                                  const char *actor, int64_t now,
+                                                  irpd_revocation *out);
+SC_MUST_CHECK irp_status irpd__sqlite_user_revoke(irpd_store *st, const char *name,
+                                                  const char *reason, const char *actor,
+                                                  int64_t now, irpd_revocation *out);
+SC_MUST_CHECK irp_status irpd__sqlite_cert_record(irpd_store *st, const irpd_cert *cert,
+                                                  const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_each_cert(sq_store *s, int id, const char *what, int with_der,
+                                                irpd_cert_cb cb, void *arg, int64_t *n);
+SC_MUST_CHECK irp_status irpd__sqlite_check_auth_cert(sq_store *s, const char *what, int64_t uid,
+                                                      const char *user, const irpd_cert *c,
+                                                      const char *actor, int64_t now);
 
 /* ---- irpd_sqlite_bindings.c: bindings, lookup, PKCS#12, audit
  * --------------------- */
 
-irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
-                                    const irpd_cert *auth_cert, const char *actor, int64_t now);
-irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name, const char *device,
-                                       const uint64_t *seq, const char *actor, int64_t now,
-                                       size_t *n_ended);
-irp_status irpd__sqlite_binding_list(irpd_store *st, const char *name, int64_t now,
-                                     irpd_binding_cb cb, void *arg);
-irp_status irpd__sqlite_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb, void *arg,
-                              size_t *n_expired);
-irp_status irpd__sqlite_access_check(irpd_store *st, const char *viewer, const char *target,
-                                     unsigned flags);
-irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *target, int64_t now,
-                               unsigned flags, const irpd_lookup_cb *cb, void *arg, char *user_out);
-irp_status irpd__sqlite_access_log(irpd_store *st, const char *owner, int64_t after_id,
-                                   size_t limit, irpd_audit_cb cb, void *arg);
-irp_status irpd__sqlite_p12_put(irpd_store *st, const char *name, const uint8_t *blob, size_t len,
-                                const char *actor, int64_t now);
-irp_status irpd__sqlite_p12_get(irpd_store *st, const char *name, uint8_t *buf, size_t cap,
-                                size_t *len, int64_t *updated);
-irp_status irpd__sqlite_audit_add(irpd_store *st, int64_t now, const char *actor, const char *op,
-                                  const char *target, const char *detail);
-irp_status irpd__sqlite_audit_list(irpd_store *st, const char *target, int64_t after_id,
-                                   size_t limit, irpd_audit_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_binding_put(irpd_store *st, const irpd_binding *b,
+                                                  const irpd_cert *auth_cert, const char *actor,
+                                                  int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_binding_delete(irpd_store *st, const char *name,
+                                                     const char *device, const uint64_t *seq,
+                                                     const char *actor, int64_t now,
+                                                     size_t *n_ended);
+SC_MUST_CHECK irp_status irpd__sqlite_binding_list(irpd_store *st, const char *name, int64_t now,
+                                                   irpd_binding_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb,
+                                            void *arg, size_t *n_expired);
+SC_MUST_CHECK irp_status irpd__sqlite_access_check(irpd_store *st, const char *viewer,
+                                                   const char *target, unsigned flags);
+SC_MUST_CHECK irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *target,
+                                             int64_t now, unsigned flags, const irpd_lookup_cb *cb,
+                                             void *arg, char *user_out);
+SC_MUST_CHECK irp_status irpd__sqlite_access_log(irpd_store *st, const char *owner,
+                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
+                                                 void *arg);
+SC_MUST_CHECK irp_status irpd__sqlite_p12_put(irpd_store *st, const char *name, const uint8_t *blob,
+                                              size_t len, const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd__sqlite_p12_get(irpd_store *st, const char *name, uint8_t *buf,
+                                              size_t cap, size_t *len, int64_t *updated);
+SC_MUST_CHECK irp_status irpd__sqlite_audit_add(irpd_store *st, int64_t now, const char *actor,
+                                                const char *op, const char *target,
+                                                const char *detail);
+SC_MUST_CHECK irp_status irpd__sqlite_audit_list(irpd_store *st, const char *target,
+                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
+                                                 void *arg);
 
 #endif

@@ -14,7 +14,7 @@ irp_status irpd__sqlite_user_add(irpd_store *st, const char *name, const char *a
 {
     sq_store *s = SQ(st);
     irp_status status = irpd__sqlite_wr_begin(s, "user-add");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     irpd__sqlite_bind_text(s->q[S_USER_ADD], 1, name);
     sqlite3_bind_int64(s->q[S_USER_ADD], 2, now);
     if (irpd__sqlite_run(s, S_USER_ADD) != SQLITE_DONE)
@@ -43,7 +43,7 @@ irp_status irpd__sqlite_user_get(irpd_store *st, const char *name, irpd_user *ou
         irpd__sqlite_col_blob(q, 5, out->pw_salt, sizeof out->pw_salt, &out->pw_salt_len);
     }
     sqlite3_reset(q);
-    if (rc == SQLITE_ROW) return IRP_OK;
+    if (rc == SQLITE_ROW) return 0;
     if (rc == SQLITE_DONE)
         return irpd__sqlite_failf(s, IRP_NOT_FOUND, "user-get: no user %s", name);
     return irpd__sqlite_db_fail(s, "user-get");
@@ -70,7 +70,7 @@ irp_status irpd__sqlite_user_list(irpd_store *st, const char *after, size_t limi
         if (cb(arg, &u) != 0) return irpd__sqlite_stopped(s, q, "list-users");
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, "list-users");
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, "list-users");
 }
 
 /* Runs UPDATE users ... WHERE name = ?1 (?2, ?3 bound by the caller), audited. */
@@ -78,7 +78,7 @@ static irp_status update_user(sq_store *s, int id, const char *what, const char 
                               const char *actor, int64_t now, const char *detail)
 {
     irp_status status = irpd__sqlite_wr_begin(s, what);
-    if (status == IRP_OK) {
+    if (status == 0) {
         irpd__sqlite_bind_text(s->q[id], 1, name);
         if (irpd__sqlite_run(s, id) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, what);
@@ -126,9 +126,9 @@ irp_status irpd__sqlite_user_set_access(irpd_store *st, const char *name, irpd_a
     char canon[IRPD_STORE_USER_MAX + 1], detail[64];
     int64_t uid = 0;
     irp_status status = irpd__sqlite_wr_begin(s, what);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, what, name, &uid, NULL, canon);
-    if (status == IRP_OK) {
+    if (status == 0) {
         sqlite3_bind_int64(s->q[S_USER_SET_ACCESS], 1, uid);
         sqlite3_bind_int(s->q[S_USER_SET_ACCESS], 2, (int)access);
         sqlite3_bind_int64(s->q[S_ALLOW_CLEAR], 1, uid);
@@ -136,12 +136,12 @@ irp_status irpd__sqlite_user_set_access(irpd_store *st, const char *name, irpd_a
             irpd__sqlite_run(s, S_ALLOW_CLEAR) != SQLITE_DONE)
             status = irpd__sqlite_db_fail(s, what);
     }
-    for (size_t i = 0; status == IRP_OK && i < n_allow; i++) {
+    for (size_t i = 0; status == 0 && i < n_allow; i++) {
         sqlite3_bind_int64(s->q[S_ALLOW_ADD], 1, uid);
         irpd__sqlite_bind_text(s->q[S_ALLOW_ADD], 2, allow[i]);
         if (irpd__sqlite_run(s, S_ALLOW_ADD) != SQLITE_DONE) status = irpd__sqlite_db_fail(s, what);
     }
-    if (status == IRP_OK) {
+    if (status == 0) {
         snprintf(detail, sizeof detail, "access=%s allow=%zu", ACCESS_NAME[access], n_allow);
         status = irpd__sqlite_audit(s, what, now, actor, what, canon, detail);
     }
@@ -155,7 +155,7 @@ irp_status irpd__sqlite_allow_list(irpd_store *st, const char *name, irpd_name_c
     int64_t uid;
     int rc;
     irp_status status = irpd__sqlite_find_user(s, "lookup-policy", name, &uid, NULL, NULL);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_stmt *q = s->q[S_ALLOW_LIST];
     sqlite3_bind_int64(q, 1, uid);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -163,7 +163,7 @@ irp_status irpd__sqlite_allow_list(irpd_store *st, const char *name, irpd_name_c
         if (cb(arg, allowed) != 0) return irpd__sqlite_stopped(s, q, "lookup-policy");
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, "lookup-policy");
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, "lookup-policy");
 }
 
 irp_status irpd__sqlite_info_set(irpd_store *st, const char *user, const irpd_info *items, size_t n,
@@ -176,9 +176,9 @@ irp_status irpd__sqlite_info_set(irpd_store *st, const char *user, const irpd_in
     int64_t uid = 0, held = 0;
     size_t at = 0;
     irp_status status = irpd__sqlite_wr_begin(s, what);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_find_user(s, what, user, &uid, NULL, canon);
-    for (size_t i = 0; status == IRP_OK && i < n; i++) {
+    for (size_t i = 0; status == 0 && i < n; i++) {
         int id = items[i].value_len > 0 ? S_INFO_PUT : S_INFO_DEL;
         sqlite3_bind_int64(s->q[id], 1, uid);
         irpd__sqlite_bind_text(s->q[id], 2, items[i].name);
@@ -189,12 +189,12 @@ irp_status irpd__sqlite_info_set(irpd_store *st, const char *user, const irpd_in
                                i > 0 ? "," : "items=", items[i].name);
     }
     sqlite3_bind_int64(s->q[S_INFO_COUNT], 1, uid);
-    if (status == IRP_OK && irpd__sqlite_one_int(s, S_INFO_COUNT, &held) != SQLITE_DONE)
+    if (status == 0 && irpd__sqlite_one_int(s, S_INFO_COUNT, &held) != SQLITE_DONE)
         status = irpd__sqlite_db_fail(s, what);
-    if (status == IRP_OK && held > IRPD_STORE_INFO_MAX)
+    if (status == 0 && held > IRPD_STORE_INFO_MAX)
         status = irpd__sqlite_failf(s, IRP_TOO_LARGE, "%s: %s would hold %lld items (at most %d)",
                                     what, canon, (long long)held, IRPD_STORE_INFO_MAX);
-    if (status == IRP_OK)
+    if (status == 0)
         status = irpd__sqlite_audit(s, what, now, actor, what, canon, n > 0 ? detail : NULL);
     return irpd__sqlite_wr_end(s, status, what);
 }
@@ -205,7 +205,7 @@ irp_status irpd__sqlite_info_get(irpd_store *st, const char *user, irpd_info_cb 
     int64_t uid;
     int rc;
     irp_status status = irpd__sqlite_find_user(s, "user-info", user, &uid, NULL, NULL);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_stmt *q = s->q[S_INFO_LIST];
     sqlite3_bind_int64(q, 1, uid);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -215,7 +215,7 @@ irp_status irpd__sqlite_info_get(irpd_store *st, const char *user, irpd_info_cb 
         if (cb(arg, &item) != 0) return irpd__sqlite_stopped(s, q, "user-info");
     }
     sqlite3_reset(q);
-    return rc == SQLITE_DONE ? IRP_OK : irpd__sqlite_db_fail(s, "user-info");
+    return rc == SQLITE_DONE ? 0 : irpd__sqlite_db_fail(s, "user-info");
 }
 
 /* ---- enrolment tokens -------------------------------------------------------------- */
@@ -232,7 +232,7 @@ irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32], const 
     sq_store *s = SQ(st);
     char detail[64], tag[9];
     irp_status status = irpd__sqlite_wr_begin(s, "token");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     sqlite3_stmt *q = s->q[S_TOKEN_ADD];
     sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
     irpd__sqlite_bind_text(q, 2, user);
@@ -242,7 +242,7 @@ irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32], const 
         status = irpd__sqlite_db_fail(s, "token");
     else if (sqlite3_changes(s->db) == 0)
         status = irpd__sqlite_failf(s, IRP_CONFLICT, "token: exists");
-    if (status == IRP_OK) {
+    if (status == 0) {
         hash_tag(hash, tag);
         snprintf(detail, sizeof detail, "token=%s expires=%lld", tag, (long long)expires);
         status = irpd__sqlite_audit(s, "token", now, actor, "token-add", user, detail);
@@ -250,7 +250,7 @@ irp_status irpd__sqlite_token_add(irpd_store *st, const uint8_t hash[32], const 
     return irpd__sqlite_wr_end(s, status, "token");
 }
 
-/* Why a token is not usable (IRP.md 6.5 step 1): IRP_FORBIDDEN, IRP_GONE; or IRP_OK. */
+/* Why a token is not usable (IRP.md 6.5 step 1): IRP_FORBIDDEN, IRP_GONE; or 0. */
 static irp_status token_state(sq_store *s, const uint8_t hash[32], int64_t now, char *user_out)
 {
     sqlite3_stmt *q = s->q[S_TOKEN_GET];
@@ -269,7 +269,7 @@ static irp_status token_state(sq_store *s, const uint8_t hash[32], int64_t now, 
     if (used) return irpd__sqlite_failf(s, IRP_GONE, "token: the enrolment token was used");
     if (now >= expires)
         return irpd__sqlite_failf(s, IRP_GONE, "token: the enrolment token has expired");
-    return IRP_OK;
+    return 0;
 }
 
 irp_status irpd__sqlite_token_check(irpd_store *st, const uint8_t hash[32], int64_t now,
@@ -288,10 +288,10 @@ irp_status irpd__sqlite_consume(sq_store *s, const uint8_t hash[32], int64_t now
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) irpd__sqlite_col_text(q, 0, user, IRPD_STORE_USER_MAX + 1);
     sqlite3_reset(q);
-    if (rc == SQLITE_ROW) return IRP_OK;
+    if (rc == SQLITE_ROW) return 0;
     if (rc != SQLITE_DONE) return irpd__sqlite_db_fail(s, "token");
     irp_status why = token_state(s, hash, now, NULL); /* not usable: say why */
-    return why != IRP_OK ? why : irpd__sqlite_failf(s, IRP_INTERNAL, "token: inconsistent state");
+    return why != 0 ? why : irpd__sqlite_failf(s, IRP_INTERNAL, "token: inconsistent state");
 }
 
 irp_status irpd__sqlite_token_consume(irpd_store *st, const uint8_t hash[32], int64_t now,
@@ -300,14 +300,14 @@ irp_status irpd__sqlite_token_consume(irpd_store *st, const uint8_t hash[32], in
     sq_store *s = SQ(st);
     char user[IRPD_STORE_USER_MAX + 1], tag[9], detail[32];
     irp_status status = irpd__sqlite_wr_begin(s, "token");
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     status = irpd__sqlite_consume(s, hash, now, user);
-    if (status == IRP_OK) {
+    if (status == 0) {
         hash_tag(hash, tag);
         snprintf(detail, sizeof detail, "token=%s", tag);
         status = irpd__sqlite_audit(s, "token", now, actor, "token-use", user, detail);
     }
     status = irpd__sqlite_wr_end(s, status, "token");
-    if (status == IRP_OK && user_out != NULL) memcpy(user_out, user, sizeof user);
+    if (status == 0 && user_out != NULL) memcpy(user_out, user, sizeof user);
     return status;
 }

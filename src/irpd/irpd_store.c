@@ -180,7 +180,7 @@ static irp_status cert_in(irpd_store *st, const char *what, const irpd_cert *c, 
     if (!canon_serial(c->serial, out->serial)) return BAD(what, "invalid certificate serial");
     if (sc_sha256(c->der, c->der_len, out->fingerprint) != 0)
         return irpd__store_failf(st, IRP_INTERNAL, "%s: SHA-256 failed", what);
-    return IRP_OK;
+    return 0;
 }
 
 /* ---- opening, closing, group commit ------------------------------------------------ */
@@ -370,7 +370,7 @@ irp_status irpd_store_enroll(irpd_store *st, const uint8_t *token_hash, const ir
     irpd_cert c;
     REQUIRE_USABLE(st);
     irp_status status = cert_in(st, "enroll", cert, &c);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (!valid_opt_text(actor)) return BAD("enroll", "invalid actor");
     return st->ops->enroll(st, token_hash, &c, actor, now, sup);
 }
@@ -381,7 +381,7 @@ irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert, const uint
     irpd_cert c;
     REQUIRE_USABLE(st);
     irp_status status = cert_in(st, "renew", cert, &c);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (!valid_opt_text(actor)) return BAD("renew", "invalid actor");
     return st->ops->cert_add(st, &c, keep_fp, actor, now, sup);
 }
@@ -439,7 +439,7 @@ irp_status irpd_store_cert_record(irpd_store *st, const irpd_cert *cert, const c
     irpd_cert c;
     REQUIRE_USABLE(st);
     irp_status status = cert_in(st, "cert-record", cert, &c);
-    if (status != IRP_OK) return status;
+    if (status != 0) return status;
     if (!valid_opt_text(actor)) return BAD("cert-record", "invalid actor");
     return st->ops->cert_record(st, &c, actor, now);
 }
@@ -454,7 +454,7 @@ irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b, const i
     if (!valid_binding(b, now) || !valid_opt_text(actor)) return BAD("register", "invalid binding");
     if (auth_cert != NULL) {
         irp_status status = cert_in(st, "register", auth_cert, &auth);
-        if (status != IRP_OK) return status;
+        if (status != 0) return status;
     }
     return st->ops->binding_put(st, b, auth_cert != NULL ? &auth : NULL, actor, now);
 }

@@ -18,8 +18,8 @@
  * with the same status, and a new backend cannot forget a check; what a
  * function's comment says is the contract of every backend.
  *
- * Results: every fallible function returns an irp_status (irp_status.h),
- * the status the server answers with, as it is: IRP_OK, IRP_BAD_REQUEST,
+ * Results: every fallible function returns 0 on success, or the failure
+ * status (irp_status.h) the server answers with, as it is: IRP_BAD_REQUEST,
  * IRP_FORBIDDEN, IRP_NOT_FOUND, IRP_CONFLICT, IRP_GONE, IRP_TOO_LARGE or
  * IRP_INTERNAL. Every failure leaves a sentence in irpd_store_errmsg (for
  * logs; the reply's msg is the server's choice).
@@ -30,16 +30,16 @@
  * Atomicity and durability (docs/IRP.md 10):
  * - Each operation is atomic: all its changes and its audit row are
  *   committed together or not at all. A refused operation (any status but
- *   IRP_OK) changes nothing.
+ *   0) changes nothing.
  * - Outside a batch, an operation that changes something has committed
- *   durably (SQLite: WAL, synchronous=FULL, fsync) when it returns IRP_OK:
+ *   durably (SQLite: WAL, synchronous=FULL, fsync) when it returns 0:
  *   the server may answer at once.
  * - Group commit (IRP.md 10.2): between irpd_store_batch_begin and
  *   irpd_store_batch_commit the changes of several requests share one
  *   transaction and one fsync. Each operation inside is still atomic on its
  *   own (a refused one is rolled back alone and may be answered at once),
  *   and is applied against the state the earlier ones produced; but no
- *   change is durable until irpd_store_batch_commit returns IRP_OK. The
+ *   change is durable until irpd_store_batch_commit returns 0. The
  *   server holds the answers to the batch's writes until then, and answers
  *   them all with 500 if it fails. The transaction opens at the batch's
  *   first change and holds the database's write lock until the commit
@@ -72,7 +72,7 @@
  * callback receives are valid only during that call. A callback must not
  * call into the same store. It returns 0 to go on, anything else to stop:
  * the function then returns IRP_INTERNAL ("stopped by the caller"). When a
- * function that called back returns anything but IRP_OK, discard what the
+ * function that called back returns anything but 0, discard what the
  * callbacks built. The callback of user_list, allow_list, info_get,
  * access_log and audit_list is required (NULL: IRP_BAD_REQUEST); the others
  * may be NULL (not wanted).
@@ -92,13 +92,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sixchat/error.h"
 #include "irp_status.h"
-
-#if defined(__GNUC__)
-#define IRPD_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define IRPD_MUST_CHECK
-#endif
 
 /* ---- limits (bytes without the NUL, unless said; IRP.md 8) ---------------- */
 
@@ -258,8 +253,8 @@ typedef struct irpd_store_opts {
  * corrupt, not an irpd database, a schema version newer than this program,
  * read-only, I/O).
  */
-IRPD_MUST_CHECK irp_status irpd_store_open_sqlite(const char *path, const irpd_store_opts *opts,
-                                                  irpd_store **out);
+SC_MUST_CHECK irp_status irpd_store_open_sqlite(const char *path, const irpd_store_opts *opts,
+                                                irpd_store **out);
 
 /* Writes queued lookup records (best effort; irpd_store_flush first to know), abandons an
  * open batch, frees everything. NULL is a no-op. */
@@ -276,16 +271,16 @@ const char *irpd_store_errmsg(const irpd_store *st);
  * the write lock within the busy timeout fails alone with IRP_INTERNAL.
  * Errors: IRP_INTERNAL (a batch is open already).
  */
-IRPD_MUST_CHECK irp_status irpd_store_batch_begin(irpd_store *st);
+SC_MUST_CHECK irp_status irpd_store_batch_begin(irpd_store *st);
 
 /*
  * Commits the batch's changes durably, with the queued lookup records. On
- * IRP_OK every change of the batch that returned IRP_OK is durable; on
+ * 0 every change of the batch that returned 0 is durable; on
  * IRP_INTERNAL none is. Either way the batch is over. A batch without
  * changes commits nothing. Errors: IRP_INTERNAL (no batch; the batch's
  * transaction failed earlier, e.g. disk full; the commit failed).
  */
-IRPD_MUST_CHECK irp_status irpd_store_batch_commit(irpd_store *st);
+SC_MUST_CHECK irp_status irpd_store_batch_commit(irpd_store *st);
 
 /* Abandons the batch: none of its changes stay. No-op without one. */
 void irpd_store_batch_rollback(irpd_store *st);
@@ -295,7 +290,7 @@ void irpd_store_batch_rollback(irpd_store *st);
  * while a batch's transaction is open it does nothing (its commit writes
  * them). Errors: IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
+SC_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
 
 /*
  * Hands the queued lookup records to cb, oldest first (r->id 0; pointers
@@ -307,7 +302,7 @@ IRPD_MUST_CHECK irp_status irpd_store_flush(irpd_store *st);
  * cb stops (then IRP_INTERNAL). Errors: IRP_BAD_REQUEST (cb NULL),
  * IRP_INTERNAL (inside a batch's transaction: its commit writes them).
  */
-IRPD_MUST_CHECK irp_status irpd_store_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd_store_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg);
 
 /* ---- users -------------------------------------------------------------------------- */
 
@@ -316,11 +311,11 @@ IRPD_MUST_CHECK irp_status irpd_store_reads_take(irpd_store *st, irpd_audit_cb c
  * "user-add". Errors: IRP_BAD_REQUEST, IRP_CONFLICT (exists, in any case),
  * IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_user_add(irpd_store *st, const char *name, const char *actor,
-                                               int64_t now);
+SC_MUST_CHECK irp_status irpd_store_user_add(irpd_store *st, const char *name, const char *actor,
+                                             int64_t now);
 
 /* Fills *out (with the password fields). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-IRPD_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, const char *name, irpd_user *out);
+SC_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, const char *name, irpd_user *out);
 
 /*
  * list-users (IRP.md 6.17): calls cb for at most limit users whose ID sorts
@@ -329,8 +324,8 @@ IRPD_MUST_CHECK irp_status irpd_store_user_get(irpd_store *st, const char *name,
  * one more than a page to know whether more follow. Errors:
  * IRP_BAD_REQUEST (after not a user ID), IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, const char *after, size_t limit,
-                                                int64_t now, irpd_user_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, const char *after, size_t limit,
+                                              int64_t now, irpd_user_cb cb, void *arg);
 
 /*
  * Sets the password hash (opaque, 1..IRPD_STORE_PW_MAX bytes: the text
@@ -339,14 +334,14 @@ IRPD_MUST_CHECK irp_status irpd_store_user_list(irpd_store *st, const char *afte
  * Audited "passwd", never with the hash. Errors: IRP_BAD_REQUEST,
  * IRP_NOT_FOUND, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_user_set_password(irpd_store *st, const char *name,
-                                                        const uint8_t *hash, size_t hash_len,
-                                                        const uint8_t *salt, size_t salt_len,
-                                                        const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd_store_user_set_password(irpd_store *st, const char *name,
+                                                      const uint8_t *hash, size_t hash_len,
+                                                      const uint8_t *salt, size_t salt_len,
+                                                      const char *actor, int64_t now);
 
 /* Grants (1) or withdraws (0) administrator rights. Audited "admin". Errors as above. */
-IRPD_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *st, const char *name, int admin,
-                                                     const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *st, const char *name, int admin,
+                                                   const char *actor, int64_t now);
 
 /*
  * lookup-policy set (IRP.md 6.14): sets the access and replaces the allow
@@ -356,15 +351,14 @@ IRPD_MUST_CHECK irp_status irpd_store_user_set_admin(irpd_store *st, const char 
  * an invalid or repeated ID, entries with another access), IRP_TOO_LARGE
  * (over IRPD_STORE_ALLOW_MAX), IRP_NOT_FOUND, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_user_set_access(irpd_store *st, const char *name,
-                                                      irpd_access access, const char *const *allow,
-                                                      size_t n_allow, const char *actor,
-                                                      int64_t now);
+SC_MUST_CHECK irp_status irpd_store_user_set_access(irpd_store *st, const char *name,
+                                                    irpd_access access, const char *const *allow,
+                                                    size_t n_allow, const char *actor, int64_t now);
 
 /* Calls cb for each name on the allow list, in order. Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND,
  * IRP_INTERNAL. (The access itself is in irpd_user.) */
-IRPD_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, const char *name, irpd_name_cb cb,
-                                                 void *arg);
+SC_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, const char *name, irpd_name_cb cb,
+                                               void *arg);
 
 /*
  * user-info set (IRP.md 6.13): replaces each named item, deletes those with
@@ -375,14 +369,14 @@ IRPD_MUST_CHECK irp_status irpd_store_allow_list(irpd_store *st, const char *nam
  * IRPD_STORE_INFO_VALUE_MAX; more than IRPD_STORE_INFO_MAX items given or
  * then held), IRP_NOT_FOUND, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_info_set(irpd_store *st, const char *user,
-                                               const irpd_info *items, size_t n, const char *actor,
-                                               int64_t now);
+SC_MUST_CHECK irp_status irpd_store_info_set(irpd_store *st, const char *user,
+                                             const irpd_info *items, size_t n, const char *actor,
+                                             int64_t now);
 
 /* Calls cb for each user-info item, by name. Not audited (a get of another user's info goes
  * through irpd_store_lookup first). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-IRPD_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, const char *user, irpd_info_cb cb,
-                                               void *arg);
+SC_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, const char *user, irpd_info_cb cb,
+                                             void *arg);
 
 /* ---- enrolment tokens (IRP.md 7.2) ------------------------------------------------- */
 
@@ -393,9 +387,9 @@ IRPD_MUST_CHECK irp_status irpd_store_info_get(irpd_store *st, const char *user,
  * the first 4 bytes of the hash. Errors: IRP_BAD_REQUEST (user, expires <=
  * now), IRP_CONFLICT (this hash exists), IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st, const uint8_t hash[32],
-                                                const char *user, int64_t expires,
-                                                const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st, const uint8_t hash[32],
+                                              const char *user, int64_t expires, const char *actor,
+                                              int64_t now);
 
 /*
  * Whether the token would be accepted, without using it; its user into
@@ -404,16 +398,16 @@ IRPD_MUST_CHECK irp_status irpd_store_token_add(irpd_store *st, const uint8_t ha
  * Errors (IRP.md 6.5 step 1): IRP_FORBIDDEN (unknown token), IRP_GONE (used,
  * or now >= expires), IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_token_check(irpd_store *st, const uint8_t hash[32],
-                                                  int64_t now, char *user_out);
+SC_MUST_CHECK irp_status irpd_store_token_check(irpd_store *st, const uint8_t hash[32], int64_t now,
+                                                char *user_out);
 
 /*
  * Uses the token, once: atomically checks it is unused and unexpired and
  * marks it used; its user into user_out (may be NULL). Audited "token-use".
  * (irpd_store_enroll does this itself.) Errors as irpd_store_token_check.
  */
-IRPD_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st, const uint8_t hash[32],
-                                                    int64_t now, char *user_out, const char *actor);
+SC_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st, const uint8_t hash[32],
+                                                  int64_t now, char *user_out, const char *actor);
 
 /* ---- certificates --------------------------------------------------------------------- */
 
@@ -432,9 +426,9 @@ IRPD_MUST_CHECK irp_status irpd_store_token_consume(irpd_store *st, const uint8_
  * such user), IRP_CONFLICT (serial or fingerprint recorded already),
  * IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st, const uint8_t *token_hash,
-                                             const irpd_cert *cert, const char *actor, int64_t now,
-                                             irpd_revocation *sup);
+SC_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st, const uint8_t *token_hash,
+                                           const irpd_cert *cert, const char *actor, int64_t now,
+                                           irpd_revocation *sup);
 
 /*
  * renew (IRP.md 6.6): records a certificate for an existing user, audited
@@ -442,9 +436,9 @@ IRPD_MUST_CHECK irp_status irpd_store_enroll(irpd_store *st, const uint8_t *toke
  * certificate whose fingerprint is keep_fp (the one that authenticated the
  * request; may be NULL). Errors as irpd_store_enroll without a token.
  */
-IRPD_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert,
-                                               const uint8_t *keep_fp, const char *actor,
-                                               int64_t now, irpd_revocation *sup);
+SC_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *cert,
+                                             const uint8_t *keep_fp, const char *actor, int64_t now,
+                                             irpd_revocation *sup);
 
 /*
  * cert-status: a certificate by serial (hex, any case) or by fingerprint.
@@ -453,30 +447,30 @@ IRPD_MUST_CHECK irp_status irpd_store_cert_add(irpd_store *st, const irpd_cert *
  * NULL and der_len says the size. Errors: IRP_BAD_REQUEST (serial not hex),
  * IRP_NOT_FOUND, IRP_TOO_LARGE, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_cert_get_serial(irpd_store *st, const char *serial,
-                                                      irpd_cert *out, uint8_t *der, size_t der_cap);
-IRPD_MUST_CHECK irp_status irpd_store_cert_get_fp(irpd_store *st, const uint8_t fp[32],
-                                                  irpd_cert *out, uint8_t *der, size_t der_cap);
+SC_MUST_CHECK irp_status irpd_store_cert_get_serial(irpd_store *st, const char *serial,
+                                                    irpd_cert *out, uint8_t *der, size_t der_cap);
+SC_MUST_CHECK irp_status irpd_store_cert_get_fp(irpd_store *st, const uint8_t fp[32],
+                                                irpd_cert *out, uint8_t *der, size_t der_cap);
 
 /* Calls cb for every certificate of the user (valid, revoked, expired), oldest first; c->der
  * points into the store. Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-IRPD_MUST_CHECK irp_status irpd_store_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb,
-                                                void *arg);
+SC_MUST_CHECK irp_status irpd_store_cert_list(irpd_store *st, const char *user, irpd_cert_cb cb,
+                                              void *arg);
 
 /*
  * revoke (IRP.md 6.12), by serial or by fingerprint (exactly one not NULL),
  * in one transaction: marks the certificate revoked (now, reason: a name of
  * IRP.md 13.5, NULL: "unspecified") and ends every live binding of its
- * user; audited "revoke". Revoking a revoked certificate is IRP_OK and
+ * user; audited "revoke". Revoking a revoked certificate succeeds (0) and
  * changes nothing (out->n_certs 0). *out (may be NULL) says whose, which
  * certificate and how many bindings ended. Who may revoke is the server's
  * check. Errors: IRP_BAD_REQUEST (serial, reason, both or neither given),
  * IRP_NOT_FOUND, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *serial,
-                                                  const uint8_t *fp, const char *reason,
-                                                  const char *actor, int64_t now,
-                                                  irpd_revocation *out);
+SC_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *serial,
+                                                const uint8_t *fp, const char *reason,
+                                                const char *actor, int64_t now,
+                                                irpd_revocation *out);
 
 /*
  * `irpd revoke USER` (IRP.md 6.12): every valid certificate of the user
@@ -486,21 +480,21 @@ IRPD_MUST_CHECK irp_status irpd_store_cert_revoke(irpd_store *st, const char *se
  * "revoke". A new password or token re-admits the user. Errors:
  * IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
-                                                  const char *reason, const char *actor,
-                                                  int64_t now, irpd_revocation *out);
+SC_MUST_CHECK irp_status irpd_store_user_revoke(irpd_store *st, const char *user,
+                                                const char *reason, const char *actor, int64_t now,
+                                                irpd_revocation *out);
 
 /*
  * IRP.md 7.6: records an external CA's certificate the first time it
  * authenticates a request (own CA certificates are recorded by enroll and
  * renew): creates cert->user if new (audited "user-add") and records the
  * certificate, valid, audited "cert-record"; a certificate whose
- * fingerprint is recorded already is IRP_OK and changes nothing (look at
+ * fingerprint is recorded already succeeds (0) and changes nothing (look at
  * its status with irpd_store_cert_get_fp). Errors: IRP_BAD_REQUEST (as
  * irpd_store_enroll's certificate), IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_cert_record(irpd_store *st, const irpd_cert *cert,
-                                                  const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd_store_cert_record(irpd_store *st, const irpd_cert *cert,
+                                                const char *actor, int64_t now);
 
 /* ---- bindings (IRP.md 6.7, 6.8, 10.3) ------------------------------------------------ */
 
@@ -522,9 +516,9 @@ IRPD_MUST_CHECK irp_status irpd_store_cert_record(irpd_store *st, const irpd_cer
  * invalid), IRP_NOT_FOUND (no such user), IRP_FORBIDDEN, IRP_CONFLICT,
  * IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b,
-                                                  const irpd_cert *auth_cert, const char *actor,
-                                                  int64_t now);
+SC_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st, const irpd_binding *b,
+                                                const irpd_cert *auth_cert, const char *actor,
+                                                int64_t now);
 
 /*
  * unregister: ends the live binding of one device (device not NULL) or of
@@ -534,15 +528,14 @@ IRPD_MUST_CHECK irp_status irpd_store_binding_put(irpd_store *st, const irpd_bin
  * IRP_BAD_REQUEST (also seq without device), IRP_NOT_FOUND (no such user;
  * the device has no live binding), IRP_CONFLICT, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_binding_delete(irpd_store *st, const char *user,
-                                                     const char *device, const uint64_t *seq,
-                                                     const char *actor, int64_t now,
-                                                     size_t *n_ended);
+SC_MUST_CHECK irp_status irpd_store_binding_delete(irpd_store *st, const char *user,
+                                                   const char *device, const uint64_t *seq,
+                                                   const char *actor, int64_t now, size_t *n_ended);
 
 /* Calls cb for each live binding of the user (now < expires), by device. Not audited.
  * Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND, IRP_INTERNAL. */
-IRPD_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st, const char *user, int64_t now,
-                                                   irpd_binding_cb cb, void *arg);
+SC_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st, const char *user, int64_t now,
+                                                 irpd_binding_cb cb, void *arg);
 
 /*
  * The sweep (IRP.md 10.3, at least every 5 s): calls cb (may be NULL) for
@@ -553,8 +546,8 @@ IRPD_MUST_CHECK irp_status irpd_store_binding_list(irpd_store *st, const char *u
  * audited "expire" when any. A callback that stops rolls the sweep back.
  * Errors: IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb,
-                                            void *arg, size_t *n_expired);
+SC_MUST_CHECK irp_status irpd_store_sweep(irpd_store *st, int64_t now, irpd_binding_cb cb,
+                                          void *arg, size_t *n_expired);
 
 /* ---- lookup: the hot path (IRP.md 6.9, 6.10, 7.3) --------------------------------- */
 
@@ -571,8 +564,8 @@ enum {
  * viewer NULL without IRPD_LOOKUP_ANY), IRP_NOT_FOUND (no such target),
  * IRP_FORBIDDEN, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st, const char *viewer,
-                                                   const char *target, unsigned flags);
+SC_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st, const char *viewer,
+                                                 const char *target, unsigned flags);
 
 /*
  * lookup (and watch, and a user-info get of another user: flags), from one
@@ -586,9 +579,9 @@ IRPD_MUST_CHECK irp_status irpd_store_access_check(irpd_store *st, const char *v
  * "user-info"; detail "ok" or "forbidden") through the queue ("Lookups"
  * above). Errors: as irpd_store_access_check.
  */
-IRPD_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const char *viewer, const char *target,
-                                             int64_t now, unsigned flags, const irpd_lookup_cb *cb,
-                                             void *arg, char *user_out);
+SC_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const char *viewer, const char *target,
+                                           int64_t now, unsigned flags, const irpd_lookup_cb *cb,
+                                           void *arg, char *user_out);
 
 /*
  * access-log (IRP.md 6.15): calls cb for at most limit records with id >
@@ -597,16 +590,15 @@ IRPD_MUST_CHECK irp_status irpd_store_lookup(irpd_store *st, const char *viewer,
  * count: irpd_store_flush first for the latest. Errors: IRP_BAD_REQUEST,
  * IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_access_log(irpd_store *st, const char *owner,
-                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
-                                                 void *arg);
+SC_MUST_CHECK irp_status irpd_store_access_log(irpd_store *st, const char *owner, int64_t after_id,
+                                               size_t limit, irpd_audit_cb cb, void *arg);
 
 /* ---- PKCS#12 backups (IRP.md 6.16) ----------------------------------------------------- */
 
 /* Stores (replacing) the user's backup, 1..IRPD_STORE_P12_MAX opaque bytes; audited
  * "pkcs12-put". Errors: IRP_BAD_REQUEST (empty), IRP_TOO_LARGE, IRP_NOT_FOUND, IRP_INTERNAL. */
-IRPD_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, const char *user, const uint8_t *blob,
-                                              size_t len, const char *actor, int64_t now);
+SC_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, const char *user, const uint8_t *blob,
+                                            size_t len, const char *actor, int64_t now);
 
 /*
  * Copies the user's backup into buf (cap bytes; IRPD_STORE_P12_MAX always
@@ -614,8 +606,8 @@ IRPD_MUST_CHECK irp_status irpd_store_p12_put(irpd_store *st, const char *user, 
  * (may be NULL). Errors: IRP_BAD_REQUEST, IRP_NOT_FOUND (no such user, or
  * no backup), IRP_TOO_LARGE (cap too small), IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, const char *user, uint8_t *buf,
-                                              size_t cap, size_t *len, int64_t *updated);
+SC_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, const char *user, uint8_t *buf,
+                                            size_t cap, size_t *len, int64_t *updated);
 
 /* ---- audit (IRP.md 10.4) --------------------------------------------------------------- */
 
@@ -626,9 +618,9 @@ IRPD_MUST_CHECK irp_status irpd_store_p12_get(irpd_store *st, const char *user, 
  * or NULL. Committed at once, or with the open batch's transaction.
  * Errors: IRP_BAD_REQUEST, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, int64_t now, const char *actor,
-                                                const char *op, const char *target,
-                                                const char *detail);
+SC_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, int64_t now, const char *actor,
+                                              const char *op, const char *target,
+                                              const char *detail);
 
 /*
  * Calls cb for at most limit records with id > after_id, oldest first: all
@@ -636,8 +628,7 @@ IRPD_MUST_CHECK irp_status irpd_store_audit_add(irpd_store *st, int64_t now, con
  * after_id = the last id seen. The table refuses every change and
  * deletion. Errors: IRP_BAD_REQUEST, IRP_INTERNAL.
  */
-IRPD_MUST_CHECK irp_status irpd_store_audit_list(irpd_store *st, const char *target,
-                                                 int64_t after_id, size_t limit, irpd_audit_cb cb,
-                                                 void *arg);
+SC_MUST_CHECK irp_status irpd_store_audit_list(irpd_store *st, const char *target, int64_t after_id,
+                                               size_t limit, irpd_audit_cb cb, void *arg);
 
 #endif

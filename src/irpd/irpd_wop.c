@@ -212,8 +212,8 @@ irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote)
         st = op->d->run(&op->h, &op->s, &op->q, &o);
     }
     /* 10.2: a refusal is answered at once only when it surely changed nothing */
-    *wrote = st != IRP_OK && (op->res.wrote || st >= 500);
-    return st == IRP_OK ? IRP_OK : (irp_status)st;
+    *wrote = st != 0 && (op->res.wrote || st >= 500);
+    return (irp_status)st;
 }
 
 int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_status committed,
@@ -224,7 +224,7 @@ int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_st
 
     if (op->d == NULL) {
         /* a refused login: its 401 stands even if the record was lost (logged) */
-        if (applied != IRP_OK || committed != IRP_OK)
+        if (applied != 0 || committed != 0)
             fprintf(stderr, "irpd: error: audit %s: not stored\n", op->a_op);
         *res = op->res;
         if (out != NULL) {
@@ -234,7 +234,7 @@ int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_st
         wop_put(h, op);
         return rc;
     }
-    if (applied == IRP_OK && committed != IRP_OK) {
+    if (applied == 0 && committed != 0) {
         /* 10.2: none of the batch's changes stayed */
         st = irpd__fail(op->x, IRP_INTERNAL, "internal error: not stored");
         op->res.changed = op->res.revoked = op->res.policy_changed = 0;

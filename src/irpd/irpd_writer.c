@@ -56,7 +56,7 @@ static void post(irpd_writer *wr, irpd_writer_job *first, irpd_writer_job *last,
     if (first != NULL) append(&wr->out_head, &wr->out_tail, first, last);
     if (batch) {
         wr->batches++;
-        if (committed != IRP_OK) wr->failed++;
+        if (committed != 0) wr->failed++;
     }
     uv_mutex_unlock(&wr->mu);
     if (first != NULL) uv_async_send(&wr->async);
@@ -73,15 +73,15 @@ static void run_group(irpd_writer *wr, irpd_writer_job *list)
 {
     irpd_writer_job *j, *next, *kept = NULL, **tail = &kept, *last = NULL;
     irp_status committed = irpd_store_batch_begin(wr->st);
-    int open = committed == IRP_OK;
+    int open = committed == 0;
 
     for (j = list; j != NULL; j = next) {
         next = j->next;
         j->next = NULL;
         j->applied = open ? j->apply(wr->st, j) : IRP_INTERNAL;
-        if (open && j->applied != IRP_OK && !j->wrote) {
-            j->committed = IRP_OK; /* nothing of it to commit */
-            post(wr, j, j, 0, IRP_OK);
+        if (open && j->applied != 0 && !j->wrote) {
+            j->committed = 0; /* nothing of it to commit */
+            post(wr, j, j, 0, 0);
             continue;
         }
         *tail = last = j;

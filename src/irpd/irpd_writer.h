@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "sixchat/error.h"
 #include "irpd_store.h"
 
 typedef struct irpd_writer irpd_writer;
@@ -39,17 +40,17 @@ struct irpd_writer_job {
     irp_status (*apply)(irpd_store *w, irpd_writer_job *job);
     /*
      * On the loop's thread: `applied` is what apply returned. A job apply
-     * accepted (IRP_OK) is done once its batch is over, with `committed`
-     * IRP_OK when the batch reached the disk (else IRP_INTERNAL: none of its
-     * changes stay); it is durable when both are IRP_OK. A refused job
-     * (applied not IRP_OK, wrote 0) changed nothing and is done at once, while its
-     * batch may still run, with `committed` IRP_OK (docs/IRP.md 10.2); so
+     * accepted (0) is done once its batch is over, with `committed`
+     * 0 when the batch reached the disk (else IRP_INTERNAL: none of its
+     * changes stay); it is durable when both are 0. A refused job
+     * (applied not 0, wrote 0) changed nothing and is done at once, while its
+     * batch may still run, with `committed` 0 (docs/IRP.md 10.2); so
      * done()s do not always run in submission order. done may free the job.
      */
     void (*done)(irpd_writer_job *job, irp_status applied, irp_status committed);
     void *arg;
     /*
-     * Set by apply when it refused (not IRP_OK) but changed something that
+     * Set by apply when it refused (not 0) but changed something that
      * stays in the batch (a handler that refused after a change of its
      * own): then done waits for the commit like an accepted job's.
      */
@@ -71,10 +72,10 @@ typedef struct irpd_writer_stats {
  * writer touches it, until irpd_writer_stop returns) and its uv_async on
  * loop. 0, or -1 (w stays the caller's).
  */
-int irpd_writer_start(irpd_writer **out, uv_loop_t *loop, irpd_store *w);
+SC_MUST_CHECK int irpd_writer_start(irpd_writer **out, uv_loop_t *loop, irpd_store *w);
 
 /* Queues job (apply and done set). Never blocks on the disk. 0, or -1 after stop began. */
-int irpd_writer_submit(irpd_writer *wr, irpd_writer_job *job);
+SC_MUST_CHECK int irpd_writer_submit(irpd_writer *wr, irpd_writer_job *job);
 
 /*
  * Sets fn(arg) to run on the loop's thread after each round of done()s

@@ -45,7 +45,7 @@ static void print_binding(const char *prefix, const irp_binding *b)
     printf("%sbinding %s addrs=", prefix, b->device);
     for (i = 0; i < b->n_addrs; i++) {
         char a[IRP_ADDR_STRLEN];
-        irp_addr_format(&b->addrs[i], a);
+        if (irp_addr_format(&b->addrs[i], a) != 0) snprintf(a, sizeof(a), "?");
         printf("%s%s", i ? "," : "", a);
     }
     printf(" port=%u expires=%llu updated=%llu seq=%llu\n", b->port, (unsigned long long)b->expires,
@@ -195,7 +195,7 @@ static void on_register(void *ctx, const irp_resp *r)
     irp_tool *t = q->t;
     if (check(t, r)) {
         char a[IRP_ADDR_STRLEN] = "?";
-        if (r->has_seen) irp_addr_format(&r->seen, a);
+        if (r->has_seen && irp_addr_format(&r->seen, a) != 0) snprintf(a, sizeof(a), "?");
         printf("registered granted=%u seen=%s%s\n", r->granted, a, r->nat ? " nat=1" : "");
         if (r->nat)
             printf("note: the registry sees you as %s, which you did not register: you are "

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
                                   "<req id=\"r%llu\" op=\"register\" device=\"dev%llu\" "
                                   "port=\"4605\" seq=\"%llu\"><addr>192.0.2.%llu</addr></req>",
                                   sent, sent % devices, seq0 + sent, 1 + sent % 200);
-                (void)irp_frame_put(&out, (const uint8_t *)doc, (size_t)dl);
+                if (irp_frame_put(&out, (const uint8_t *)doc, (size_t)dl) != 0) out.failed = 1;
                 sent++;
             }
             if (!sc_buf_ok(&out) || SSL_write(ssl, out.data, (int)out.len) != (int)out.len) {

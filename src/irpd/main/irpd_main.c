@@ -330,7 +330,7 @@ static irpd_store *open_store(const char *dir, unsigned flags)
     memset(&so, 0, sizeof(so));
     so.flags = flags;
     snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
-    if (irpd_store_open_sqlite(path, &so, &st) != IRP_OK) {
+    if (irpd_store_open_sqlite(path, &so, &st) != 0) {
         fprintf(stderr, "irpd: %s\n", irpd_store_errmsg(st));
         irpd_store_close(st);
         return NULL;
@@ -443,7 +443,7 @@ static int cmd_token(int argc, char **argv)
     }
     if ((st = open_store(o.dir, 0)) == NULL) return 1;
     rs = irpd_store_token_add(st, hash, o.user, now + life, "cli", now);
-    if (rs != IRP_OK) {
+    if (rs != 0) {
         fprintf(stderr, "irpd: token: %s\n", irpd_store_errmsg(st));
         irpd_store_close(st);
         OPENSSL_cleanse(tok, sizeof(tok));
@@ -487,10 +487,10 @@ static int cmd_passwd(int argc, char **argv)
     }
     if ((st = open_store(o.dir, 0)) == NULL) goto out;
     rs = irpd_store_user_add(st, o.user, "cli", now);
-    if (rs == IRP_OK || rs == IRP_CONFLICT)
+    if (rs == 0 || rs == IRP_CONFLICT)
         rs = irpd_store_user_set_password(st, o.user, (const uint8_t *)enc, strlen(enc), NULL, 0,
                                           "cli", now);
-    if (rs != IRP_OK)
+    if (rs != 0)
         fprintf(stderr, "irpd: passwd: %s\n", irpd_store_errmsg(st));
     else
         rc = 0;
@@ -534,7 +534,7 @@ static int cmd_revoke(int argc, char **argv)
         rs = irpd_store_cert_revoke(st, NULL, fp, o.reason, "cli", now, &rev);
     } else
         rs = irpd_store_cert_revoke(st, o.user, NULL, o.reason, "cli", now, &rev);
-    if (rs != IRP_OK) {
+    if (rs != 0) {
         fprintf(stderr, "irpd: revoke: %s\n", irpd_store_errmsg(st));
         irpd_store_close(st);
         return 1;
@@ -581,7 +581,7 @@ static int cmd_users(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     users_page p;
     irpd_store *st;
-    irp_status rs = IRP_OK;
+    irp_status rs = 0;
     opts o;
     int r = parse(argc, argv, usage_users, 0, &o);
 
@@ -593,11 +593,11 @@ static int cmd_users(int argc, char **argv)
         char after[IRPD_STORE_USER_MAX + 1];
         snprintf(after, sizeof(after), "%s", p.last);
         rs = irpd_store_user_list(st, after[0] != '\0' ? after : NULL, 256, now, page_user, &p);
-        if (rs != IRP_OK || p.n - before < 256) break;
+        if (rs != 0 || p.n - before < 256) break;
     }
-    if (rs != IRP_OK) fprintf(stderr, "irpd: users: %s\n", irpd_store_errmsg(st));
+    if (rs != 0) fprintf(stderr, "irpd: users: %s\n", irpd_store_errmsg(st));
     irpd_store_close(st);
-    return rs == IRP_OK ? 0 : 1;
+    return rs == 0 ? 0 : 1;
 }
 
 static int cmd_serve(int argc, char **argv)
