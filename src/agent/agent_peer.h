@@ -263,7 +263,7 @@ typedef struct agent_peer_status {
     int initiator;
     uint64_t up_since_ms;      /* Unix milliseconds */
     uint64_t last_activity_ms; /* last stanza or file bytes either way */
-    uint64_t stanzas_in, stanzas_out;
+    uint64_t stanzas_in, stanzas_out; /* pings and pongs included */
     uint64_t bytes_in, bytes_out; /* on the wire */
     size_t queued;                /* output not yet taken by the socket */
 } agent_peer_status;
@@ -274,6 +274,7 @@ size_t agent_peer_list(const agent_peer *p, agent_peer_status *out, size_t max);
 /* Counts for status: up sessions, connections still in the handshake, devices being dialled. */
 typedef struct agent_peer_counts {
     size_t up, handshaking, dialling;
+    size_t connections;    /* every open connection, in any state (closing ones too) */
     uint64_t refused_rate; /* connections refused by the per-source limit, since start */
     uint64_t refused_cap;  /* connections refused by max_sessions */
     uint64_t failed;       /* connections ended by bad input or a refused certificate */
