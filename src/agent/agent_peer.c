@@ -8,7 +8,6 @@
  */
 #include "agent_peer.h"
 
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +20,6 @@
 #include "sixchat/platform.h"
 
 #define READ_BUF (64 * 1024)
-#define CONFIRM_ID "confirm"
 
 typedef struct listener {
     uv_tcp_t tcp;
@@ -150,29 +148,35 @@ static int make_cfg(agent_peer *p, char *const *blocked, size_t n, agent_conn_cf
 
 /* ---- one session per peer device ------------------------------------------------ */
 
-/*
- * The device stanza is not in the core yet: until it is, a peer is known by
- * user and certificate, and two sessions with the same pair are the same
- * peer (agent_peer.h).
- */
+/* One peer device: user ID (ignoring case) and the device id it announced. */
 static int same_peer(const agent_conn *a, const agent_conn *b)
 {
-    return strcasecmp(a->user, b->user) == 0 && CRYPTO_memcmp(a->fp, b->fp, 32) == 0;
+    return strcasecmp(a->user, b->user) == 0 && strcmp(a->device, b->device) == 0;
+}
+
+/* Orders (user ID, device ID, certificate fingerprint) tuples. */
+static int tuple_cmp(const char *ua, const char *da, const uint8_t *fa, const char *ub,
+                     const char *db, const uint8_t *fb)
+{
+    int cmp = strcasecmp(ua, ub);
+    if (cmp == 0) cmp = strcmp(da, db);
+    if (cmp == 0) cmp = memcmp(fa, fb, 32);
+    return cmp;
 }
 
 /*
- * Which of two sessions with one peer stays. Both agents must pick the same
- * one without talking: the session dialled by the side whose (user ID,
- * certificate fingerprint) sorts lower. Two sessions dialled by the same
- * side (a peer that reconnected while its old connection lingers): the
- * newer one, since the older is the one likely dead.
+ * Which of two sessions with one peer device stays. Both agents must pick
+ * the same one without talking: the session dialled by the side whose
+ * (user ID, device ID, certificate fingerprint) sorts lower; both sides know
+ * both tuples once the device stanzas are through. Two sessions dialled by
+ * the same side (a peer that reconnected while its old connection
+ * lingers): the newer one, since the older is the one likely dead.
  */
 static agent_conn *winner(const agent_peer *p, agent_conn *newer, agent_conn *older)
 {
     int cmp;
     if (newer->initiator == older->initiator) return newer;
-    cmp = strcasecmp(p->user, newer->user);
-    if (cmp == 0) cmp = memcmp(p->fp, newer->fp, 32);
+    cmp = tuple_cmp(p->user, p->device, p->fp, newer->user, newer->device, newer->fp);
     if (cmp == 0) return newer; /* talking to ourselves: no order to agree on */
     int we_lower = cmp < 0;
     return newer->initiator == we_lower ? newer : older;
@@ -188,7 +192,7 @@ static void go_down(agent_peer *p, agent_conn *c, agent_peer_down_why why, int e
     p->cb.down(p->ctx, &info, why, err);
 }
 
-/* After the certificate checks: admission, the duplicate rule, `up`, the dial's result. */
+/* After the device stanza: admission, the duplicate rule, `up`, the dial's result. */
 static void finish_up(agent_peer *p, agent_conn *c)
 {
     agent_peer_info info;
@@ -220,16 +224,10 @@ static void finish_up(agent_peer *p, agent_conn *c)
     if (d != NULL) agent_dial_attempt_won(d, c);
 }
 
-/* A session (up) or a dial for this user's device already. Pre-device-stanza: "" matches any. */
-static int device_match(const char *have, const char *want)
-{
-    return have[0] == '\0' || strcmp(have, want) == 0;
-}
-
 static int device_up(const agent_peer *p, const char *user, const char *device)
 {
     for (const agent_conn *c = p->conns; c != NULL; c = c->next)
-        if (c->up && strcasecmp(c->user, user) == 0 && device_match(c->device, device)) return 1;
+        if (c->up && strcasecmp(c->user, user) == 0 && strcmp(c->device, device) == 0) return 1;
     return 0;
 }
 
@@ -249,7 +247,6 @@ static void on_handshake(void *owner, agent_conn *c, const sc_event *ev)
     memcpy(c->cert_der, ev->u.handshake.peer_cert, ev->u.handshake.peer_cert_len);
     c->cert_len = ev->u.handshake.peer_cert_len;
     c->authed = 1;
-    if (c->dial != NULL) snprintf(c->device, sizeof c->device, "%s", c->dial->device);
     /* A block made while this handshake ran used the previous configuration. */
     if (is_blocked(p, c->user))
         reason = "the user is blocked";
@@ -260,34 +257,35 @@ static void on_handshake(void *owner, agent_conn *c, const sc_event *ev)
         agent_conn_fail(c, AGENT_PEER_DOWN_ERROR, err ? err : SC_ERR_ACCESS_DENIED, reason);
         return;
     }
-    if (!c->initiator) {
-        finish_up(p, c);
-        return;
-    }
     /*
-     * The initiator's handshake completes before the responder has checked
-     * the initiator's certificate (PROTOCOL.md 7: flight 3 is the last), so
-     * a responder that refuses us (blocked, unknown CA, its policy) does so
-     * only afterwards. The session is up for us once the responder has sent
-     * something under the new keys: the answer to this ping, or anything
-     * it sent first (the device stanza, once the core has it).
+     * PROTOCOL.md 10.2: each side sends `device` first; the session becomes
+     * that device's when the peer's arrives. For the initiator it is also
+     * the responder's acceptance: the initiator's handshake completes before
+     * the responder has checked the initiator's certificate (flight 3 is the
+     * last), so a responder that refuses us (blocked, unknown CA, its
+     * policy) does so only afterwards, instead of sending its device.
      */
-    sc_stanza ping = {.type = SC_STANZA_PING, .id = CONFIRM_ID};
-    if ((err = agent_conn_send_stanza(c, &ping)) != SC_OK) {
+    sc_stanza dev = {.type = SC_STANZA_DEVICE, .id = p->device};
+    if ((err = agent_conn_send_stanza(c, &dev)) != SC_OK) {
         agent_conn_fail(c, AGENT_PEER_DOWN_ERROR, err, sc_strerror(err));
         return;
     }
     c->confirming = 1;
     agent_conn_set_deadline(c, sc_clock_ms() + p->env.lim.handshake_timeout_ms,
-                            "the peer did not confirm the session after the handshake");
+                            "the peer did not say its device after the handshake");
 }
 
-/* Anything from the responder after the handshake confirms the session (on_handshake). */
-static void confirmed(agent_peer *p, agent_conn *c)
+/* The peer's first stanza: its device (on_handshake). Anything else ends the session. */
+static void on_device(agent_peer *p, agent_conn *c, const sc_stanza *st)
 {
-    if (!c->confirming) return;
     c->confirming = 0;
     agent_conn_set_deadline(c, 0, NULL);
+    if (st->type != SC_STANZA_DEVICE) {
+        agent_conn_fail(c, AGENT_PEER_DOWN_ERROR, SC_ERR_UNEXPECTED_MESSAGE,
+                        "the peer's first stanza was not its device");
+        return;
+    }
+    snprintf(c->device, sizeof c->device, "%s", st->id);
     finish_up(p, c);
 }
 
@@ -295,8 +293,18 @@ static void on_stanza(void *owner, agent_conn *c, const sc_stanza *st)
 {
     agent_peer *p = owner;
     agent_peer_info info;
-    confirmed(p, c);
     if (st->type == SC_STANZA_PING || st->type == SC_STANZA_PONG) return;
+    if (c->confirming) {
+        on_device(p, c, st);
+        return;
+    }
+    if (st->type == SC_STANZA_DEVICE) {
+        /* PROTOCOL.md 10.2: sent once, never changed; a second one with another id ends it. */
+        if (strcmp(st->id, c->device) != 0)
+            agent_conn_fail(c, AGENT_PEER_DOWN_ERROR, SC_ERR_UNEXPECTED_MESSAGE,
+                            "the peer changed its device id within the session");
+        return;
+    }
     /* Stanzas that arrive on a session being closed are still the peer's, authenticated. */
     if (!c->device_known || p->freeing || p->cb.stanza == NULL) return;
     info_of(c, &info);
@@ -308,7 +316,12 @@ static void on_file(void *owner, agent_conn *c, const char *id, uint64_t offset,
 {
     agent_peer *p = owner;
     agent_peer_info info;
-    confirmed(p, c);
+    if (c->confirming) {
+        c->confirming = 0;
+        agent_conn_fail(c, AGENT_PEER_DOWN_ERROR, SC_ERR_UNEXPECTED_MESSAGE,
+                        "the peer sent file data before its device");
+        return;
+    }
     if (!c->device_known || p->freeing || p->cb.file_data == NULL) return;
     info_of(c, &info);
     p->cb.file_data(p->ctx, &info, id, offset, data, len);
@@ -553,6 +566,7 @@ int agent_peer_new(const agent_peer_opts *opts, agent_peer **out, char *errbuf, 
         if ((ret = start_listener(p, addrs[i], errbuf, errlen)) != SC_OK) {
             for (size_t j = 0; j < p->n_ls; j++)
                 uv_close((uv_handle_t *)&p->ls[j].tcp, on_listener_closed);
+            maybe_release(p); /* now, or when the loop has closed the listeners */
             return ret;
         }
     p->freeing = 0;

@@ -20,15 +20,19 @@
  *     view's user, and the peer's certificate must be one the registry
  *     published for that user (view->cert_fps) and the pinned one when the
  *     caller gives a pin; the owner's admit callback may refuse any peer;
- *   - both sides send the `device` stanza (docs/PROTOCOL.md 10) first;
+ *   - both sides send the `device` stanza (docs/PROTOCOL.md 10.2) first;
  *     once the peer's device is known the session is "up" (callback `up`).
- *     Until the core has the device stanza, a session is keyed by user and
- *     certificate fingerprint, and its device is "" (the empty string);
+ *     For the initiator the peer's device stanza is also the proof that the
+ *     responder accepted it: its handshake ends before the responder has
+ *     checked its certificate, so a refusal (blocked, unknown CA, admit)
+ *     comes only afterwards and a dial is reported only then. A peer whose
+ *     first stanza is not `device`, that sends none within the handshake
+ *     timeout, or that changes it, is disconnected;
  *   - one session per (user, device): when both agents dial each other at
  *     the same moment, both keep the session dialled by the side whose
- *     (user ID, certificate fingerprint, device ID) sorts lower and close
- *     the other, so both end with the same single session. The loser is
- *     reported `down` with AGENT_PEER_DOWN_DUPLICATE if it had been `up`;
+ *     (user ID, device ID, certificate fingerprint) sorts lower and close
+ *     the other, so both end with the same single session. A loser that
+ *     had been `up` is reported `down` with AGENT_PEER_DOWN_DUPLICATE;
  *   - stanzas and file bytes flow (callbacks `stanza`, `file_data`); pings
  *     are sent after ping_ms without input and the session ends when the
  *     peer stays silent for ping_ms more; a session without stanzas or file
@@ -79,7 +83,7 @@ typedef enum agent_peer_down_why {
 typedef struct agent_peer_info {
     uint64_t sid;            /* unique within the manager, never reused */
     const char *user;        /* the authenticated peer's user ID */
-    const char *device;      /* the peer's device ID; "" until it is known */
+    const char *device;      /* the peer's device ID, as its device stanza said */
     const uint8_t *cert_fp;  /* SHA-256 of the peer's certificate (DER), 32 bytes */
     const uint8_t *cert_der; /* the peer's leaf certificate */
     size_t cert_len;
@@ -116,7 +120,11 @@ typedef struct agent_peer_callbacks {
     void (*up)(void *ctx, const agent_peer_info *peer);
     /* A session that was up ended. err: SC_OK or the sc_err that ended it. */
     void (*down)(void *ctx, const agent_peer_info *peer, agent_peer_down_why why, int err);
-    /* A stanza from an up session (ping, pong and device are handled here). */
+    /*
+     * A stanza from the peer (ping, pong and device are handled here). It
+     * may come from a session already reported `down` (the peer sent it
+     * before it read our close_notify): it is authentic all the same.
+     */
     void (*stanza)(void *ctx, const agent_peer_info *peer, const sc_stanza *st);
     /* Raw file bytes of transfer `id` starting at `offset`. */
     void (*file_data)(void *ctx, const agent_peer_info *peer, const char *id, uint64_t offset,
@@ -185,7 +193,8 @@ typedef struct agent_peer_opts {
  * make_config, a bad device ID, an address that does not parse),
  * SC_ERR_CONFIG (make_config returned NULL), SC_ERR_IO (bind or listen
  * failed), SC_ERR_NOMEM. On failure errbuf (may be NULL) receives one line
- * saying which address and why; nothing is left to free.
+ * saying which address and why; nothing is left to free (listeners that
+ * were opened are closed as the loop runs on).
  */
 SC_MUST_CHECK int agent_peer_new(const agent_peer_opts *opts, agent_peer **out, char *errbuf,
                                  size_t errlen);
@@ -212,7 +221,7 @@ typedef struct agent_peer_dial_opts {
 /*
  * Dials every device of the view (or opts->device) that has no session
  * yet; a device already up or being dialled is not dialled again (its
- * dial_result comes from the dial under way, or at once as SC_OK when up).
+ * dial_result comes from the dial under way, or as SC_OK when it is up).
  * Each device's outcome arrives through dial_result, never from inside this
  * call. The view is copied. Errors: SC_ERR_ARG (no user, no device, or the
  * named device not in the view), SC_ERR_NOMEM.
@@ -261,11 +270,11 @@ typedef struct agent_peer_status {
     uint8_t cert_fp[32];
     struct sockaddr_storage addr;
     int initiator;
-    uint64_t up_since_ms;      /* Unix milliseconds */
-    uint64_t last_activity_ms; /* last stanza or file bytes either way */
+    uint64_t up_since_ms;             /* Unix milliseconds */
+    uint64_t last_activity_ms;        /* last stanza or file bytes either way */
     uint64_t stanzas_in, stanzas_out; /* pings and pongs included */
-    uint64_t bytes_in, bytes_out; /* on the wire */
-    size_t queued;                /* output not yet taken by the socket */
+    uint64_t bytes_in, bytes_out;     /* on the wire */
+    size_t queued;                    /* output not yet taken by the socket */
 } agent_peer_status;
 
 /* Fills up to max entries with the up sessions; returns how many are up (may exceed max). */

@@ -139,12 +139,12 @@ static void on_log(void *ctx, const char *line)
     x->logs++;
 }
 
+static void start(t_party *x, const char *device, const agent_peer_limits *lim);
+
 void t_party_start(t_party *x, const char *user, const char *device, int untrusted,
                    const agent_peer_limits *lim)
 {
     int64_t now = (int64_t)time(NULL);
-    static const char *const listen[] = {"127.0.0.1:0"};
-    char err[256];
     memset(x, 0, sizeof *x);
     snprintf(x->user, sizeof x->user, "%s", user);
     sc_testcert_opts o = {.key_type = SC_TESTKEY_P256,
@@ -155,6 +155,24 @@ void t_party_start(t_party *x, const char *user, const char *device, int untrust
     x->chain = sc_testcert_cert_pem(tc);
     x->key = sc_testcert_key_pem(tc);
     sc_testcert_free(tc);
+    start(x, device, lim);
+}
+
+void t_party_start_same_key(t_party *x, const t_party *src, const char *device)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->user, sizeof x->user, "%s", src->user);
+    x->chain = strdup(src->chain);
+    x->key = strdup(src->key);
+    assert_non_null(x->chain);
+    assert_non_null(x->key);
+    start(x, device, NULL);
+}
+
+static void start(t_party *x, const char *device, const agent_peer_limits *lim)
+{
+    static const char *const listen[] = {"127.0.0.1:0"};
+    char err[256];
     sc_testcert_fingerprint(x->chain, x->fp);
     x->trust_pem = t_g.root_pem;
     agent_peer_opts po = {.loop = &t_loop,

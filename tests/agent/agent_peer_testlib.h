@@ -64,6 +64,9 @@ int t_teardown(void **state);
 void t_party_start(t_party *x, const char *user, const char *device, int untrusted,
                    const agent_peer_limits *lim);
 
+/* The same user and certificate (the key restored) on another device. */
+void t_party_start_same_key(t_party *x, const t_party *src, const char *device);
+
 /* Frees the manager (and the party's certificate); t_drain() then closes its handles. */
 void t_party_stop(t_party *x);
 

@@ -175,7 +175,7 @@ static void test_dial_and_talk(void **state)
     assert_string_equal(st[0].user, "bob@example.org");
     assert_string_equal(st[0].device, "b1");
     assert_int_equal(st[0].stanzas_out, 3); /* with the confirmation ping */
-    assert_int_equal(st[0].stanzas_in, 2); /* with its pong */
+    assert_int_equal(st[0].stanzas_in, 2);  /* with its pong */
     agent_peer_get_counts(B.p, &n);
     assert_int_equal(n.up, 1);
     assert_int_equal(n.connections, 1);
@@ -437,15 +437,99 @@ static void test_file_bytes(void **state)
     stop_ab();
 }
 
+static t_party B2;
+
+static int a_up_twice(void *arg)
+{
+    (void)arg;
+    return A.ups >= 2 && A.dials >= 2 && B.ups >= 1 && B2.ups >= 1;
+}
+
+static int b2_has(void *arg)
+{
+    return B2.stanzas >= *(int *)arg;
+}
+
+static int both_bobs_got(void *arg)
+{
+    (void)arg;
+    return B.stanzas >= 1 && B2.stanzas >= 1;
+}
+
+/*
+ * Bob on two machines with the same certificate (the key restored): one
+ * session per device, told apart by the device stanza; a message to the
+ * user reaches both, a message to one device only that one. The device a
+ * session is known by is the one the peer announced.
+ */
+static void test_two_devices_same_certificate(void **state)
+{
+    (void)state;
+    agent_peer_view v, v2;
+    agent_peer_status st[4];
+    sc_stanza m = {.type = SC_STANZA_MSG, .id = "one", .text = "only b2", .text_len = 7};
+    t_party_start(&A, "alice@example.org", "a1", 0, NULL);
+    t_party_start(&B, "bob@example.org", "b1", 0, NULL);
+    t_party_start_same_key(&B2, &B, "b2");
+    t_view(&B, "b1", &v);
+    t_view(&B2, "b2", &v2);
+    v.devices[1] = v2.devices[0];
+    v.n_devices = 2;
+    assert_int_equal(agent_peer_dial(A.p, &v, NULL), SC_OK);
+    t_run_until(a_up_twice, NULL);
+    assert_int_equal(A.dial_err[0], SC_OK);
+    assert_int_equal(A.dial_err[1], SC_OK);
+    assert_int_equal(agent_peer_list(A.p, st, 4), 2);
+    assert_memory_equal(st[0].cert_fp, st[1].cert_fp, 32);
+    assert_string_not_equal(st[0].device, st[1].device);
+    assert_int_equal(t_send_msg(&A, "bob@example.org", "all", "to every device"), 2);
+    t_run_until(both_bobs_got, NULL);
+    assert_string_equal(B.stanza_text[0], "to every device");
+    assert_string_equal(B2.stanza_text[0], "to every device");
+    assert_int_equal(agent_peer_send(A.p, "bob@example.org", "b2", &m), 1);
+    assert_int_equal(agent_peer_send(A.p, "bob@example.org", "b3", &m), SC_ERR_STATE);
+    int two = 2;
+    t_run_until(b2_has, &two);
+    assert_string_equal(B2.stanza_text[1], "only b2");
+    assert_int_equal(B.stanzas, 1);
+    t_party_stop(&B2);
+    stop_ab();
+}
+
+/* The registry's device id is only where to dial; the session is known by the one announced. */
+static void test_announced_device(void **state)
+{
+    (void)state;
+    agent_peer_view v;
+    t_party_start(&A, "alice@example.org", "a1", 0, NULL);
+    t_party_start(&B, "bob@example.org", "b1", 0, NULL);
+    t_view(&B, "stale-id", &v);
+    assert_int_equal(agent_peer_dial(A.p, &v, NULL), SC_OK);
+    t_run_until(both_up, NULL);
+    t_run_until(t_cond_dialled, &A);
+    assert_int_equal(A.dial_err[0], SC_OK);
+    assert_string_equal(A.up_device, "b1");
+    assert_string_equal(B.up_device, "a1");
+    stop_ab();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addr_text),        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_listen_addresses), cmocka_unit_test(test_dial_and_talk),
-        cmocka_unit_test(test_close_user),       cmocka_unit_test(test_happy_eyeballs_fallback),
-        cmocka_unit_test(test_dial_when_up),     cmocka_unit_test(test_simultaneous_dial),
-        cmocka_unit_test(test_idle_close),       cmocka_unit_test(test_ping_keepalive),
-        cmocka_unit_test(test_block_at_runtime), cmocka_unit_test(test_file_bytes),
+        cmocka_unit_test(test_addr_text),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_listen_addresses),
+        cmocka_unit_test(test_dial_and_talk),
+        cmocka_unit_test(test_close_user),
+        cmocka_unit_test(test_happy_eyeballs_fallback),
+        cmocka_unit_test(test_dial_when_up),
+        cmocka_unit_test(test_simultaneous_dial),
+        cmocka_unit_test(test_idle_close),
+        cmocka_unit_test(test_ping_keepalive),
+        cmocka_unit_test(test_block_at_runtime),
+        cmocka_unit_test(test_file_bytes),
+        cmocka_unit_test(test_two_devices_same_certificate),
+        cmocka_unit_test(test_announced_device),
     };
     return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }
