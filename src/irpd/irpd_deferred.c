@@ -90,6 +90,14 @@ int irpd_deferred_finish(const irpd_hctx *h, irpd_session *s, irpd_deferred *d, 
                         d->cancel_status != 0 ? d->cancel_msg : "internal error");
     else
         st = d->ops->finish(h, s, d->impl, &o);
+    if (res->wop != NULL && irpd__wop_answers(res->wop)) {
+        /* its change went to the writer thread: answered, and counted (9.1), once durable */
+        irpd__wop_adopt(res->wop, d->id, d->pol != NULL ? &d->hold : NULL);
+        d->pol = NULL;
+        res->status = IRP_OK;
+        irpd__scratch_reset(x);
+        return 0;
+    }
     settle(d, st, now);     /* 9.1: counted before anything else is checked */
     if (res->wop != NULL) { /* its answer waits for the write (irpd_wop_finish) */
         irpd_wop *wop = res->wop;

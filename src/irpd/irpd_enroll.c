@@ -10,6 +10,13 @@
  * A refused CSR (422) counts against the enrolment token that came with it:
  * at the IRPD_TOKEN_REFUSALS_MAX-th the token is used up, so one token
  * cannot buy CSR checks without end (6.5).
+ *
+ * The store changes (the certificate and the token used, or the token used
+ * up by refusals) are the writer thread's when the server has one
+ * (irpd_hctx.defer_writes; docs/IRP.md 10.2): the job then moves into a
+ * write (irpd__wop_call) that issues and records the certificate there,
+ * and the answer is sent once that is durable. The CA may issue on any
+ * thread (irpd_ca.h).
  */
 #include "irpd_handlers_int.h"
 
@@ -30,6 +37,7 @@ typedef struct enroll_job {
     uint8_t keep_fp[32];
     int rc; /* the key check's answer (IRPD_CA_OK or a status) */
     irpd_ca_err err;
+    char why[IRP_MSG_MAX + 1]; /* a refused CSR's reason (the token's use-up, on the writer) */
 } enroll_job;
 
 static void job_free(void *impl)
@@ -42,22 +50,48 @@ static void job_free(void *impl)
     free(j);
 }
 
-/* 422 for a refused CSR, counted against the token (used up at the limit). */
-static int refused(const irpd_hctx *h, const enroll_job *j, const irpd_ca_err *err, hscratch *x,
-                   int64_t now)
+/* Uses the token up after its last allowed refused CSR (6.5); 422 with j->why. */
+static int use_up(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
 {
-    const char *why = err->msg[0] != '\0' ? err->msg : "bad CSR";
+    int st = irpd_store_token_consume(h->st, j->th, o->now, NULL, j->user);
+
+    if (st != 0 && st != IRP_GONE && st != IRP_FORBIDDEN)
+        return irpd__store_fail(h, o->x, st, "enroll");
+    o->res->wrote = st == 0; /* the refusal's answer waits for the token's commit */
+    return irpd__fail(o->x, IRP_INVALID, "%.160s; the token is now used up (%d refused CSRs)",
+                      j->why, IRPD_TOKEN_REFUSALS_MAX);
+}
+
+static int use_up_apply(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o)
+{
+    (void)s;
+    return use_up(h, impl, o);
+}
+
+static const irpd_wop_fns use_up_fns = {use_up_apply, job_free};
+
+/*
+ * 422 for a refused CSR, counted against the token (used up at the limit:
+ * here, or on the writer thread, j moving into the write). Frees j.
+ */
+static int refused(const irpd_hctx *h, enroll_job *j, const irpd_ca_err *err, irpd_opctx *o)
+{
     int st;
 
-    if (err->status != IRPD_CA_INVALID) return irpd__fail(x, IRP_INTERNAL, "%s", why);
-    if (j->has_token && h->pol != NULL && irpd_policy_token_refused(h->pol, j->th, now)) {
-        st = irpd_store_token_consume(h->st, j->th, now, NULL, j->user);
-        if (st != 0 && st != IRP_GONE && st != IRP_FORBIDDEN)
-            return irpd__store_fail(h, x, st, "enroll");
-        return irpd__fail(x, IRP_INVALID, "%.160s; the token is now used up (%d refused CSRs)", why,
-                          IRPD_TOKEN_REFUSALS_MAX);
+    snprintf(j->why, sizeof(j->why), "%s", err->msg[0] != '\0' ? err->msg : "bad CSR");
+    if (err->status != IRPD_CA_INVALID) {
+        st = irpd__fail(o->x, IRP_INTERNAL, "%s", j->why);
+    } else if (j->has_token && h->pol != NULL && irpd_policy_token_refused(h->pol, j->th, o->now)) {
+        if (h->defer_writes) {
+            o->res->wop = irpd__wop_call(h, &use_up_fns, j, NULL, j->op, o->now);
+            return o->res->wop != NULL ? 0 : irpd__fail(o->x, IRP_INTERNAL, "out of memory");
+        }
+        st = use_up(h, j, o);
+    } else {
+        st = irpd__fail(o->x, IRP_INVALID, "%s", j->why);
     }
-    return irpd__fail(x, IRP_INVALID, "%s", why);
+    job_free(j);
+    return st;
 }
 
 /* 6.5 step 5: what the server does after a certificate was superseded (closes, tells watchers). */
@@ -129,13 +163,38 @@ static void job_work(void *impl)
     j->rc = irpd_ca_csr_key_check(j->csr, &j->err);
 }
 
+static int issue_apply(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o)
+{
+    (void)s;
+    return issue(h, impl, o);
+}
+
+static const irpd_wop_fns issue_fns = {issue_apply, job_free};
+
+/* After the key check: refused, or issued (on the writer thread, j moving there). Frees j. */
+static int conclude(const irpd_hctx *h, enroll_job *j, irpd_opctx *o)
+{
+    int st;
+
+    if (j->rc != IRPD_CA_OK) return refused(h, j, &j->err, o);
+    if (h->defer_writes) {
+        o->res->wop = irpd__wop_call(h, &issue_fns, j, NULL, j->op, o->now);
+        return o->res->wop != NULL ? 0 : irpd__fail(o->x, IRP_INTERNAL, "out of memory");
+    }
+    st = issue(h, j, o);
+    job_free(j);
+    return st;
+}
+
 static int job_finish(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o)
 {
-    enroll_job *j = impl;
+    enroll_job *j = impl, *mine = malloc(sizeof(*mine));
 
     (void)s;
-    if (j->rc != IRPD_CA_OK) return refused(h, j, &j->err, o->x, o->now);
-    return issue(h, j, o);
+    if (mine == NULL) return irpd__fail(o->x, IRP_INTERNAL, "out of memory");
+    *mine = *j; /* the deferred request keeps an empty shell (its status), freed with it */
+    j->csr = NULL;
+    return conclude(h, mine, o);
 }
 
 static int job_status(const void *impl)
@@ -152,19 +211,13 @@ static const irpd_defer_ops renew_ops = {IRP_OP_RENEW, 1,          job_work,
 static int run(const irpd_hctx *h, const irp_req *q, enroll_job *j, irpd_opctx *o)
 {
     irpd_ca_err err;
-    int st;
 
-    if (irpd_ca_csr_parse(q->csr, q->csr_len, &j->csr, &err) != IRPD_CA_OK) {
-        st = refused(h, j, &err, o->x, o->now);
-        job_free(j);
-        return st;
-    }
+    if (irpd_ca_csr_parse(q->csr, q->csr_len, &j->csr, &err) != IRPD_CA_OK)
+        return refused(h, j, &err, o);
     if (irpd_ca_csr_slow(j->csr) && o->defer != NULL)
         return irpd__deferred_new(j->op == IRP_OP_ENROLL ? &enroll_ops : &renew_ops, j, q, o, h);
     job_work(j);
-    st = j->rc != IRPD_CA_OK ? refused(h, j, &j->err, o->x, o->now) : issue(h, j, o);
-    job_free(j);
-    return st;
+    return conclude(h, j, o);
 }
 
 /* 6.5 */

@@ -39,11 +39,12 @@ struct hscratch;
  * irpd_identity_recheck; tests may install their own. Returns 0 to go
  * on, IRP_AUTH_REQUIRED when the identity no longer holds (the pipeline then
  * answers it and the connection closes), or another status to answer with
- * (msg: the response text, msg_cap bytes). *wrote is set when it changed
- * the store (an external certificate recorded on first use, 7.6).
+ * (msg: the response text, msg_cap bytes). An external certificate of a
+ * served domain seen for the first time is recorded (7.6): here, or, with
+ * h->defer_writes, by the caller on the writer thread (*record set, 0 returned).
  */
 typedef int (*irpd_recheck_fn)(const struct irpd_hctx *h, struct irpd_session *s, int64_t now,
-                               int *wrote, char *msg, size_t msg_cap);
+                               int *record, char *msg, size_t msg_cap);
 
 /* What every handler may use; set up once by the server (irpd_hctx_init). */
 typedef struct irpd_hctx {
@@ -97,6 +98,13 @@ typedef struct irpd_session {
      * answered after them (docs/IRP.md 5.3: answers in request order).
      */
     int writes_pending;
+    /*
+     * Set by the pipeline when it handed this connection's external
+     * certificate to the writer to be recorded (7.6) and asked for the
+     * request to be handed in again: if it is still not recorded then, the
+     * record failed and the request is answered 500.
+     */
+    int record_tried;
 } irpd_session;
 
 /*
@@ -135,8 +143,19 @@ typedef struct irpd_hresult {
      * disabled): answer, then close this connection.
      */
     int ended;
-    /* The request wrote to the store although it was refused (an external certificate recorded). */
+    /*
+     * The request changed stored data although it was refused (register
+     * creating an external user, a refused CSR using its token up): on the
+     * writer thread its answer then waits for the commit (irpd_wop_apply).
+     */
     int wrote;
+    /* Nothing to answer (a change a request waits for, irpd__wop_call): not logged. */
+    int silent;
+    /*
+     * The lookup records queued on the loop's store must be handed to the
+     * writer before wop (access-log, IRPD_OPF_READS; docs/IRP.md 6.15, 10.4).
+     */
+    int reads_first;
     /*
      * h->defer_writes: the request's change, for the writer thread; nothing
      * was appended to out (irpd_wop_finish answers it once durable).
@@ -156,18 +175,19 @@ SC_MUST_CHECK int irpd_session_set_cert(irpd_session *s, X509 *leaf, const irpd_
 
 /* The identity re-check the server installs as irpd_hctx.recheck (irpd_identity.c). */
 SC_MUST_CHECK int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now,
-                                        int *wrote, char *msg, size_t msg_cap);
+                                        int *record, char *msg, size_t msg_cap);
 
 /*
  * Whether the session's identity still holds at time now (docs/IRP.md
  * 11.4): a certificate still recorded, unrevoked, unexpired, the user's;
- * a password login's account not disabled. With may_write, an external
- * CA's certificate of a served domain seen for the first time is recorded
- * (7.6; *wrote set). Returns 0 (holds, or nothing to check), 1 (no longer:
- * why says so, for the client) or -1 (store failure).
+ * a password login's account not disabled. Reads only: an external CA's
+ * certificate of a served domain not recorded yet holds, and sets
+ * *unrecorded (may be NULL) so that the caller records it (7.6). Returns 0
+ * (holds, or nothing to check), 1 (no longer: why says so, for the client)
+ * or -1 (store failure).
  */
 SC_MUST_CHECK int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now,
-                                       int may_write, int *wrote, char *why, size_t cap);
+                                       int *unrecorded, char *why, size_t cap);
 
 /* 1 if the session watches user (case-insensitive). */
 int irpd_session_watches(const irpd_session *s, const char *user);
@@ -185,11 +205,14 @@ typedef struct irpd_deferred irpd_deferred;
  * looks its op up in the operation table (irpd_ops.h) and checks, in the
  * order of 5.3, who may call it, the identity re-check, the failure limits
  * and the op's bucket, then runs its handler and appends one DOC frame with
- * the response to out. Returns 0, 1 (not handled: s->writes_pending), or
- * -1 when even an error response could not be written (memory: the caller
- * closes the connection). With h->defer_writes, an op that may run on the
- * writer thread (IRPD_OPF_APPLY) is left in res->wop once its checks
- * passed, nothing appended.
+ * the response to out. Returns 0, 1 (not handled: s->writes_pending; or
+ * res->wop is a change this request must wait for, the record of an
+ * external certificate, 7.6: hand the same document in again once it is
+ * over), or -1 when even an error response could not be written (memory:
+ * the caller closes the connection). With h->defer_writes, an op that may
+ * run on the writer thread (IRPD_OPF_APPLY) is left in res->wop once its
+ * checks passed, nothing appended; so is the change of a handler that
+ * leaves it to the writer (enroll, renew).
  *
  * A request that gets as far as its expensive part is not answered when
  * defer is non-NULL: *defer is set, nothing is appended, res has op and id;

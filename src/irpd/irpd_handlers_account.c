@@ -217,7 +217,13 @@ int irpd__op_access_log(const irpd_hctx *h, irpd_session *s, const irp_req *q, i
     int64_t after = q->after_id > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)q->after_id;
     int st;
 
-    /* lookup records wait in the store's queue: write them so the owner sees the latest */
+    /*
+     * 6.15: every get answered before this request is listed. Without a
+     * writer thread, the records wait in this store's queue: written here.
+     * With one, this runs on the writer thread after the records the loop
+     * had queued (handed over first, irpd_hresult.reads_first): in its store
+     * already, and this flush does nothing.
+     */
     if ((st = irpd_store_flush(h->st)) != 0) return irpd__store_fail(h, x, st, "access-log");
     st = irpd_store_access_log(h->st, s->client.user_id, after, IRP_MAX_LOG + 1, collect_log, &c);
     if (st != 0) return irpd__store_fail(h, x, st, "access-log");

@@ -161,6 +161,37 @@ SC_MUST_CHECK irpd_wop *irpd__wop_new(const irpd_hctx *h, const struct irpd_opde
                                       const irpd_fail_hold *hold);
 
 /*
+ * A change a handler prepared on the loop and leaves to the writer thread
+ * (docs/IRP.md 10.2): enroll's and renew's certificate, a refused CSR's
+ * count against its token (6.5), an external certificate's record (7.6).
+ */
+typedef struct irpd_wop_fns {
+    /*
+     * On the writer thread: the change, against h->st (the writer's store;
+     * h has the CA and the configuration, nothing of the loop's), filling o
+     * like a handler (o->res->wrote when it refuses after a change).
+     */
+    int (*apply)(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o);
+    void (*free)(void *impl); /* wipes and frees impl */
+} irpd_wop_fns;
+
+/*
+ * A write that runs fns->apply(impl) on the writer thread, with a copy of s
+ * (NULL: none needed). impl is the wop's from now on (freed also when this
+ * fails: NULL without memory). It answers as the request of op (its id and
+ * failure-counter places given by irpd__wop_adopt), or, with op
+ * IRP_OP_NONE, answers nothing (irpd_hresult.silent).
+ */
+irpd_wop *irpd__wop_call(const irpd_hctx *h, const irpd_wop_fns *fns, void *impl,
+                         const irpd_session *s, irp_op op, int64_t now);
+
+/* Gives op the request's id and moves hold (may be NULL) into it: settled with its answer. */
+void irpd__wop_adopt(irpd_wop *op, const char *id, irpd_fail_hold *hold);
+
+/* 1 when op frames its own answer (a handler's or irpd__wop_call's), 0 for an audit record. */
+int irpd__wop_answers(const irpd_wop *op);
+
+/*
  * A write of one audit record (docs/IRP.md 10.4), answered with what
  * irpd__wop_set_answer gives it. NULL without memory.
  */

@@ -18,17 +18,41 @@
 #include <strings.h>
 #include <openssl/crypto.h>
 
-/* Records an external CA's certificate seen for the first time (7.6). */
-static int record_external(const irpd_hctx *h, const irpd_session *s, int64_t now)
+/* 7.6: records an external CA's certificate seen for the first time (and its user if new). */
+static irp_status record_external(irpd_store *st, const irpd_session *s, int64_t now)
 {
     irpd_cert c;
 
     irpd__session_cert(s, &c);
-    return irpd_store_cert_record(h->st, &c, s->client.user_id, now);
+    return irpd_store_cert_record(st, &c, s->client.user_id, now);
 }
 
-static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
-                        int *wrote, char *why, size_t cap)
+/* irpd_wop_fns.apply of the record, on the writer thread. */
+static int record_apply(const irpd_hctx *h, irpd_session *s, void *impl, irpd_opctx *o)
+{
+    irp_status st = record_external(h->st, s, o->now);
+
+    (void)impl;
+    if (st != 0)
+        fprintf(stderr, "irpd: error: store: record %s's certificate: %s\n", s->client.user_id,
+                irpd_store_errmsg(h->st));
+    return st;
+}
+
+static void record_free(void *impl)
+{
+    (void)impl;
+}
+
+static const irpd_wop_fns record_fns = {record_apply, record_free};
+
+irpd_wop *irpd__wop_record(const irpd_hctx *h, const irpd_session *s, int64_t now)
+{
+    return irpd__wop_call(h, &record_fns, NULL, s, IRP_OP_NONE, now);
+}
+
+static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, int *unrecorded,
+                        char *why, size_t cap)
 {
     irpd_cert rec;
     int st;
@@ -56,10 +80,7 @@ static int recheck_cert(const irpd_hctx *h, const irpd_session *s, int64_t now, 
         return 1;
     }
     /* 7.6: an external certificate of a served domain is recorded when first used */
-    if (!may_write || !irpd_config_serves(h->cfg, s->client.user_id)) return 0;
-    st = record_external(h, s, now);
-    if (st != 0) return -1;
-    if (wrote != NULL) *wrote = 1;
+    if (unrecorded != NULL && irpd_config_serves(h->cfg, s->client.user_id)) *unrecorded = 1;
     return 0;
 }
 
@@ -78,19 +99,27 @@ static int recheck_password(const irpd_hctx *h, const irpd_session *s, char *why
     return gone;
 }
 
-int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now, int may_write,
-                         int *wrote, char *why, size_t cap)
+int irpd_session_recheck(const irpd_hctx *h, const irpd_session *s, int64_t now, int *unrecorded,
+                         char *why, size_t cap)
 {
-    if (s->cert_auth) return recheck_cert(h, s, now, may_write, wrote, why, cap);
+    if (s->cert_auth) return recheck_cert(h, s, now, unrecorded, why, cap);
     if (s->pw_auth) return recheck_password(h, s, why, cap);
     return 0;
 }
 
-int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int *wrote, char *msg,
+int irpd_identity_recheck(const irpd_hctx *h, irpd_session *s, int64_t now, int *record, char *msg,
                           size_t msg_cap)
 {
-    int r = irpd_session_recheck(h, s, now, 1, wrote, msg, msg_cap);
+    int unrecorded = 0;
+    int r = irpd_session_recheck(h, s, now, &unrecorded, msg, msg_cap);
 
+    if (r == 0 && unrecorded) {
+        if (h->defer_writes) {
+            *record = 1; /* 10.2: on the writer thread, before the request goes on */
+            return 0;
+        }
+        if (record_external(h->st, s, now) != 0) r = -1;
+    }
     if (r < 0) {
         fprintf(stderr, "irpd: error: store: identity check: %s\n", irpd_store_errmsg(h->st));
         snprintf(msg, msg_cap, "identity check: %s", irp_status_name(IRP_INTERNAL));

@@ -10,6 +10,7 @@
 #define I IRPD_OPF_IDENTITY
 #define F IRPD_OPF_FOREIGN
 #define A IRPD_OPF_APPLY
+#define R IRPD_OPF_READS
 
 /* clang-format off */
 static const irpd_opdef ops[] = {
@@ -30,7 +31,7 @@ static const irpd_opdef ops[] = {
     {IRP_OP_REVOKE,        IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I | A,  irpd__op_revoke},
     {IRP_OP_USER_INFO,     IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W|I|F|A,    irpd__op_user_info},
     {IRP_OP_LOOKUP_POLICY, IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  W | I | A,  irpd__op_lookup_policy},
-    {IRP_OP_ACCESS_LOG,    IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_access_log},
+    {IRP_OP_ACCESS_LOG,    IRPD_WHO_CERT,        IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I | A | R,  irpd__op_access_log},
     {IRP_OP_PKCS12_PUT,    IRPD_WHO_CERT,        IRPD_BUCKET_P12,    IRPD_FAIL_NONE,  W | I | A,  irpd__op_pkcs12_put},
     {IRP_OP_PKCS12_GET,    IRPD_WHO_PW,          IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_pkcs12_get},
     {IRP_OP_LIST_USERS,    IRPD_WHO_ADMIN,       IRPD_BUCKET_NONE,   IRPD_FAIL_NONE,  I,          irpd__op_list_users},

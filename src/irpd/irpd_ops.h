@@ -44,11 +44,19 @@ typedef enum irpd_who {
  * has one (irpd_hctx.defer_writes): it uses only the store it is given,
  * the CA, the configuration, the connection's identity and the request,
  * never the rate policy or the session's watches. Its answer is sent once
- * its changes are durable. Only for IRPD_OPF_WRITE rows; the others, and
- * enroll and renew (whose key check is deferred to the thread pool, their
- * records written from the loop), run on the loop.
+ * its changes are durable. For the IRPD_OPF_WRITE rows and access-log
+ * (which must see what the writer wrote). Enroll and renew run on the loop
+ * (their key check may go to the thread pool) and leave their change to
+ * the writer themselves (irpd__wop_call); the reads run on the loop.
  */
 #define IRPD_OPF_APPLY 8u
+
+/*
+ * Reads the lookup records (access-log, 6.15): those the loop's store has
+ * queued are handed to the writer thread first (irpd_hresult.reads_first),
+ * so that the answer, made after them, lists every get answered before it.
+ */
+#define IRPD_OPF_READS 16u
 
 typedef struct irpd_opdef {
     irp_op op;
@@ -80,5 +88,12 @@ SC_MUST_CHECK int irpd_op_access(const irpd_opdef *d, const irpd_session *s, con
  */
 SC_MUST_CHECK int irpd__domain_check(const irpd_hctx *h, const irpd_session *s, const irpd_opdef *d,
                                      const irp_req *q, hscratch *x);
+
+/*
+ * irpd_identity.c: the record of s's external certificate (7.6) as a write
+ * for the writer thread, answering nothing (the pipeline hands the request
+ * in again once it is durable). NULL without memory.
+ */
+irpd_wop *irpd__wop_record(const irpd_hctx *h, const irpd_session *s, int64_t now);
 
 #endif

@@ -70,7 +70,7 @@ static const char *caller(const irpd_session *s)
  * the attempt was admitted against failure counters.
  */
 static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const irp_req *q,
-                 int64_t now, hscratch *x, irpd_hresult *res, irpd_fail_hold *hold)
+                 int64_t now, hscratch *x, irpd_hresult *res, irpd_fail_hold *hold, int *record)
 {
     const char *msg;
     irpd_fail_id fail = d->fail;
@@ -80,9 +80,9 @@ static int admit(const irpd_hctx *h, irpd_session *s, const irpd_opdef *d, const
     if (st != 0) return irpd__fail(x, st, "%s", msg);
     /* 11.4: the identity still holds when it is used */
     if ((d->flags & IRPD_OPF_IDENTITY) && (s->cert_auth || s->pw_auth) && h->recheck != NULL) {
-        int wrote = 0;
-        st = h->recheck(h, s, now, &wrote, x->msg, sizeof(x->msg));
-        if (wrote) res->wrote = 1;
+        st = h->recheck(h, s, now, record, x->msg, sizeof(x->msg));
+        if (st == 0 && *record) return 0; /* 7.6: recorded first, then checked again */
+        s->record_tried = 0;
         if (st == IRP_AUTH_REQUIRED) {
             res->ended = 1;     /* answered, then this connection closes */
             if (s->cert_auth) { /* and the others of that certificate (close_revoked) */
@@ -116,7 +116,7 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     irpd_opctx o;
     irp_req q;
     irp_resp r;
-    int st, rc;
+    int st, rc, record = 0;
 
     memset(res, 0, sizeof(*res));
     memset(&hold, 0, sizeof(hold));
@@ -151,11 +151,33 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
         goto done;
     }
     res->write = (d->flags & IRPD_OPF_WRITE) != 0;
-    if ((st = admit(h, s, d, &q, now, x, res, &hold)) != 0) goto done;
+    if ((st = admit(h, s, d, &q, now, x, res, &hold, &record)) != 0) goto done;
+    if (record) {
+        /*
+         * 7.6: the connection's external certificate is recorded on the
+         * writer thread first; the server hands this request in again once
+         * that is durable (then recorded, it passes). Still unrecorded on
+         * the second pass: the record failed.
+         */
+        if (s->record_tried) {
+            s->record_tried = 0;
+            st = irpd__fail(x, IRP_INTERNAL, "identity check: %s", irp_status_name(IRP_INTERNAL));
+            goto done;
+        }
+        if ((res->wop = irpd__wop_record(h, s, now)) == NULL) {
+            st = irpd__fail(x, IRP_UNAVAILABLE, "out of memory: try later");
+            goto done;
+        }
+        s->record_tried = 1;
+        irp_req_clear(&q);
+        irpd__scratch_reset(x);
+        return 1;
+    }
     if ((d->flags & IRPD_OPF_APPLY) && h->defer_writes) {
         /* 10.2: the handler runs on the writer thread (irpd_wop.c), answered when durable */
         if ((res->wop = irpd__wop_new(h, d, s, &q, now, &hold)) != NULL) {
             res->status = IRP_OK;
+            res->reads_first = (d->flags & IRPD_OPF_READS) != 0;
             irpd__scratch_reset(x);
             return 0;
         }
@@ -169,6 +191,15 @@ int irpd_handle(const irpd_hctx *h, irpd_session *s, const uint8_t *doc, size_t 
     o.defer = &lg;
     o.hold = &hold;
     st = d->run(h, s, &q, &o);
+    if (res->wop != NULL && lg == NULL) {
+        /* the handler left its change to the writer thread (enroll, renew): answered when durable
+         */
+        irpd__wop_adopt(res->wop, q.id, &hold);
+        res->status = IRP_OK;
+        irp_req_clear(&q);
+        irpd__scratch_reset(x);
+        return 0;
+    }
 
 done:
     if (lg != NULL && defer != NULL) {

@@ -420,7 +420,7 @@ static void pend_done(irpd_writer_job *job, irp_status applied, irp_status commi
         pend_free(p);
         return;
     }
-    log_request(c, &p->res);
+    if (!p->res.silent) log_request(c, &p->res);
     if (own_revoked(c, &p->res)) c->stop_rd = 1;
     if (rc != 0) {
         after_write(s, NULL, &p->res);
@@ -608,31 +608,41 @@ static int handle_doc(conn *c, const uint8_t *doc, size_t len)
     c->sess.writes_pending = c->pq_head != NULL;
     r = irpd_handle(&s->h, &c->sess, doc, len, now, (int64_t)uv_now(&s->loop), &c->held, &res, &lg);
     if (r < 0) return -1;
-    if (r == 1) {
-        if ((c->parked = malloc(len)) == NULL) return -1;
+    if (r == 1) { /* handed in again once the writes before it are over */
+        if ((c->parked = malloc(len)) == NULL)
+            return res.wop != NULL ? wop_abandon(s, res.wop) : -1;
         memcpy(c->parked, doc, len);
         c->parked_len = len;
+        /* 7.6: the record of its certificate, which it waits for */
+        if (res.wop != NULL && queue_write(c, res.wop) != 0) return -1;
+        if (c->pq_head == NULL) { /* not queued (the writer stopped): at once */
+            uint8_t *again = c->parked;
+            c->parked = NULL;
+            r = handle_doc(c, again, len);
+            free(again);
+            return r;
+        }
         return 0;
     }
     if (lg != NULL) return defer(c, lg);
-    if (res.wop != NULL) return queue_write(c, res.wop);
+    if (res.wop != NULL) {
+        if (res.reads_first) irpd__srv_reads_flush(s); /* 6.15: the answer lists them */
+        return queue_write(c, res.wop);
+    }
     return answered(c, off, &res);
 }
 
 static int answered(conn *c, size_t off, const irpd_hresult *res)
 {
     if (!sc_buf_ok(&c->held)) return -1;
+    if (res->silent) return 0; /* nothing was answered */
     if (c->pq_head != NULL && queue_ready(c, off) != 0) return -1;
-    /*
-     * res->wrote (a refused request recorded an external certificate) needs
-     * nothing: a change made on the loop's connection is durable when made.
-     */
     if (res->ended) c->stop_rd = 1; /* 11.4: the identity no longer holds: answer, then close */
     log_request(c, res);
     if (!(res->changed || res->revoked || res->policy_changed)) return 0;
     if (res->status != IRP_OK && !res->ended) return 0;
-    /* changed on the loop (enroll, renew; everything without a writer) or an identity that
-     * ended: the answer goes first */
+    /* changed on the loop (everything without a writer) or an identity that ended: the
+     * answer goes first */
     if (own_revoked(c, res)) c->stop_rd = 1;
     if (c->pq_head == NULL && send_held(c) != 0) return -1;
     after_write(c->srv, c, res);

@@ -4,8 +4,10 @@
  * TLS context, client certificate verification, listening and accepting;
  * irpd_server_run.c: timers, signals, shutdown and irpd_server_run;
  * irpd_server_defer.c: the worker queue of deferred requests, which hands
- * finished ones back through irpd_server.deferred_done). The calls go one
- * way: run -> server, tls -> server, server -> defer. Not for the handlers.
+ * finished ones back through irpd_server.deferred_done; irpd_server_reads.c:
+ * the lookup records handed to the writer). The calls go one way: run ->
+ * server, tls -> server, server -> defer, run and server -> reads. Not for
+ * the handlers.
  */
 #ifndef IRPD_SERVER_INT_H
 #define IRPD_SERVER_INT_H
@@ -192,6 +194,14 @@ void irpd__srv_deferred_done(conn *c, irpd_deferred *d, int go_on);
 /* After a round of the writer's done()s: sends the answers they made ready
  * (irpd_writer_on_drained). */
 void irpd__srv_writer_drained(void *arg);
+
+/* ---- irpd_server_reads.c: used by irpd_server.c and irpd_server_run.c ------------ */
+
+/*
+ * Hands the lookup records queued on the loop's store to the writer thread
+ * (10.4), or writes them on the loop's store when there is no writer.
+ */
+void irpd__srv_reads_flush(irpd_server *s);
 
 /* ---- irpd_server_defer.c: the worker queue ------------------------------------------- */
 

@@ -60,7 +60,7 @@ static void recheck_all(irpd_server *s, int64_t now)
         turn = idx++ >= from && read < RECHECK_PER_TICK;
         if (!turn && !(c->sess.cert_auth && c->sess.cert_not_after < now)) continue;
         read += turn;
-        r = irpd_session_recheck(&s->h, &c->sess, now, 0, NULL, why, sizeof(why));
+        r = irpd_session_recheck(&s->h, &c->sess, now, NULL, why, sizeof(why));
         if (r < 0) {
             fprintf(stderr, "irpd: error: identity check: %s\n", irpd_store_errmsg(s->st));
             return;
@@ -98,92 +98,6 @@ static void sweep_done(irpd_writer_job *job, irp_status applied, irp_status comm
     free(j);
 }
 
-/*
- * The lookup records the loop's connection queued (10.4), copied into a job
- * of the writer thread: the loop's connection never takes the write lock.
- */
-typedef struct read_rec {
-    int64_t ts;
-    int has_actor;
-    char actor[IRPD_STORE_USER_MAX + 1], target[IRPD_STORE_USER_MAX + 1];
-    char op[16], detail[16];
-} read_rec;
-
-typedef struct reads_job {
-    irpd_writer_job job;
-    irpd_server *srv;
-    read_rec *recs;
-    size_t n, cap;
-} reads_job;
-
-static int on_read_rec(void *arg, const irpd_audit_row *r)
-{
-    reads_job *j = arg;
-    read_rec *e;
-
-    if (j->n == j->cap) {
-        size_t cap = j->cap != 0 ? j->cap * 2 : 64;
-        read_rec *n = realloc(j->recs, cap * sizeof(*n));
-        if (n == NULL) return -1;
-        j->recs = n;
-        j->cap = cap;
-    }
-    e = &j->recs[j->n++];
-    e->ts = r->ts;
-    e->has_actor = r->actor != NULL;
-    snprintf(e->actor, sizeof(e->actor), "%s", r->actor != NULL ? r->actor : "");
-    snprintf(e->target, sizeof(e->target), "%s", r->target != NULL ? r->target : "");
-    snprintf(e->op, sizeof(e->op), "%s", r->op);
-    snprintf(e->detail, sizeof(e->detail), "%s", r->detail != NULL ? r->detail : "");
-    return 0;
-}
-
-static irp_status reads_apply(irpd_store *w, irpd_writer_job *job)
-{
-    reads_job *j = job->arg;
-    irp_status st = 0;
-
-    for (size_t i = 0; i < j->n; i++) {
-        const read_rec *e = &j->recs[i];
-        irp_status r = irpd_store_audit_add(w, e->ts, e->has_actor ? e->actor : NULL, e->op,
-                                            e->target, e->detail);
-        if (r != 0) st = r;
-    }
-    return st;
-}
-
-static void reads_done(irpd_writer_job *job, irp_status applied, irp_status committed)
-{
-    reads_job *j = job->arg;
-
-    if (applied != 0 || committed != 0)
-        fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(j->srv->wst));
-    free(j->recs);
-    free(j);
-}
-
-/* Hands the queued lookup records to the writer thread (or writes them here without one). */
-static void reads_flush(irpd_server *s)
-{
-    reads_job *j;
-
-    if (s->wr == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
-        if (irpd_store_flush(s->st) != 0)
-            fprintf(stderr, "irpd: error: audit flush: %s\n", irpd_store_errmsg(s->st));
-        return;
-    }
-    j->srv = s;
-    j->job.apply = reads_apply;
-    j->job.done = reads_done;
-    j->job.arg = j;
-    if (irpd_store_reads_take(s->st, on_read_rec, j) != 0)
-        fprintf(stderr, "irpd: error: lookup records: %s\n", irpd_store_errmsg(s->st));
-    if (j->n == 0 || irpd_writer_submit(s->wr, &j->job) != 0) {
-        free(j->recs);
-        free(j);
-    }
-}
-
 /* Every second: hand queued lookup records to the writer (10.4), check identities (11.4);
  * every 5 s: the sweep (10.3), on the writer. */
 static void on_tick(uv_timer_t *t)
@@ -192,7 +106,7 @@ static void on_tick(uv_timer_t *t)
     sweep_job *j;
 
     recheck_all(s, irpd__srv_now_s());
-    reads_flush(s);
+    irpd__srv_reads_flush(s);
     if (++s->ticks % 5 != 0 || s->sweeping || s->wr == NULL) return;
     if ((j = calloc(1, sizeof(*j))) == NULL) return; /* the next tick tries again */
     j->job.apply = sweep_apply;
@@ -238,7 +152,7 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     irpd__srv_defer_cancel_all(s);
-    reads_flush(s);
+    irpd__srv_reads_flush(s);
     /* 10.6: the writes under way are committed and answered before the goodbyes */
     irpd_writer_stop(s->wr);
     s->wr = NULL;

@@ -122,15 +122,14 @@ irp_status irpd__sqlite_db_fail(sq_store *s, const char *what);
 irp_status irpd__sqlite_stopped(sq_store *s, sqlite3_stmt *q, const char *what);
 
 void irpd__sqlite_col_text(sqlite3_stmt *q, int i, char *out, size_t cap);
-void irpd__sqlite_col_blob(sqlite3_stmt *q, int i, uint8_t *out, size_t cap,
-                                         size_t *len);
+void irpd__sqlite_col_blob(sqlite3_stmt *q, int i, uint8_t *out, size_t cap, size_t *len);
 void irpd__sqlite_bind_text(sqlite3_stmt *q, int i, const char *s);
 SC_MUST_CHECK int irpd__sqlite_run(sq_store *s, int id);
 SC_MUST_CHECK int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out);
 
 SC_MUST_CHECK int irpd__sqlite_queue_reserve(sq_store *s, size_t viewer_len, size_t target_len);
-void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer,
-                                           const char *target, int op, int allowed);
+void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer, const char *target,
+                             int op, int allowed);
 SC_MUST_CHECK irp_status irpd__sqlite_flush_queue(sq_store *s);
 
 SC_MUST_CHECK int irpd__sqlite_batch_lost(sq_store *s);

@@ -29,14 +29,17 @@
 #define POOL_MAX 64 /* spare wops kept: about the writes of one batch */
 
 struct irpd_wop {
-    irpd_hctx h;         /* the loop's, copied on the loop; st: the writer's in apply */
-    const irpd_opdef *d; /* NULL: an audit record with a ready answer */
-    irpd_session s;      /* the connection's identity: cert_der copied, no watches */
-    irp_req q;           /* moved in from the pipeline */
-    hscratch *x;         /* the handler's scratch */
-    irp_resp r;          /* the handler's response */
-    irpd_hresult res;    /* the handler's result */
-    irpd_fail_hold hold; /* 9.1: settled on the loop with the answer */
+    irpd_hctx h;             /* the loop's, copied on the loop; st: the writer's in apply */
+    const irpd_opdef *d;     /* the op's handler; NULL: fns, or an audit record (ready answer) */
+    const irpd_wop_fns *fns; /* a change prepared on the loop (irpd__wop_call) */
+    void *impl;              /* fns' (freed with fns->free) */
+    int silent;              /* answers nothing of its own (irpd__wop_call without an op) */
+    irpd_session s;          /* the connection's identity: cert_der copied, no watches */
+    irp_req q;               /* moved in from the pipeline */
+    hscratch *x;             /* the handler's scratch */
+    irp_resp r;              /* the handler's response */
+    irpd_hresult res;        /* the handler's result */
+    irpd_fail_hold hold;     /* 9.1: settled on the loop with the answer */
     int64_t now;
     /* the audit record of a refused login (d NULL) and its framed answer */
     char a_op[IRPD_STORE_OP_MAX + 1];
@@ -88,6 +91,7 @@ static void wop_put(const irpd_hctx *h, irpd_wop *op)
     hscratch *x = op->x;
     sc_buf ready = op->ready;
 
+    if (op->fns != NULL && op->impl != NULL) op->fns->free(op->impl);
     irp_req_clear(&op->q);
     irpd_session_clear(&op->s);
     irpd__scratch_reset(x);
@@ -133,6 +137,23 @@ static void copy_hctx(irpd_hctx *dst, const irpd_hctx *h)
     dst->ca_der_len = h->ca_der_len;
 }
 
+/* The connection's identity as the writer thread may use it: cert_der copied, no watches. */
+static int copy_session(irpd_wop *op, const irpd_session *s)
+{
+    op->s = *s;
+    op->s.watches = NULL; /* no change made on the writer touches them */
+    op->s.n_watches = 0;
+    op->s.cert_der = NULL;
+    if (s->cert_der_len > 0) {
+        if ((op->s.cert_der = malloc(s->cert_der_len)) == NULL) {
+            op->s.cert_der_len = 0;
+            return -1;
+        }
+        memcpy(op->s.cert_der, s->cert_der, s->cert_der_len);
+    }
+    return 0;
+}
+
 irpd_wop *irpd__wop_new(const irpd_hctx *h, const irpd_opdef *d, const irpd_session *s, irp_req *q,
                         int64_t now, const irpd_fail_hold *hold)
 {
@@ -141,17 +162,9 @@ irpd_wop *irpd__wop_new(const irpd_hctx *h, const irpd_opdef *d, const irpd_sess
     if (op == NULL) return NULL;
     copy_hctx(&op->h, h);
     op->d = d;
-    op->s = *s;
-    op->s.watches = NULL; /* no handler of a write touches them */
-    op->s.n_watches = 0;
-    op->s.cert_der = NULL;
-    if (s->cert_der_len > 0) {
-        if ((op->s.cert_der = malloc(s->cert_der_len)) == NULL) {
-            op->s.cert_der_len = 0;
-            wop_put(h, op);
-            return NULL;
-        }
-        memcpy(op->s.cert_der, s->cert_der, s->cert_der_len);
+    if (copy_session(op, s) != 0) {
+        wop_put(h, op);
+        return NULL;
     }
     op->q = *q; /* the request's storage moves into the wop */
     irp_req_init(q);
@@ -160,9 +173,50 @@ irpd_wop *irpd__wop_new(const irpd_hctx *h, const irpd_opdef *d, const irpd_sess
     irp_resp_init(&op->r);
     memset(&op->res, 0, sizeof(op->res));
     op->res.op = op->q.op;
-    op->res.write = 1;
+    op->res.write = (d->flags & IRPD_OPF_WRITE) != 0;
     snprintf(op->res.id, sizeof(op->res.id), "%s", op->q.id);
     return op;
+}
+
+irpd_wop *irpd__wop_call(const irpd_hctx *h, const irpd_wop_fns *fns, void *impl,
+                         const irpd_session *s, irp_op op_id, int64_t now)
+{
+    irpd_wop *op = wop_get(h);
+
+    if (op == NULL) {
+        fns->free(impl);
+        return NULL;
+    }
+    copy_hctx(&op->h, h);
+    op->d = NULL;
+    op->fns = fns;
+    op->impl = impl;
+    op->silent = op_id == IRP_OP_NONE;
+    if (s != NULL && copy_session(op, s) != 0) {
+        wop_put(h, op); /* frees impl */
+        return NULL;
+    }
+    irp_req_init(&op->q);
+    op->now = now;
+    irp_resp_init(&op->r);
+    memset(&op->res, 0, sizeof(op->res));
+    op->res.op = op_id;
+    op->res.write = 1;
+    return op;
+}
+
+void irpd__wop_adopt(irpd_wop *op, const char *id, irpd_fail_hold *hold)
+{
+    snprintf(op->res.id, sizeof(op->res.id), "%s", id != NULL ? id : "");
+    if (hold != NULL) {
+        op->hold = *hold; /* settled with the answer (irpd_wop_finish) */
+        memset(hold, 0, sizeof(*hold));
+    }
+}
+
+int irpd__wop_answers(const irpd_wop *op)
+{
+    return op->d != NULL || op->fns != NULL;
 }
 
 irpd_wop *irpd__wop_audit(const irpd_hctx *h, int64_t now, const char *what, const char *target,
@@ -199,7 +253,7 @@ irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote)
     irpd_opctx o;
     int st;
 
-    if (op->d == NULL) {
+    if (op->d == NULL && op->fns == NULL) {
         st = irpd_store_audit_add(w, op->now, NULL, op->a_op, op->a_target, op->a_detail);
     } else {
         op->h.st = w;
@@ -209,7 +263,8 @@ irp_status irpd_wop_apply(irpd_wop *op, irpd_store *w, int *wrote)
         o.x = op->x;
         o.res = &op->res;
         o.now = op->now;
-        st = op->d->run(&op->h, &op->s, &op->q, &o);
+        st = op->d != NULL ? op->d->run(&op->h, &op->s, &op->q, &o)
+                           : op->fns->apply(&op->h, &op->s, op->impl, &o);
     }
     /* 10.2: a refusal is answered at once only when it surely changed nothing */
     *wrote = st != 0 && (op->res.wrote || st >= 500);
@@ -222,7 +277,17 @@ int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_st
     sc_buf none;
     int st = applied, rc = 0;
 
-    if (op->d == NULL) {
+    if (op->silent) {
+        /* nothing to answer: the request it serves is handled again once it is over */
+        if (applied != 0 || committed != 0)
+            fprintf(stderr, "irpd: error: %s: not stored (status %d)\n",
+                    op->x->msg[0] != '\0' ? op->x->msg : "change", (int)applied);
+        memset(res, 0, sizeof(*res));
+        res->silent = 1;
+        wop_put(h, op);
+        return 0;
+    }
+    if (op->d == NULL && op->fns == NULL) {
         /* a refused login: its 401 stands even if the record was lost (logged) */
         if (applied != 0 || committed != 0)
             fprintf(stderr, "irpd: error: audit %s: not stored\n", op->a_op);
@@ -241,7 +306,7 @@ int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_st
     }
     if (h->pol != NULL) irpd_policy_fail_settle(h->pol, &op->hold, st, op->now);
     sc_buf_init_public(&none, 0);
-    rc = irpd__answer(out != NULL ? out : &none, &op->r, op->q.id, st, op->x, &op->res);
+    rc = irpd__answer(out != NULL ? out : &none, &op->r, op->res.id, st, op->x, &op->res);
     sc_buf_dispose(&none);
     *res = op->res;
     wop_put(h, op);

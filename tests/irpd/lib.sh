@@ -14,6 +14,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# keys, CSRs, certificates, enrolment (csr, key_csr, root_ca, user_cert, enroll_with, cert_fp):
+# pki.sh next to this file (scripts of tests/irp source ../irpd/lib.sh)
+LIBDIR=$(dirname "$0")
+[ -f "$LIBDIR/pki.sh" ] || LIBDIR=$(dirname "$0")/../irpd
+. "$LIBDIR/pki.sh"
+
 n=0
 fail() {
     echo "FAIL: $*"
@@ -54,20 +60,11 @@ probe() {
     echo "$rc" >"$T/$name.rc"
 }
 as() { who=$1; shift; probe "$@" --cert "$T/$who.pem" --key "$T/$who.key"; }
-csr() {
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -subj "/CN=$1" -outform DER -out "$T/$1.csr" 2>/dev/null
-    openssl base64 -A -in "$T/$1.csr"
-}
 # enroll NAME USER: a fresh token from the CLI, a P-256 CSR, enrolment; leaves
 # $T/NAME.pem and $T/NAME.key
 enroll() {
     tok=$("$IRPD" token --dir "$T/r" "$2") || fail "token for $2"
-    c_=$(csr "$1")
-    probe "enroll_$1" --save-cert "$T/$1.pem" <<E
-<req id="e-$1" op="enroll" token="$tok"><csr>$c_</csr></req>
-E
-    grep -qF "<resp id=\"e-$1\" status=\"200\"" "$T/enroll_$1.out" || fail "enroll $1: $(cat "$T/enroll_$1.out")"
+    enroll_with "$tok" "$1" || fail "enroll $1: $(cat "$T/enroll_$1.out" 2>/dev/null)"
 }
 # resp FILE ID: the response line with that id
 resp() { grep -F "<resp id=\"$2\" " "$1" || true; }

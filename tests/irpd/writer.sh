@@ -2,6 +2,10 @@
 # tests/irpd/writer.sh - durable commits never wait on the disk inside the
 # event loop (issue 7 F7; docs/IRP.md 10.2): the changes are committed by
 # the store's writer thread, the loop reads on its own connection.
+# Every change goes there: registrations, failed logins' audit records,
+# enrolment and renewal (the certificate issued and recorded on the
+# writer), an external certificate recorded at its first use (7.6), and
+# the lookup records an access-log request waits for (6.15).
 #
 # To make "the disk is slow" deterministic, another process holds the
 # database's write lock (BEGIN IMMEDIATE, python3's sqlite3) while a
@@ -11,7 +15,10 @@
 # every failed login is answered 401 and its audit record is stored.
 # Committing on the loop (before), the loop itself waited for the lock: no
 # lookup was answered until the busy timeout (5 s) made the waiting
-# commit fail, so the burst got 500s and audit records were lost. Asserts
+# commit fail, so the burst got 500s and audit records were lost; and
+# later, with registrations on the writer, an enrolment, a renewal and an
+# external certificate's first use still wrote on the loop: they failed
+# with 500 after stalling every other connection for the busy timeout. Asserts
 # on answers and stored rows only, never on timing; waits on FIFOs.
 # Needs IRPD, IRP_PROBE, IRP_LOAD, python3 and the openssl CLI.
 set -eu
@@ -31,10 +38,18 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 # one identity's burst is far above IRP.md 9.2's 500 requests/s: lift it here
 printf 'req_rate_user = 100000000\nreq_burst_user = 100000000\nreg_rate = 100000000\nreg_burst = 100000000\n' \
     >>"$T/r/irpd.conf"
+# an external CA (7.6) and eve's certificate from it, not yet recorded
+root_ca extca || fail "openssl: external root"
+user_cert eve eve@example.org "$T/extca.pem" "$T/extca.key" || fail "openssl: eve's certificate"
+echo "trusted_ca = $T/extca.pem example.org" >>"$T/r/irpd.conf"
 start
 enroll alice alice@example.org
 enroll bob bob@example.org
 ok "alice and bob enrolled"
+# made now: `irpd token` writes too, and would wait for the lock
+TOKC=$("$IRPD" token --dir "$T/r" carol@example.org) || fail "token for carol"
+CSRC=$(csr carol) || fail "carol's CSR"
+CSRB=$(csr bob2) || fail "bob's new CSR"
 
 # ---- a registration burst, acks read through a FIFO ----------------------------------
 mkfifo "$T/acks"
@@ -81,6 +96,19 @@ E
     lpids="$lpids $!"
     i=$((i + 1))
 done
+# an enrolment, a renewal and an external certificate's first request
+probe enrollc <<E &
+<req id="ce" op="enroll" token="$TOKC"><csr>$CSRC</csr></req>
+E
+wpids=$!
+as bob renew <<E &
+<req id="rn" op="renew"><csr>$CSRB</csr></req>
+E
+wpids="$wpids $!"
+as eve ext <<E &
+<req id="xl" op="lookup" user="alice@example.org"/>
+E
+wpids="$wpids $!"
 # lookups, one connection after another, each answered while the lock is held
 i=0
 while [ $i -lt 5 ]; do
@@ -91,6 +119,15 @@ E
     has "$T/look$i.out" "<resp id=\"k$i\" status=\"200\"" "lookup $i answered while commits wait for the lock"
     has "$T/look$i.out" "<resp id=\"p$i\" status=\"200\"" "and the request after it"
     i=$((i + 1))
+done
+
+# alice's access log waits for the writer to have written bob's lookup records
+as alice alog <<E &
+<req id="al" op="access-log"/>
+E
+wpids="$wpids $!"
+for f in enrollc renew ext alog; do
+    hasnt "$T/$f.out" 'status=' "$f: no answer while its change is not durable"
 done
 
 echo release >&5
@@ -106,7 +143,19 @@ kill "$LPID" 2>/dev/null || true
 wait "$LPID" 2>/dev/null || true
 LPID=
 exec 4<&-
-for p in $lpids; do wait "$p" || true; done
+for p in $lpids $wpids; do wait "$p" || true; done
+has "$T/enrollc.out" '<resp id="ce" status="200"' "carol's enrolment answered 200 once durable"
+has "$T/renew.out" '<resp id="rn" status="200"' "bob's renewal answered 200 once durable"
+has "$T/ext.out" '<resp id="xl" status="200"' "eve's first request answered once her certificate is recorded"
+has "$T/alog.out" '<resp id="al" status="200"' "access-log answered"
+[ "$(grep -o 'by="bob@example.org" op="lookup"' "$T/alog.out" | wc -l)" -eq 5 ] ||
+    fail "access-log: not bob's 5 lookups: $(cat "$T/alog.out")"
+ok "access-log lists every lookup answered before it"
+as bob status <<E
+<req id="cs" op="cert-status" fp="$(cert_fp "$T/eve.pem")"/>
+E
+resp "$T/status.out" cs | grep -q 'status="valid"' || fail "eve not recorded: $(cat "$T/status.out")"
+ok "eve's external certificate is recorded"
 i=0
 while [ $i -lt 4 ]; do
     has "$T/bad$i.out" "<resp id=\"f$i\" status=\"401\"" "failed login $i answered 401"
