@@ -26,12 +26,17 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int parse_str(const char *xml, sc_stanza *st, sc_xml_doc **doc)
+static int parse_n(const void *xml, size_t len, sc_stanza *st, sc_xml_doc **doc)
 {
     *doc = NULL;
-    int ret = sc_xml_parse((const uint8_t *)xml, strlen(xml), doc);
+    int ret = sc_xml_parse(xml, len, doc);
     if (ret != SC_OK) return ret;
     return sc_stanza_parse(sc_xml_root(*doc), st);
+}
+
+static int parse_str(const char *xml, sc_stanza *st, sc_xml_doc **doc)
+{
+    return parse_n(xml, strlen(xml), st, doc);
 }
 
 static int parse_err(const char *xml)
@@ -220,7 +225,7 @@ static void test_file_reject_reason_limit(void **state)
     sc_buf b;
     sc_buf_init(&b, 0);
     assert_int_equal(sc_stanza_write(&b, &in), SC_OK);
-    assert_int_equal(parse_str((const char *)b.data, &out, &doc), SC_OK);
+    assert_int_equal(parse_n(b.data, b.len, &out, &doc), SC_OK);
     assert_int_equal(strlen(out.reason), SC_STANZA_REASON_MAX);
     done(doc, &b);
 
@@ -292,7 +297,7 @@ static void test_device_round_trip(void **state)
     in.id = id; /* the longest IRP device id */
     sc_buf_init(&b, 0);
     assert_int_equal(sc_stanza_write(&b, &in), SC_OK);
-    assert_int_equal(parse_str((const char *)b.data, &out, &doc), SC_OK);
+    assert_int_equal(parse_n(b.data, b.len, &out, &doc), SC_OK);
     assert_string_equal(out.id, id);
     done(doc, &b);
 

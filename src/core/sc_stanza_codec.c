@@ -247,7 +247,7 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
     if (st->type == 0) return SC_OK;
     if (root->first_child || (st->type != SC_STANZA_MSG && root->text_len))
         return SC_ERR_DECODE_ERROR;
-    if (st->type == SC_STANZA_TYPING) { /* no id: an id attribute is ignored (10.2) */
+    if (st->type == SC_STANZA_TYPING) { /* no id: an id attribute is ignored (10.1) */
         v = ATTR(root, "state", &len);
         return parse_typing(v, len, &st->typing) ? SC_OK : SC_ERR_DECODE_ERROR;
     }
