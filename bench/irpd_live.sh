@@ -24,6 +24,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+. "$(dirname "$0")/../tests/irpd/pki.sh" # enroll_with
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --ip 127.0.0.1 --domain example.org >/dev/null
 # the load is far above IRP.md 9's per-identity and per-address limits: lift them here
@@ -37,11 +38,7 @@ read -r line <"$T/ready"
 PORT=${line##*:}
 for u in alice bob; do
     tok=$("$IRPD" token --dir "$T/r" "$u@example.org")
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$u.key" \
-        -subj "/CN=$u" -outform DER -out "$T/$u.csr" 2>/dev/null
-    csr=$(openssl base64 -A -in "$T/$u.csr")
-    echo "<req id=\"e\" op=\"enroll\" token=\"$tok\"><csr>$csr</csr></req>" |
-        "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" --save-cert "$T/$u.pem" >/dev/null
+    enroll_with "$tok" "$u" || { echo "enroll $u failed" >&2; exit 1; }
 done
 echo '<req id="r" op="register" device="d" port="4605" seq="1"><addr>192.0.2.1</addr></req>' |
     "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" --cert "$T/alice.pem" \

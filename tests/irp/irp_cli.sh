@@ -22,10 +22,6 @@ run() {
     [ "$rc" = "$want" ] || fail "$name: exit $rc, wanted $want: $(cat "$T/$name.out" "$T/$name.err")"
 }
 as() { who=$1; shift; run "$@" --ca-fp "$FP" --cert "$T/$who.pem" --key "$T/$who.key"; }
-csr() {
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -subj "/CN=$1" -out "$T/$1.csr" 2>/dev/null
-}
 
 "$IRP" --help >"$T/help.out"
 grep -q "^SYNOPSIS" "$T/help.out" && grep -q "lookup USER" "$T/help.out" || fail "irp --help"
@@ -52,7 +48,7 @@ has "$T/caps.out" "lifetime-default=3600" "capabilities: limits"
 run cacerts 0 --ca-fp "$FP" ca-certs --save "$T/ca.pem"
 has "$T/cacerts.out" "# fingerprint (SHA-256): $FP" "ca-certs: the pinned CA is in the chain"
 has "$T/cacerts.out" "BEGIN CERTIFICATE" "ca-certs prints PEM"
-saved=$(openssl x509 -in "$T/ca.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+saved=$(cert_fp "$T/ca.pem")
 [ "$saved" = "$FP" ] || fail "ca-certs --save: $saved"
 ok "ca-certs --save writes the pinned CA"
 
@@ -67,8 +63,8 @@ run capin 0 --ca "$T/r/ca.pem" --ca-fp "$FP" ping
 ok "--ca with a matching --ca-fp"
 
 # ---- enrolment --------------------------------------------------------------------------
-csr alice
-csr bob
+key_csr alice PEM || fail "CSR for alice"
+key_csr bob PEM || fail "CSR for bob"
 run enroll_a 0 --ca-fp "$FP" enroll --token "$TA" --csr "$T/alice.csr" --out "$T/alice.pem"
 has "$T/enroll_a.out" "cert none serial=" "enroll alice: serial printed"
 openssl verify -CAfile "$T/r/ca.pem" "$T/alice.pem" >/dev/null || fail "openssl verify alice"
@@ -156,7 +152,7 @@ as bob p12get 0 pkcs12-get --out "$T/back.p12"
 cmp -s "$T/backup.p12" "$T/back.p12" || fail "pkcs12-get returned other bytes"
 ok "pkcs12-get returns what was stored"
 printf 'correct horse\n' | "$IRPD" passwd --dir "$T/r" carol@example.org >/dev/null || fail "irpd passwd"
-csr carol
+key_csr carol PEM || fail "CSR for carol"
 run badpw 1 --ca-fp "$FP" --user carol@example.org --password wrong enroll --csr "$T/carol.csr" --out "$T/carol.pem"
 has "$T/badpw.err" "irp: 401" "enroll with a wrong password: 401"
 run enroll_c 0 --ca-fp "$FP" --user carol@example.org --password "correct horse" enroll --csr "$T/carol.csr" --out "$T/carol.pem"

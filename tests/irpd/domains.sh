@@ -31,40 +31,24 @@ has "$T/ca.txt" 'email:example.org' "permitted: rfc822Name example.org"
 hasnt "$T/ca.txt" 'email:.example.org' "subdomains are not permitted"
 hasnt "$T/ca.txt" 'Excluded' "no excluded subtrees"
 
-# usercert KEYNAME USER CA_PEM CA_KEY: a client certificate made with the openssl CLI
-usercert() {
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -out "$T/$1.csr" -subj "/CN=$2" 2>/dev/null || fail "openssl: CSR for $2"
-    printf 'basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = clientAuth\nsubjectAltName = email:%s\n' \
-        "$2" >"$T/$1.ext"
-    openssl x509 -req -in "$T/$1.csr" -CA "$3" -CAkey "$4" -CAcreateserial -days 30 \
-        -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null || fail "openssl: certificate for $2"
-}
-usercert ghost ghost@example.org "$T/r/ca.pem" "$T/r/ca.key"
+user_cert ghost ghost@example.org "$T/r/ca.pem" "$T/r/ca.key" || fail "openssl: certificate for ghost@example.org"
 openssl verify -CAfile "$T/r/ca.pem" "$T/ghost.pem" >/dev/null 2>&1 ||
     fail "a certificate for the served domain should verify"
 ok "openssl verify accepts a certificate for example.org under the registry CA"
-usercert mallory mallory@partner.org "$T/r/ca.pem" "$T/r/ca.key"
+user_cert mallory mallory@partner.org "$T/r/ca.pem" "$T/r/ca.key" || fail "openssl: certificate for mallory@partner.org"
 if openssl verify -CAfile "$T/r/ca.pem" "$T/mallory.pem" >"$T/v.out" 2>&1; then
     fail "openssl verify accepted mallory@partner.org under the registry CA"
 fi
 has "$T/v.out" 'permitted subtree violation' "openssl refuses a certificate for another domain"
 
 # ---- external CAs --------------------------------------------------------------------------
-# root CA NAME: an external root made with the openssl CLI
-root() {
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
-        -out "$T/$1.pem" -subj "/CN=$1" -days 30 \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-        2>/dev/null || fail "openssl: root $1"
-}
-root partnerca
-root orgca
-usercert pmallory mallory@partner.org "$T/partnerca.pem" "$T/partnerca.key"
-usercert pbob bob@example.org "$T/partnerca.pem" "$T/partnerca.key"
-usercert xroot root@example.org "$T/orgca.pem" "$T/orgca.key"
-usercert xalice alice@example.org "$T/orgca.pem" "$T/orgca.key"
-usercert xalice2 alice@example.org "$T/orgca.pem" "$T/orgca.key"
+root_ca partnerca || fail "openssl: root partnerca"
+root_ca orgca || fail "openssl: root orgca"
+user_cert pmallory mallory@partner.org "$T/partnerca.pem" "$T/partnerca.key" || fail "openssl: certificate for mallory@partner.org"
+user_cert pbob bob@example.org "$T/partnerca.pem" "$T/partnerca.key" || fail "openssl: certificate for bob@example.org"
+user_cert xroot root@example.org "$T/orgca.pem" "$T/orgca.key" || fail "openssl: certificate for root@example.org"
+user_cert xalice alice@example.org "$T/orgca.pem" "$T/orgca.key" || fail "openssl: certificate for alice@example.org"
+user_cert xalice2 alice@example.org "$T/orgca.pem" "$T/orgca.key" || fail "openssl: certificate for alice@example.org"
 cat >>"$T/r/irpd.conf" <<E
 trusted_ca = $T/partnerca.pem partner.org
 trusted_ca = $T/orgca.pem example.org
@@ -127,8 +111,8 @@ E
 has "$T/xadm.out" '<resp id="a2" status="403"' "root@example.org from an external CA gets no admin rights"
 
 # External certificates are recorded when first used, and revocable.
-FPA=$(openssl x509 -in "$T/xalice.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
-FPA2=$(openssl x509 -in "$T/xalice2.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+FPA=$(cert_fp "$T/xalice.pem")
+FPA2=$(cert_fp "$T/xalice2.pem")
 as xalice xa <<E
 <req id="x1" op="user-info"/>
 <req id="x2" op="cert-status" fp="$FPA"/>
@@ -160,7 +144,7 @@ as bob st <<E
 E
 resp "$T/st.out" x8 | grep -q 'status="revoked"' || fail "x8: $(cat "$T/st.out")"
 ok "cert-status shows it revoked"
-FPB=$(openssl x509 -in "$T/bob.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+FPB=$(cert_fp "$T/bob.pem")
 "$IRPD" revoke --dir "$T/r" "$FPB" >"$T/rvb.out" || fail "irpd revoke FP: $(cat "$T/rvb.out")"
 has "$T/rvb.out" 'revoked 1 certificate(s) of bob@example.org' "irpd revoke FINGERPRINT"
 stop

@@ -25,6 +25,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+. "$(dirname "$0")/pki.sh" # enroll_with
 
 COUNT=200000   # far more than can be answered before the kill
 KILL_AFTER=300 # acks seen before SIGKILL
@@ -51,17 +52,11 @@ start() {
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/alice.key" \
-    -subj "/CN=alice" -outform DER -out "$T/alice.csr" 2>/dev/null
-CSR=$(openssl base64 -A -in "$T/alice.csr")
 # The load is one identity far above IRP.md 9.2's 500 requests/s: lift it here.
 printf 'req_rate_user = 100000000\nreq_burst_user = 100000000\nreg_rate = 100000000\nreg_burst = 100000000\n' \
     >>"$T/r/irpd.conf"
 start
-echo "<req id=\"e1\" op=\"enroll\" token=\"$TA\"><csr>$CSR</csr></req>" |
-    "$PROBE" --connect "127.0.0.1:$PORT" --ca "$T/r/ca.pem" --save-cert "$T/alice.pem" \
-        >"$T/enroll.out" 2>&1 || fail "enroll: $(cat "$T/enroll.out")"
-grep -qF '<resp id="e1" status="200"' "$T/enroll.out" || fail "enroll: $(cat "$T/enroll.out")"
+enroll_with "$TA" alice || fail "enroll: $(cat "$T/enroll_alice.out" 2>/dev/null)"
 ok "alice enrolled"
 
 # ---- load, and SIGKILL while acks arrive -----------------------------------------

@@ -7,23 +7,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-X=$T/ext
-mkdir -p "$X"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$X/ca.key" \
-    -out "$X/ca.pem" -subj "/CN=External Test Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    2>/dev/null || fail "openssl: external root"
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/eve.key" \
-    -out "$X/eve.csr" -subj "/CN=eve@example.org" 2>/dev/null || fail "openssl: eve's CSR"
-cat >"$X/eve.ext" <<E
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-subjectAltName = email:eve@example.org
-E
-openssl x509 -req -in "$X/eve.csr" -CA "$X/ca.pem" -CAkey "$X/ca.key" -CAcreateserial -days 30 \
-    -extfile "$X/eve.ext" -out "$T/eve.pem" 2>/dev/null || fail "openssl: eve's certificate"
-openssl verify -CAfile "$X/ca.pem" "$T/eve.pem" >/dev/null || fail "eve's certificate"
+root_ca extca || fail "openssl: external root"
+user_cert eve eve@example.org "$T/extca.pem" "$T/extca.key" || fail "openssl: eve's certificate"
+openssl verify -CAfile "$T/extca.pem" "$T/eve.pem" >/dev/null || fail "eve's certificate"
 ok "external root and user certificate made with the openssl CLI"
 
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
@@ -40,7 +26,7 @@ fi
 hasnt "$T/untrusted.out" 'status="200"' "nothing registered with the untrusted certificate"
 stop
 
-echo "trusted_ca = $X/ca.pem example.org" >>"$T/r/irpd.conf"
+echo "trusted_ca = $T/extca.pem example.org" >>"$T/r/irpd.conf"
 start
 as eve trusted <<E
 <req id="x2" op="register" device="pc" port="4605" seq="1"><addr>192.0.2.9</addr></req>
@@ -48,7 +34,7 @@ as eve trusted <<E
 E
 has "$T/trusted.out" '<resp id="x2" status="200" msg="ok" granted="3600"' \
     "with trusted_ca the external certificate registers"
-FPE=$(openssl x509 -in "$T/eve.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+FPE=$(cert_fp "$T/eve.pem")
 as bob look <<E
 <req id="x4" op="lookup" user="eve@example.org"/>
 <req id="x5" op="cert-status" fp="$FPE"/>

@@ -14,7 +14,7 @@ set -eu
 ok "help texts"
 "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
 fp=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
-real=$(openssl x509 -in "$T/r/ca.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+real=$(cert_fp "$T/r/ca.pem")
 [ -n "$fp" ] && [ "$fp" = "$real" ] || fail "init fingerprint $fp != $real"
 ok "init prints the CA fingerprint"
 [ "$(stat -c %a "$T/r/ca.key")" = 600 ] && [ "$(stat -c %a "$T/r/server.key")" = 600 ] ||
