@@ -143,7 +143,8 @@ static void arm(agent_dial *d)
 
 void agent_dial_start(agent_dial *d)
 {
-    next_attempt(d);
+    /* From the loop, not now: the outcome never reaches the owner inside agent_peer_dial. */
+    uv_timer_start(&d->timer, on_timer, 0, 0);
 }
 
 void agent_dial_start_satisfied(agent_dial *d)

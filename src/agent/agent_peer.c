@@ -49,7 +49,7 @@ struct agent_peer {
     size_t n_blocked;
     agent_peer_sources *sources;
     agent_peer_counts counts;
-    int freeing;
+    int freeing, told;
 };
 
 static const agent_conn_ops conn_ops;
@@ -108,6 +108,8 @@ static int is_blocked(const agent_peer *p, const char *user)
 
 static void maybe_release(agent_peer *p)
 {
+    void (*freed)(void *) = p->cb.freed;
+    void *ctx = p->ctx;
     if (!p->freeing || p->open_ls || p->n_conns || p->n_dials) return;
     for (size_t i = 0; i < p->n_blocked; i++)
         free(p->blocked[i]);
@@ -116,7 +118,9 @@ static void maybe_release(agent_peer *p)
     free(p->env.rbuf);
     free(p->sources);
     free(p->ls);
+    int told = p->told;
     free(p);
+    if (told && freed) freed(ctx);
 }
 
 static void link_conn(agent_peer *p, agent_conn *c)
@@ -578,6 +582,7 @@ void agent_peer_free(agent_peer *p)
 {
     if (p == NULL) return;
     p->freeing = 1;
+    p->told = 1; /* `freed` is for the owner's free, not for a failed agent_peer_new */
     for (size_t i = 0; i < p->n_ls; i++)
         uv_close((uv_handle_t *)&p->ls[i].tcp, on_listener_closed);
     for (agent_dial *d = p->dials; d != NULL; d = d->next)

@@ -141,6 +141,12 @@ typedef struct agent_peer_callbacks {
     int (*admit)(void *ctx, const agent_peer_info *peer);
     /* One line, no newline, no secrets. NULL: written to stderr. */
     void (*log)(void *ctx, const char *line);
+    /*
+     * After agent_peer_free: everything is closed and released (called
+     * once, from the loop or from agent_peer_free itself; the only callback
+     * that runs after agent_peer_free).
+     */
+    void (*freed)(void *ctx);
 } agent_peer_callbacks;
 
 /*
@@ -202,8 +208,9 @@ SC_MUST_CHECK int agent_peer_new(const agent_peer_opts *opts, agent_peer **out, 
 /*
  * Closes every session (close_notify, then the sockets), the listeners and
  * the timers, and frees everything once libuv has closed the handles: the
- * owner must let the loop run afterwards (uv_run until it returns). No
- * callback runs after this call. NULL is allowed.
+ * owner must let the loop run afterwards (uv_run until it returns, or
+ * until the `freed` callback). No other callback runs after this call.
+ * NULL is allowed.
  */
 void agent_peer_free(agent_peer *p);
 

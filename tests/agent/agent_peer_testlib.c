@@ -131,6 +131,11 @@ static void on_dial(void *ctx, const agent_peer_dial_result *r)
     x->dials++;
 }
 
+static void on_freed(void *ctx)
+{
+    ((t_party *)ctx)->freed++;
+}
+
 static void on_log(void *ctx, const char *line)
 {
     t_party *x = ctx;
@@ -187,7 +192,8 @@ static void start(t_party *x, const char *device, const agent_peer_limits *lim)
                                  .file_data = on_file,
                                  .drained = on_drained,
                                  .dial_result = on_dial,
-                                 .log = on_log},
+                                 .log = on_log,
+                                 .freed = on_freed},
                           .ctx = x};
     if (lim != NULL) po.limits = *lim;
     assert_int_equal(agent_peer_new(&po, &x->p, err, sizeof err), SC_OK);

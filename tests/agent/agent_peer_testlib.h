@@ -30,7 +30,7 @@ typedef struct t_party {
     const char *trust_pem;
     agent_peer *p;
     /* callbacks seen */
-    int ups, downs, stanzas, dials, logs, drains;
+    int ups, downs, stanzas, dials, logs, drains, freed;
     uint64_t up_sid;
     int up_initiator;
     char up_user[128], up_device[80];

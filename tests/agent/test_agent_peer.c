@@ -56,6 +56,8 @@ static void stop_ab(void)
     t_party_stop(&A);
     t_party_stop(&B);
     t_drain();
+    assert_int_equal(A.freed, 1); /* told once, after the last handle closed */
+    assert_int_equal(B.freed, 1);
 }
 
 /* ---- options ---------------------------------------------------------------------- */
@@ -256,6 +258,15 @@ static void test_happy_eyeballs_fallback(void **state)
     assert_non_null(p4);
     assert_true(p6 < p4); /* IPv6 first */
     assert_non_null(strstr(A.dial_why[1], "refused"));
+    /* A device without addresses fails too, from the loop, never inside agent_peer_dial. */
+    v.devices[0].n_addrs = 0;
+    snprintf(v.devices[0].id, sizeof v.devices[0].id, "b3");
+    assert_int_equal(agent_peer_dial(A.p, &v, NULL), SC_OK);
+    assert_int_equal(A.dials, 2);
+    int three = 3;
+    t_run_until(a_dials, &three);
+    assert_int_not_equal(A.dial_err[2], SC_OK);
+    assert_non_null(strstr(A.dial_why[2], "no address"));
     stop_ab();
 }
 

@@ -242,12 +242,47 @@ static void test_slow_reader_cut_off(void **state)
     t_drain();
 }
 
+static int a_down(void *arg)
+{
+    (void)arg;
+    return A.downs > 0;
+}
+
+/*
+ * A peer that stops answering: bob is far over his stanza rate (one a
+ * second, fifty owed), so he reads nothing for most of a minute; alice,
+ * pinging after 50 ms of silence, ends the session when no pong comes.
+ */
+static void test_ping_unanswered(void **state)
+{
+    (void)state;
+    agent_peer_limits alim = {.ping_ms = 50};
+    agent_peer_limits blim = {.stanza_rate = 1, .stanza_burst = 1};
+    agent_peer_view v;
+    t_party_start(&A, "alice@example.org", "a1", 0, &alim);
+    t_party_start(&B, "bob@example.org", "b1", 0, &blim);
+    t_view(&B, "b1", &v);
+    assert_int_equal(agent_peer_dial(A.p, &v, NULL), SC_OK);
+    t_run_until(both_up, NULL);
+    for (int i = 0; i < 50; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p%d", i);
+        assert_int_equal(t_send_msg(&A, "bob@example.org", id, "hello"), 1);
+    }
+    t_run_until(a_down, NULL);
+    assert_int_equal(A.down_why[0], AGENT_PEER_DOWN_PING);
+    assert_true(t_logged(&A, "did not answer a ping"));
+    t_party_stop(&A);
+    t_party_stop(&B);
+    t_drain();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_garbage_and_oversized), cmocka_unit_test(test_untrusted_certificates),
         cmocka_unit_test(test_source_rate),           cmocka_unit_test(test_stanza_rate_pauses),
-        cmocka_unit_test(test_slow_reader_cut_off),
+        cmocka_unit_test(test_slow_reader_cut_off),   cmocka_unit_test(test_ping_unanswered),
     };
     return cmocka_run_group_tests(tests, t_setup, t_teardown);
 }
