@@ -46,6 +46,28 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* Makes the rename itself durable: fsync of the directory that holds path (best effort). */
+static void sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof(dir), "/");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (fsync(fd) != 0) {
+        /* a file system without directory fsync: the data itself was synced */
+    }
+    close(fd);
+}
+
 int agent__enroll_write(const char *path, const void *data, size_t len, unsigned mode,
                         int no_replace, char *err, size_t errcap)
 {
@@ -82,6 +104,7 @@ int agent__enroll_write(const char *path, const void *data, size_t len, unsigned
                                      "%s exists: not replacing a key (move it away first)", path);
         return agent__enroll_err(err, errcap, SC_ERR_IO, "cannot write %s: %s", path, strerror(e));
     }
+    sync_dir(path);
     return 0;
 }
 
