@@ -33,7 +33,8 @@
  * most 60 s old. A watch event carries bindings only (5.4), so for an event
  * in which the user has devices the module looks the user up (verified) and
  * delivers that view; an event without devices (offline) is delivered at
- * once, with the certificates last known.
+ * once, with the certificates last known, except after a revocation (its
+ * view comes from a lookup too, so the revoked certificate is gone).
  *
  * Every callback runs on the loop thread. None may free the agent_reg
  * (use agent_reg_stop, which may be called from a callback).

@@ -69,6 +69,22 @@ static void deliver(agent_reg *r, agent_reg_watch_ent *e, const agent_peer_view 
     if (r->o.on_presence != NULL) r->o.on_presence(r->o.ctx, 0, msg, &e->last, reason);
 }
 
+/*
+ * The lookup after an event failed: the event's addresses with the
+ * certificates last verified, or none after a revocation (one of them is
+ * revoked and we cannot tell which).
+ */
+static void deliver_unverified(agent_reg *r, agent_reg_watch_ent *e, irp_change reason)
+{
+    if (reason == IRP_CHANGE_REVOKE) {
+        e->next.n_certs = 0;
+    } else {
+        memcpy(e->next.cert_fps, e->last.cert_fps, sizeof(e->next.cert_fps));
+        e->next.n_certs = e->last.n_certs;
+    }
+    deliver(r, e, &e->next, reason);
+}
+
 /* The watch failed or ended: tell the owner and forget the user. */
 static void refuse(agent_reg *r, size_t i, int status, const char *msg)
 {
@@ -107,10 +123,7 @@ static void on_lookup(void *ctx, const irp_resp *resp)
             if (st == 0 || st == AGENT_REG_OFFLINE) {
                 deliver(r, e, v, x->reason);
             } else {
-                /* Not verified: the event's addresses with the certificates last verified. */
-                memcpy(e->next.cert_fps, e->last.cert_fps, sizeof(e->next.cert_fps));
-                e->next.n_certs = e->last.n_certs;
-                deliver(r, e, &e->next, x->reason);
+                deliver_unverified(r, e, x->reason);
             }
         }
     }
@@ -181,7 +194,8 @@ static void update(agent_reg *r, agent_reg_watch_ent *e, const irp_binding *b, s
 
     e->changes++;
     agent__reg_view_bindings(&e->next, e->user, b, n);
-    if (n == 0) {
+    /* Offline needs no lookup, unless a certificate was revoked: the view must lose it (6.12). */
+    if (n == 0 && reason != IRP_CHANGE_REVOKE) {
         e->last.n_devices = 0;
         deliver(r, e, &e->last, reason);
         return;
@@ -196,9 +210,7 @@ static void update(agent_reg *r, agent_reg_watch_ent *e, const irp_binding *b, s
         if (irp_client_request(r->c, &q, on_lookup, x) == 0) return;
         free(x);
     }
-    memcpy(e->next.cert_fps, e->last.cert_fps, sizeof(e->next.cert_fps));
-    e->next.n_certs = e->last.n_certs;
-    deliver(r, e, &e->next, reason);
+    deliver_unverified(r, e, reason);
 }
 
 static void on_watch(void *ctx, const irp_resp *resp)

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "agent_reg.h"
+#include "agent_enroll_int.h"
 #include "agent_reg_int.h"
 #include "irp_sig.h"
 #include "reg_irpd.h"
@@ -234,12 +235,31 @@ static int loop_setup(void **state)
     return uv_loop_init(&L);
 }
 
-/* Every handle closed: uv_loop_close fails (UV_EBUSY) on a leak. */
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/*
+ * Every handle closed: uv_loop_close fails (UV_EBUSY) on a leak. After a
+ * failed assertion agents may still be running (retry timers): the guard
+ * ends the wait, every handle is closed and the teardown fails.
+ */
 static int loop_teardown(void **state)
 {
+    uv_timer_t g;
     (void)state;
+    guard_fired = 0;
+    uv_timer_init(&L, &g);
+    uv_timer_start(&g, on_guard, 5000, 0);
+    uv_unref((uv_handle_t *)&g);
+    while (uv_loop_alive(&L) && !guard_fired)
+        uv_run(&L, UV_RUN_ONCE);
+    if (!uv_is_closing((uv_handle_t *)&g)) uv_close((uv_handle_t *)&g, NULL);
+    if (guard_fired) uv_walk(&L, close_any, NULL);
     uv_run(&L, UV_RUN_DEFAULT);
-    return uv_loop_close(&L) == 0 ? 0 : -1;
+    return uv_loop_close(&L) == 0 && !guard_fired ? 0 : -1;
 }
 
 /* ---- tests --------------------------------------------------------------------------------------
@@ -634,6 +654,64 @@ static int address_teardown(void **state)
     return loop_teardown(state);
 }
 
+/*
+ * A watched user's certificate is revoked (IRP.md 6.12): the registry ends
+ * their bindings with reason revoke, and the view the watcher gets must
+ * drop the revoked certificate, not keep the last known list (failed
+ * before agent_reg_watch.c looked the user up on a revoke event). The
+ * revoked agent is cut off and says why it cannot get back.
+ */
+static void test_revoked_watched_user(void **state)
+{
+    ag b, e;
+    agent_irp_target t;
+    irp_req q;
+    char err[256], *cert, *key;
+    uint8_t fp[32];
+    int want;
+    (void)state;
+    memset(&b, 0, sizeof(b));
+    memset(&e, 0, sizeof(e));
+
+    assert_int_equal(reg_irpd_enroll(&T, "erin", "erin@example.org"), 0);
+    start_ag(&e, "erin", "erin@example.org", NULL, 0);
+    start_ag(&b, "bob", "bob@example.org", NULL, 0);
+    wait_for(&e.n_registered, 1, "erin registered");
+    assert_int_equal(agent_reg_watch(b.r, "erin@example.org"), 0);
+    wait_for(&b.n_presence, 1, "bob sees erin");
+    assert_int_equal(b.p_view.n_devices, 1);
+    assert_int_equal(b.p_view.n_certs, 1);
+
+    /* erin revokes her certificate herself (a lost laptop). */
+    cert_fp("erin", fp);
+    cert = pem_of("erin", "pem");
+    key = pem_of("erin", "key");
+    memset(&t, 0, sizeof(t));
+    t.host = "127.0.0.1";
+    t.port = T.port;
+    t.ca_fp = T.ca_fp;
+    irp_req_init(&q);
+    q.op = IRP_OP_REVOKE;
+    q.has_fp = 1;
+    memcpy(q.fp, fp, 32);
+    q.reason = IRP_REASON_KEY_COMPROMISE;
+    want = b.n_presence + 1;
+    assert_int_equal(agent__enroll_exchange(&t, cert, key, &q, 1, NULL, NULL, err, sizeof(err)), 0);
+    free(cert);
+    free(key);
+    wait_for(&b.n_presence, want, "the revoke event");
+    assert_int_equal(b.p_status, 0);
+    assert_int_equal(b.p_reason, IRP_CHANGE_REVOKE);
+    assert_int_equal(b.p_view.n_devices, 0);
+    assert_int_equal(b.p_view.n_certs, 0); /* the revoked certificate is gone from the view */
+
+    /* erin's agent lost its connection and cannot make a new one: the TLS handshake fails. */
+    while (!(e.last.state == AGENT_REG_RETRYING && e.last.error == IRP_CLIENT_TLS))
+        wait_for(&e.n_retrying, e.n_retrying + 1, "erin refused by TLS");
+    stop_ag(&e);
+    stop_ag(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nat_verdict, loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(test_stop_without_registry, loop_setup, loop_teardown),
         cmocka_unit_test(test_check_lookup),
+        cmocka_unit_test_setup_teardown(test_revoked_watched_user, loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(test_address_change, loop_setup, address_teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_after_restart, loop_setup, loop_teardown),
     };
