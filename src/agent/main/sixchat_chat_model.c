@@ -219,7 +219,7 @@ static size_t wrap(const char *text, int width, char **out, size_t max)
             end = i > start ? i : start + 1; /* a character wider than the row still goes */
             next = end;
         }
-        if (n < max) out[n] = row_of(cp, start, end, ind);
+        if (n < max && !(out[n] = row_of(cp, start, end, ind))) break; /* out of memory */
         n++;
         start = next;
         first = 0;

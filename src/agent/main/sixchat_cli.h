@@ -76,10 +76,12 @@ int sx_cmd_fingerprint(sx_ctx *x, int argc, char **argv);
 int sx_cmd_lookup(sx_ctx *x, int argc, char **argv);
 int sx_cmd_settings(sx_ctx *x, int argc, char **argv);
 int sx_cmd_stop(sx_ctx *x, int argc, char **argv);
-int sx_cmd_chat(sx_ctx *x, int argc, char **argv); /* sixchat_chat.c */
-extern const char sx_help_chat[];
 
 /* A QR code of text on the terminal (libqrencode), two rows per line. */
 void sx_qr(const char *text);
+
+/* The terminal chat (sixchat_chat.c): the command and its manual page. */
+int sx_cmd_chat(sx_ctx *x, int argc, char **argv); /* sixchat_chat.c */
+extern const char sx_help_chat[];
 
 #endif

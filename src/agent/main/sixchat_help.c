@@ -180,8 +180,8 @@ const sx_cmd sx_cmds[] = {
     {"fingerprint", sx_cmd_fingerprint, "fingerprints to compare (with a QR code)", H_FINGERPRINT},
     {"lookup", sx_cmd_lookup, "a user's devices and addresses on the registry", H_LOOKUP},
     {"settings", sx_cmd_settings, "show or change a setting", H_SETTINGS},
-    {"chat", sx_cmd_chat, "talk with a user in the terminal", sx_help_chat},
     {"api", sx_cmd_api, "JSON-RPC on standard input and output", H_API},
     {"stop", sx_cmd_stop, "stop the running agent", H_STOP},
+    {"chat", sx_cmd_chat, "talk with a user in the terminal", sx_help_chat},
 };
 const size_t sx_n_cmds = sizeof(sx_cmds) / sizeof(sx_cmds[0]);
