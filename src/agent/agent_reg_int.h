@@ -59,7 +59,7 @@ struct agent_reg {
 
     agent_reg_status st;
     char msg[512];
-    char nat_msg[512];
+    char nat_msg[1024];
 
     agent_reg_watch_ent *watches[AGENT_REG_MAX_WATCH];
     size_t n_watch;
