@@ -12,36 +12,6 @@
 
 #include "sixchat/platform.h"
 
-uint64_t agent_now(void)
-{
-    return sc_clock_ms();
-}
-
-void agent_emit(agent *a, const char *type, json_t *data)
-{
-    if (agent_events_emit(&a->ev, type, data, agent_now(), NULL))
-        fprintf(stderr, "sixchat: event %s not recorded (store failed)\n", type);
-}
-
-/* A setting as a number, or def when unset or not a number. */
-static uint64_t setting_u64(agent *a, const char *key, uint64_t def)
-{
-    char buf[32];
-    int found = 0;
-    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
-    char *end;
-    unsigned long long v = strtoull(buf, &end, 10);
-    return (*end || end == buf) ? def : (uint64_t)v;
-}
-
-static int setting_on(agent *a, const char *key, int def)
-{
-    char buf[16];
-    int found = 0;
-    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
-    return !strcmp(buf, "on") || !strcmp(buf, "1") || !strcmp(buf, "true");
-}
-
 /* The device id: made once, kept in the store (one per machine's agent). */
 static int load_device(agent *a)
 {
@@ -52,21 +22,6 @@ static int load_device(agent *a)
     if (agent_msg_new_id(id)) return SC_ERR_RANDOM;
     snprintf(a->device, sizeof(a->device), "d-%.16s", id);
     return agent_store_set(a->st, "device", a->device);
-}
-
-/* Reads what the settings say; called at start and when `settings` changes one. */
-static void load_settings(agent *a)
-{
-    uint64_t days = setting_u64(a, "expiry_days", AGENT_DEFAULT_EXPIRY_DAYS);
-    if (days == 0 || days > 3650) days = AGENT_DEFAULT_EXPIRY_DAYS;
-    a->expiry_ms = days * 86400000ULL;
-    a->read_markers = setting_on(a, "read_markers", 1);
-    a->contacts_only = setting_on(a, "contacts_only", 0);
-}
-
-void agent_reload_settings(agent *a)
-{
-    load_settings(a);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -87,7 +42,7 @@ static void net_stopped(agent *a)
     uv_close((uv_handle_t *)&a->sig_int, closed_cb);
 }
 
-void agent_stop(agent *a)
+static void agent_stop(agent *a)
 {
     if (a->stopping) return;
     a->stopping = 1;
@@ -103,7 +58,7 @@ static void on_signal(uv_signal_t *s, int signum)
     agent_stop(s->data);
 }
 
-void agent_ready(agent *a)
+static void agent_ready(agent *a)
 {
     char addr[96];
     agent_net_listen_addr(a, addr, sizeof(addr));
@@ -144,7 +99,12 @@ int agent_run(const agent_opts *o)
         fprintf(stderr, "sixchat: the store %s cannot be read\n", a->paths.store);
         goto out;
     }
-    load_settings(a);
+    agent_settings_load(a);
+    a->net_send = agent_net_send;
+    a->net_kick = agent_net_kick;
+    a->net_devices = agent_net_devices;
+    a->on_ready = agent_ready;
+    a->on_stop = agent_stop;
     if (uv_loop_init(&loop) != 0) goto out;
     loop_ok = 1;
     a->loop = &loop;

@@ -17,7 +17,9 @@
 #include "agent_paths.h"
 #include "agent_store.h"
 #include "agent_types.h"
+#include "sixchat/platform.h"
 #include "sixchat/stanza.h"
+#include <stdio.h>
 
 #define AGENT_MAX_LISTEN 8
 #define AGENT_DEFAULT_EXPIRY_DAYS 30
@@ -54,23 +56,35 @@ typedef struct agent {
     uv_timer_t tick;
     int stopping;
     int exit_code;
+    /*
+     * Set by agent.c: how a module reaches one above it without calling it
+     * (the files form a line, no circles): agent_msgs sends through the
+     * network, agent_net reports readiness, agent_methods stops the agent.
+     */
+    int (*net_send)(struct agent *a, const char *peer, const char *device, const sc_stanza *st);
+    void (*net_kick)(struct agent *a, const char *peer);
+    size_t (*net_devices)(struct agent *a, const char *peer, char (*out)[IRP_DEVICE_MAX + 1],
+                          size_t max);
+    void (*on_ready)(struct agent *a);
+    void (*on_stop)(struct agent *a);
+    void (*on_settings)(struct agent *a);
 } agent;
 
 /* Runs the agent until SIGTERM/SIGINT; returns the process exit code. */
 int agent_run(const agent_opts *o);
 
-/* Starts the orderly stop (as SIGTERM does). */
-void agent_stop(agent *a);
-/* Prints the ready line once listening and registered (agent_net calls it). */
-void agent_ready(agent *a);
-/* Reads the settings again after `settings` changed one. */
-void agent_reload_settings(agent *a);
-
 /* The current time (ms since the epoch). */
-uint64_t agent_now(void);
+static inline uint64_t agent_now(void)
+{
+    return sc_clock_ms();
+}
 
 /* Emits an event, logging (not failing) when the store refuses it. */
-void agent_emit(agent *a, const char *type, json_t *data);
+static inline void agent_emit(agent *a, const char *type, json_t *data)
+{
+    if (agent_events_emit(&a->ev, type, data, agent_now(), NULL))
+        fprintf(stderr, "sixchat: event %s not recorded (store failed)\n", type);
+}
 
 /* ---- agent_msgs.c: messages and the outbox ---- */
 
@@ -86,17 +100,33 @@ SC_MUST_CHECK int agent_msg_new_id(char out[33]);
 SC_MUST_CHECK int agent_msg_send(agent *a, const char *peer, const char *text, size_t len,
                                  char id[33]);
 
+/*
+ * Sends, in order, the outbox messages that device has not acknowledged:
+ * all of them (only_queued 0, a new session), or only those not yet sent
+ * anywhere (only_queued 1: a message queued while the session is up).
+ */
+void agent_msg_flush(agent *a, const char *peer, const char *device, int only_queued);
+
 /* A session with (peer, device) is up: send every message it has not acknowledged, in order. */
 void agent_msg_session_up(agent *a, const char *peer, const char *device);
 
 /* A stanza arrived from (peer, device): message, receipt, read marker. */
 void agent_msg_stanza(agent *a, const char *peer, const char *device, const sc_stanza *st);
 
+/*
+ * Marks incoming messages from peer read up to id (NULL: the newest),
+ * emits message.read, and sends a read marker when the setting allows.
+ * SC_ERR_ARG: no message id from peer.
+ */
+SC_MUST_CHECK int agent_msg_mark_read(agent *a, const char *peer, const char *id, int *count);
+
 /* Fails every outbox message whose expiry has passed (message.failed). */
 void agent_msg_expire(agent *a);
 
 /* ---- agent_methods.c ---- */
 extern const agent_api_method agent_methods[];
+/* Reads the settings from the store (at start, and after `settings`). */
+void agent_settings_load(agent *a);
 extern const size_t agent_n_methods;
 
 /* ---- agent_net.c: the registry side and the peers ---- */

@@ -607,6 +607,24 @@ void agent_api_stop(agent_api *api)
     uv_close((uv_handle_t *)&api->sweep, handle_closed);
 }
 
+void agent_api_notify(agent_api *api, const char *method, json_t *params)
+{
+    if (!api || api->stopping || !params) {
+        json_decref(params);
+        return;
+    }
+    json_t *m = json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", method, "params", params);
+    char *s = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    json_decref(m);
+    if (!s) return;
+    client *next;
+    for (client *c = api->clients; c; c = next) {
+        next = c->next;
+        if (c->subscribed && !c->closing) send_raw(c, s, strlen(s));
+    }
+    free(s);
+}
+
 size_t agent_api_clients(const agent_api *api)
 {
     return api->n_clients;

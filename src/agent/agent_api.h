@@ -87,6 +87,13 @@ void agent_api_reply(agent_api_req *req, json_t *result);
 /* Answers req with an error; data may be NULL (reference taken). Frees req. */
 void agent_api_fail(agent_api_req *req, int code, const char *message, json_t *data);
 
+/*
+ * Sends an ephemeral notification (not numbered, not stored: typing
+ * notices) to every subscribed client: {"jsonrpc":"2.0","method":method,
+ * "params":params}. params: reference taken. api may be NULL.
+ */
+void agent_api_notify(agent_api *api, const char *method, json_t *params);
+
 /* Connections open now (status). */
 size_t agent_api_clients(const agent_api *api);
 

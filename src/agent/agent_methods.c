@@ -527,7 +527,7 @@ static void m_settings(void *ctx, agent_api_req *req, json_t *params)
                 fail_store(req);
                 return;
             }
-            agent_reload_settings(a);
+            agent_settings_load(a);
             agent_net_blocked_changed(a); /* contacts_only changes who may connect */
             agent_emit(a, "settings.changed", json_pack("{s:s,s:s}", "key", key, "value", value));
         }
@@ -538,10 +538,73 @@ static void m_settings(void *ctx, agent_api_req *req, json_t *params)
                                    a->contacts_only ? "on" : "off"));
 }
 
+static void m_read(void *ctx, agent_api_req *req, json_t *params)
+{
+    agent *a = ctx;
+    const char *peer = want_user(req, params, "peer");
+    if (!peer) return;
+    int count = 0;
+    int rc = agent_msg_mark_read(a, peer, opt_str(params, "id"), &count);
+    if (rc == SC_ERR_ARG) {
+        agent_api_fail(req, AGENT_E_NOT_FOUND, "no message with this id from this user", NULL);
+        return;
+    }
+    if (rc) {
+        fail_store(req);
+        return;
+    }
+    agent_api_reply(req, json_pack("{s:s,s:i}", "peer", peer, "count", count));
+}
+
+static void m_typing(void *ctx, agent_api_req *req, json_t *params)
+{
+    agent *a = ctx;
+    const char *peer = want_user(req, params, "peer");
+    if (!peer) return;
+    const char *state = opt_str(params, "state");
+    if (!state || (strcmp(state, "on") && strcmp(state, "off"))) {
+        agent_api_fail(req, AGENT_E_PARAMS, "state: on or off", NULL);
+        return;
+    }
+    /* Never queued: a typing notice matters only while both are there. */
+    sc_stanza st = {.type = SC_STANZA_TYPING,
+                    .typing = !strcmp(state, "on") ? SC_TYPING_ON : SC_TYPING_OFF};
+    int n = agent_net_send(a, peer, NULL, &st);
+    agent_api_reply(req, json_pack("{s:b}", "sent", n > 0));
+}
+
+/* A setting as a number, or def when unset or not a number. */
+static uint64_t setting_u64(agent *a, const char *key, uint64_t def)
+{
+    char buf[32];
+    int found = 0;
+    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
+    char *end;
+    unsigned long long v = strtoull(buf, &end, 10);
+    return (*end || end == buf) ? def : (uint64_t)v;
+}
+
+static int setting_on(agent *a, const char *key, int def)
+{
+    char buf[16];
+    int found = 0;
+    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
+    return !strcmp(buf, "on") || !strcmp(buf, "1") || !strcmp(buf, "true");
+}
+
+void agent_settings_load(agent *a)
+{
+    uint64_t days = setting_u64(a, "expiry_days", AGENT_DEFAULT_EXPIRY_DAYS);
+    if (days == 0 || days > 3650) days = AGENT_DEFAULT_EXPIRY_DAYS;
+    a->expiry_ms = days * 86400000ULL;
+    a->read_markers = setting_on(a, "read_markers", 1);
+    a->contacts_only = setting_on(a, "contacts_only", 0);
+}
+
 static void m_stop(void *ctx, agent_api_req *req, json_t *params)
 {
     agent_api_reply(req, json_pack("{s:b}", "stopping", 1));
-    agent_stop(ctx);
+    if (((agent *)ctx)->on_stop) ((agent *)ctx)->on_stop(ctx);
 }
 
 const agent_api_method agent_methods[] = {
@@ -559,6 +622,8 @@ const agent_api_method agent_methods[] = {
     {"outbox", m_outbox},
     {"outbox.cancel", m_outbox_cancel},
     {"settings", m_settings},
+    {"read", m_read},
+    {"typing", m_typing},
     {"stop", m_stop},
 };
 const size_t agent_n_methods = sizeof(agent_methods) / sizeof(agent_methods[0]);

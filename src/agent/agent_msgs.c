@@ -13,6 +13,11 @@
 
 #include "sixchat/platform.h"
 
+static int msg_send(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    return a->net_send ? a->net_send(a, peer, device, st) : SC_ERR_STATE;
+}
+
 int agent_msg_new_id(char out[33])
 {
     uint8_t r[16];
@@ -40,7 +45,7 @@ int agent_msg_send(agent *a, const char *peer, const char *text, size_t len, cha
     json_t *d = json_pack("{s:s,s:s,s:s%,s:I}", "id", id, "peer", peer, "text", text, len, "ts",
                           (json_int_t)now);
     agent_emit(a, "message.queued", d);
-    agent_net_kick(a, peer);
+    if (a->net_kick) a->net_kick(a, peer);
     return SC_OK;
 }
 
@@ -98,7 +103,7 @@ static void pending_free(pending *p)
     free(p->v);
 }
 
-void agent_msg_session_up(agent *a, const char *peer, const char *device)
+void agent_msg_flush(agent *a, const char *peer, const char *device, int only_queued)
 {
     pending p = {0};
     if (agent_store_outbox_pending(a->st, peer, device, take, &p) || p.oom) {
@@ -108,6 +113,7 @@ void agent_msg_session_up(agent *a, const char *peer, const char *device)
     }
     uint64_t now = agent_now();
     for (size_t i = 0; i < p.n; i++) {
+        if (only_queued && p.v[i].state != AGENT_MSG_QUEUED) continue;
         sc_stanza st = {.type = SC_STANZA_MSG,
                         .id = p.v[i].id,
                         .ts = p.v[i].ts,
@@ -115,7 +121,7 @@ void agent_msg_session_up(agent *a, const char *peer, const char *device)
                         .text_len = p.v[i].len};
         /* In order, on this device's session only: it stops at the first
          * failure, and the rest waits for the next session. */
-        if (agent_net_send(a, peer, device, &st) <= 0) break;
+        if (msg_send(a, peer, device, &st) <= 0) break;
         int changed = 0;
         if (agent_store_msg_set_state(a->st, p.v[i].seq, AGENT_MSG_SENT, now, NULL, &changed))
             continue;
@@ -126,10 +132,17 @@ void agent_msg_session_up(agent *a, const char *peer, const char *device)
     pending_free(&p);
 }
 
+void agent_msg_session_up(agent *a, const char *peer, const char *device)
+{
+    /* Everything this device has not acknowledged, again: a receipt may
+     * have been lost with the last connection; the receiver drops repeats. */
+    agent_msg_flush(a, peer, device, 0);
+}
+
 static void send_receipt(agent *a, const char *peer, const char *device, const char *id)
 {
     sc_stanza r = {.type = SC_STANZA_RECEIPT, .id = id, .ts = agent_now()};
-    (void)agent_net_send(a, peer, device, &r);
+    (void)msg_send(a, peer, device, &r);
 }
 
 static void on_msg(agent *a, const char *peer, const char *device, const sc_stanza *st)
@@ -167,7 +180,7 @@ static void found(void *ctx, const agent_msg *m)
 static void maybe_done(agent *a, const char *peer, int64_t seq)
 {
     char devs[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
-    size_t n = agent_net_devices(a, peer, devs, IRP_MAX_BINDINGS);
+    size_t n = a->net_devices ? a->net_devices(a, peer, devs, IRP_MAX_BINDINGS) : 0;
     for (size_t i = 0; i < n; i++) {
         int has = 0;
         if (agent_store_outbox_has_receipt(a->st, seq, devs[i], &has) || !has) return;
@@ -193,9 +206,56 @@ static void on_receipt(agent *a, const char *peer, const char *device, const sc_
     maybe_done(a, peer, f.seq);
 }
 
+/* The peer read our messages up to st->id (a read marker, PROTOCOL.md 10.2). */
+static void on_read(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    int count = 0, found = 0;
+    if (agent_store_msg_read_upto(a->st, peer, AGENT_DIR_OUT, st->id, agent_now(), &count,
+                                  &found) ||
+        !found || !count)
+        return;
+    agent_emit(a, "message.read",
+               json_pack("{s:s,s:s,s:s,s:s,s:i}", "peer", peer, "device", device, "dir", "out",
+                         "id", st->id, "count", count));
+}
+
+int agent_msg_mark_read(agent *a, const char *peer, const char *id, int *count)
+{
+    char last[AGENT_MSGID_MAX + 1];
+    int found = 0, rc;
+    *count = 0;
+    if (!id) {
+        if ((rc = agent_store_msg_last_id(a->st, peer, AGENT_DIR_IN, last, sizeof(last), &found)))
+            return rc;
+        if (!found) return SC_OK;
+        id = last;
+    }
+    if ((rc = agent_store_msg_read_upto(a->st, peer, AGENT_DIR_IN, id, agent_now(), count, &found)))
+        return rc;
+    if (!found) return SC_ERR_ARG;
+    if (*count)
+        agent_emit(
+            a, "message.read",
+            json_pack("{s:s,s:s,s:s,s:i}", "peer", peer, "dir", "in", "id", id, "count", *count));
+    /* The marker goes to the sessions up now, never through the outbox. */
+    if (a->read_markers && *count) {
+        sc_stanza r = {.type = SC_STANZA_READ, .id = id, .ts = agent_now()};
+        (void)msg_send(a, peer, NULL, &r);
+    }
+    return SC_OK;
+}
+
 void agent_msg_stanza(agent *a, const char *peer, const char *device, const sc_stanza *st)
 {
     switch (st->type) {
+    case SC_STANZA_READ:
+        on_read(a, peer, device, st);
+        break;
+    case SC_STANZA_TYPING:
+        agent_api_notify(a->api, "typing",
+                         json_pack("{s:s,s:s,s:s}", "peer", peer, "device", device, "state",
+                                   st->typing == SC_TYPING_ON ? "on" : "off"));
+        break;
     case SC_STANZA_MSG:
         on_msg(a, peer, device, st);
         break;

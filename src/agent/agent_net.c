@@ -13,7 +13,7 @@ int agent_net_start(agent *a, char *err, size_t errcap)
 {
     (void)err;
     (void)errcap;
-    agent_ready(a);
+    if (a->on_ready) a->on_ready(a);
     return SC_OK;
 }
 

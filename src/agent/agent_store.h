@@ -128,6 +128,20 @@ SC_MUST_CHECK int agent_store_msg_set_state(agent_store *st, int64_t seq, agent_
                                             uint64_t now_ms, const char *reason, int *changed);
 
 /*
+ * Marks read every message with peer in direction dir up to and including
+ * the one with id (by local order): out: queued/sent/delivered -> read (a
+ * read marker implies delivery); in: received -> read. *count receives how
+ * many changed; *found = 0 when there is no message id.
+ */
+SC_MUST_CHECK int agent_store_msg_read_upto(agent_store *st, const char *peer, int dir,
+                                            const char *id, uint64_t now_ms, int *count,
+                                            int *found);
+
+/* The id of the newest message from peer in direction dir; *found = 0 when none. */
+SC_MUST_CHECK int agent_store_msg_last_id(agent_store *st, const char *peer, int dir, char *id,
+                                          size_t cap, int *found);
+
+/*
  * The last `limit` messages with peer (all peers when NULL), oldest first;
  * with search, only those whose text matches it (FTS5, as a phrase).
  */

@@ -4,6 +4,7 @@
  */
 #include "agent_store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,55 @@ int agent_store_msg_set_state(agent_store *st, int64_t seq, agent_msg_state stat
     if ((rc = agent__store_exec(st, s, "message state"))) return rc;
     *changed = 1;
     return SC_OK;
+}
+
+int agent_store_msg_read_upto(agent_store *st, const char *peer, int dir, const char *id,
+                              uint64_t now_ms, int *count, int *found)
+{
+    *count = 0;
+    *found = 0;
+    sqlite3_stmt *s = agent__stmt(st, "SELECT seq FROM messages WHERE peer = ?1 AND dir = ?2"
+                                      " AND id = ?3");
+    if (!s) return SC_ERR_IO;
+    agent__bind_text(s, 1, peer);
+    sqlite3_bind_int(s, 2, dir);
+    agent__bind_text(s, 3, id);
+    int rc = sqlite3_step(s);
+    int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return agent__store_fail(st, "read marker");
+    if (!seq) return SC_OK;
+    *found = 1;
+    s = agent__stmt(st, "UPDATE messages SET state = 3, read_ms = ?4,"
+                        " delivered_ms = CASE WHEN delivered_ms = 0 THEN ?4 ELSE delivered_ms END"
+                        " WHERE peer = ?1 AND dir = ?2 AND seq <= ?3 AND state IN (0, 1, 2, 6)");
+    if (!s) return SC_ERR_IO;
+    agent__bind_text(s, 1, peer);
+    sqlite3_bind_int(s, 2, dir);
+    sqlite3_bind_int64(s, 3, seq);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)now_ms);
+    if ((rc = agent__store_exec(st, s, "read marker"))) return rc;
+    *count = sqlite3_changes(st->db);
+    return SC_OK;
+}
+
+int agent_store_msg_last_id(agent_store *st, const char *peer, int dir, char *id, size_t cap,
+                            int *found)
+{
+    *found = 0;
+    sqlite3_stmt *s = agent__stmt(st, "SELECT id FROM messages WHERE peer = ?1 AND dir = ?2"
+                                      " ORDER BY seq DESC LIMIT 1");
+    if (!s) return SC_ERR_IO;
+    agent__bind_text(s, 1, peer);
+    sqlite3_bind_int(s, 2, dir);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        snprintf(id, cap, "%s", v ? v : "");
+        *found = 1;
+    }
+    sqlite3_reset(s);
+    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? SC_OK : agent__store_fail(st, "last id");
 }
 
 /* The search text as one FTS5 phrase: "..." with quotes doubled (FTS5 3.3). */

@@ -251,6 +251,73 @@ static void test_states_forward_only(void **state)
     assert_int_equal(ch, 0);
 }
 
+static void test_read_markers(void **state)
+{
+    fixture *f = *state;
+    int64_t s[4];
+    int ch, count, found, dup;
+    char id[8];
+    for (int i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "o%d", i);
+        assert_int_equal(agent_store_msg_queue(f->st, "bob@example.org", id, "x", 1, 10, 99, &s[i]),
+                         SC_OK);
+    }
+    assert_int_equal(agent_store_msg_set_state(f->st, s[0], AGENT_MSG_DELIVERED, 20, NULL, &ch),
+                     SC_OK);
+    assert_int_equal(agent_store_msg_set_state(f->st, s[1], AGENT_MSG_SENT, 20, NULL, &ch), SC_OK);
+    assert_int_equal(agent_store_msg_set_state(f->st, s[3], AGENT_MSG_CANCELLED, 20, "c", &ch),
+                     SC_OK);
+    /* The marker names o3: o0..o2 become read (o2 was queued: the marker implies
+     * delivery), the cancelled o3 stays cancelled. */
+    assert_int_equal(agent_store_msg_read_upto(f->st, "bob@example.org", AGENT_DIR_OUT, "o3", 30,
+                                               &count, &found),
+                     SC_OK);
+    assert_int_equal(found, 1);
+    assert_int_equal(count, 3);
+    rows r = {0};
+    assert_int_equal(agent_store_history(f->st, "bob@example.org", NULL, 0, collect, &r), SC_OK);
+    assert_int_equal(r.last.state, AGENT_MSG_CANCELLED);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(
+        agent_store_msg_get(f->st, "bob@example.org", AGENT_DIR_OUT, "o2", collect, &r, &found),
+        SC_OK);
+    assert_int_equal(r.last.state, AGENT_MSG_READ);
+    assert_int_equal(r.last.delivered_ms, 30);
+    assert_int_equal(r.last.read_ms, 30);
+    /* Again: nothing changes. An unknown id: not found. */
+    assert_int_equal(agent_store_msg_read_upto(f->st, "bob@example.org", AGENT_DIR_OUT, "o3", 40,
+                                               &count, &found),
+                     SC_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(agent_store_msg_read_upto(f->st, "bob@example.org", AGENT_DIR_OUT, "zz", 40,
+                                               &count, &found),
+                     SC_OK);
+    assert_int_equal(found, 0);
+    /* Incoming: the newest id, and received -> read for that peer only. */
+    int64_t q;
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "bob@example.org", "i1", "a", 1, 1, 2, &q, &dup), SC_OK);
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "bob@example.org", "i2", "b", 1, 1, 3, &q, &dup), SC_OK);
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "eve@example.org", "i3", "c", 1, 1, 4, &q, &dup), SC_OK);
+    char last[AGENT_MSGID_MAX + 1];
+    assert_int_equal(
+        agent_store_msg_last_id(f->st, "bob@example.org", AGENT_DIR_IN, last, sizeof(last), &found),
+        SC_OK);
+    assert_int_equal(found, 1);
+    assert_string_equal(last, "i2");
+    assert_int_equal(
+        agent_store_msg_read_upto(f->st, "bob@example.org", AGENT_DIR_IN, "i2", 50, &count, &found),
+        SC_OK);
+    assert_int_equal(count, 2);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(
+        agent_store_msg_get(f->st, "eve@example.org", AGENT_DIR_IN, "i3", collect, &r, &found),
+        SC_OK);
+    assert_int_equal(r.last.state, AGENT_MSG_RECEIVED);
+}
+
 static void test_receive_dedupe(void **state)
 {
     fixture *f = *state;
@@ -423,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_durable_and_per_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_states_forward_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_markers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_dedupe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_numbered_and_windowed, setup, teardown),

@@ -76,6 +76,12 @@ int sx_cmd_fingerprint(sx_ctx *x, int argc, char **argv);
 int sx_cmd_lookup(sx_ctx *x, int argc, char **argv);
 int sx_cmd_settings(sx_ctx *x, int argc, char **argv);
 int sx_cmd_stop(sx_ctx *x, int argc, char **argv);
+int sx_cmd_events(sx_ctx *x, int argc, char **argv);
+int sx_cmd_init(sx_ctx *x, int argc, char **argv);
+int sx_cmd_enroll(sx_ctx *x, int argc, char **argv);
+int sx_cmd_backup(sx_ctx *x, int argc, char **argv);
+int sx_cmd_restore(sx_ctx *x, int argc, char **argv);
+int sx_cmd_read(sx_ctx *x, int argc, char **argv);
 
 /* A QR code of text on the terminal (libqrencode), two rows per line. */
 void sx_qr(const char *text);

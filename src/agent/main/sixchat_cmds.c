@@ -437,3 +437,108 @@ int sx_cmd_stop(sx_ctx *x, int argc, char **argv)
     if (rc >= 0) return rc;
     return simple(x, "stop", NULL, NULL);
 }
+
+/* ---- events ---- */
+
+/* 1 when event params p is of type and its data has key=value (match may be NULL). */
+static int event_matches(json_t *p, const char *type, const char *match)
+{
+    if (strcmp(jstr(p, "type"), type)) return 0;
+    if (!match) return 1;
+    const char *eq = strchr(match, '=');
+    if (!eq) return 0;
+    char key[64];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - match), match);
+    return !strcmp(jstr(json_object_get(p, "data"), key), eq + 1);
+}
+
+int sx_cmd_events(sx_ctx *x, int argc, char **argv)
+{
+    const char *pos[1], *since = NULL, *wait = NULL, *match = NULL, *timeout = NULL;
+    int n, follow = 0;
+    sx_opt o[] = {{"--since", 1, &since, NULL},
+                  {"--wait", 1, &wait, NULL},
+                  {"--match", 1, &match, NULL},
+                  {"--timeout", 1, &timeout, NULL},
+                  {"--follow", 0, NULL, &follow}};
+    int rc = sx_parse(x, "events", argc, argv, o, 5, pos, 0, &n);
+    if (rc >= 0) return rc;
+    int timeout_s = timeout ? atoi(timeout) : 30;
+    sx_client c;
+    int code = open_agent(x, &c);
+    if (code) return code;
+    json_t *p = json_object();
+    if (since) json_object_set_new(p, "since", json_integer(strtoll(since, NULL, 10)));
+    json_t *res;
+    json_t *r = sx_rpc(x, &c, "subscribe", p, &res, &code, NULL);
+    if (!r) {
+        sx_close(&c);
+        return code;
+    }
+    long long last = jint(res, "last");
+    if (json_is_true(json_object_get(res, "gap")))
+        fprintf(stderr, "sixchat: events before %lld are no longer kept\n", jint(res, "first"));
+    json_decref(r);
+    long long seen = since ? strtoll(since, NULL, 10) : last;
+    /* Without --wait or --follow: what is stored now, then stop. */
+    if (!wait && !follow && seen >= last) {
+        sx_close(&c);
+        return SX_EXIT_OK;
+    }
+    for (;;) {
+        int timed_out = 0;
+        json_t *j = sx_read(&c, wait ? timeout_s * 1000 : -1, &timed_out);
+        if (!j) {
+            sx_close(&c);
+            if (timed_out) {
+                fprintf(stderr, "sixchat: no %s event within %d s\n", wait, timeout_s);
+                return SX_EXIT_TIMEOUT;
+            }
+            return follow ? SX_EXIT_OK : SX_EXIT_FAIL;
+        }
+        json_t *ep = json_object_get(j, "params");
+        int is_event = !strcmp(jstr(j, "method"), "event");
+        if (is_event || follow) {
+            if (x->json) {
+                char *s = json_dumps(is_event ? ep : j, JSON_COMPACT);
+                if (s) puts(s);
+                free(s);
+            } else if (is_event) {
+                char *d = json_dumps(json_object_get(ep, "data"), JSON_COMPACT);
+                printf("%lld %s %s\n", jint(ep, "id"), jstr(ep, "type"), d ? d : "{}");
+                free(d);
+            }
+            fflush(stdout);
+        }
+        int done = 0;
+        if (is_event) {
+            seen = jint(ep, "id");
+            if (wait)
+                done = event_matches(ep, wait, match);
+            else if (!follow)
+                done = seen >= last;
+        }
+        json_decref(j);
+        if (done) {
+            sx_close(&c);
+            return SX_EXIT_OK;
+        }
+    }
+}
+
+static void show_read(json_t *r)
+{
+    printf("%lld messages marked read\n", jint(r, "count"));
+}
+
+int sx_cmd_read(sx_ctx *x, int argc, char **argv)
+{
+    const char *pos[2];
+    int n;
+    int rc = sx_parse(x, "read", argc, argv, NULL, 0, pos, 2, &n);
+    if (rc >= 0) return rc;
+    if (n < 1) return sx_usage("read", "whose messages? (sixchat read USER [ID])");
+    json_t *p = json_pack("{s:s}", "peer", pos[0]);
+    if (n == 2) json_object_set_new(p, "id", json_string(pos[1]));
+    return simple(x, "read", p, show_read);
+}

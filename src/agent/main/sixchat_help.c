@@ -167,7 +167,99 @@ static const char H_STOP[] = "NAME\n    sixchat stop - stop the running agent\n\
                              "DESCRIPTION\n    As SIGTERM: unregisters, closes sessions, exits.\n\n"
                              "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
 
+static const char H_EVENTS[] =
+    "NAME\n    sixchat events - the agent's numbered events\n\n"
+    "SYNOPSIS\n    sixchat events [--since N] [--follow] [--json]\n"
+    "    sixchat events [--since N] --wait TYPE [--match KEY=VALUE] [--timeout SECONDS]\n\n"
+    "DESCRIPTION\n"
+    "    Prints the events after N (one per line: id, type, data) that the agent\n"
+    "    still keeps, then stops; with --follow, goes on with new ones. With --wait,\n"
+    "    prints until an event of TYPE (whose data has KEY=VALUE) arrives, then\n"
+    "    exits 0: what scripts use to wait for a delivery or a message without\n"
+    "    polling. Types are listed in docs/AGENT-API.md section 5.\n\n"
+    "OPTIONS\n"
+    "    --since N           start after event N (default: the newest)\n"
+    "    --follow            keep printing new events\n"
+    "    --wait TYPE         stop at the first event of TYPE\n"
+    "    --match KEY=VALUE   ... whose data has this string value\n"
+    "    --timeout SECONDS   how long --wait waits (default 30)\n" COMMON_OPTS "\n" EXIT_COMMON
+    "    4  --wait: no such event before the timeout\n";
+
+static const char H_READ[] =
+    "NAME\n    sixchat read - mark a user's messages read\n\n"
+    "SYNOPSIS\n    sixchat read USER [ID] [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Marks the messages from USER read, up to ID (default: the newest), and,\n"
+    "    unless the read_markers setting is off, tells USER's agent so (a read\n"
+    "    marker; it is sent only while a session is up, never queued).\n\n"
+    "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
+
+static const char H_INIT[] =
+    "NAME\n    sixchat init - create this user's identity\n\n"
+    "SYNOPSIS\n    sixchat [--home DIR] init --id USER --irp HOST[:PORT] --ca-fingerprint HEX\n"
+    "                        [--key-type p256|ed25519|rsa2048] [--json]\n"
+    "    sixchat [--home DIR] init --cert FILE --key FILE --ca FILE\n"
+    "                        [--irp HOST[:PORT] --ca-fingerprint HEX] [--ca-domain DOMAIN]\n\n"
+    "DESCRIPTION\n"
+    "    The first form makes a private key (P-256 by default; mode 0600) and a\n"
+    "    certificate request for USER, and records the registry (HOST, default\n"
+    "    port 4604) and the SHA-256 fingerprint of its CA certificate (what\n"
+    "    `irpd init` printed); then run `sixchat enroll`. The second form\n"
+    "    installs a certificate from any other PKI: it is checked (key matches,\n"
+    "    chain verifies against --ca, clientAuth, a user ID) and copied into the\n"
+    "    home directory. --ca-domain names the domain the CA vouches for\n"
+    "    (default: the user's own).\n\n"
+    "OPTIONS\n"
+    "    --id USER               the user ID (user@domain)\n"
+    "    --irp HOST[:PORT]       the registry\n"
+    "    --ca-fingerprint HEX    SHA-256 of the registry's CA certificate\n"
+    "    --key-type TYPE         p256 (default), ed25519 or rsa2048\n"
+    "    --cert, --key, --ca     an existing identity (PEM files)\n" COMMON_OPTS "\n"
+    "EXIT STATUS\n    0  done\n    1  failed (the message says why; a key already there is kept)\n"
+    "    2  usage error\n";
+
+static const char H_ENROLL[] =
+    "NAME\n    sixchat enroll - obtain the certificate from the registry\n\n"
+    "SYNOPSIS\n    sixchat enroll --token TOKEN [--json]\n"
+    "    sixchat enroll --password [--json]\n\n"
+    "DESCRIPTION\n"
+    "    Sends the request made by `sixchat init` to the registry, authenticated by\n"
+    "    the one-time TOKEN (`irpd token USER` prints one) or by the user's password\n"
+    "    (asked on the terminal without echo, or read from standard input), and\n"
+    "    saves the certificate and the registry's CA certificate. The registry is\n"
+    "    trusted through the fingerprint given at init.\n\n"
+    "OPTIONS\n"
+    "    --token TOKEN   a one-time enrolment token\n"
+    "    --password      log in with the password instead\n" COMMON_OPTS "\n"
+    "EXIT STATUS\n    0  enrolled\n    1  refused or failed (the message says why)\n"
+    "    2  usage error\n";
+
+static const char H_BACKUP[] =
+    "NAME\n    sixchat backup - store the key on the registry, encrypted\n\n"
+    "SYNOPSIS\n    sixchat backup\n\n"
+    "DESCRIPTION\n"
+    "    Packs the key and certificate into PKCS#12 encrypted under a passphrase\n"
+    "    (asked twice on the terminal) and stores it on the registry, for\n"
+    "    `sixchat restore` on another machine.\n\n"
+    "EXIT STATUS\n    0  stored\n    1  failed\n    2  usage error\n";
+
+static const char H_RESTORE[] =
+    "NAME\n    sixchat restore - fetch the key stored by `sixchat backup`\n\n"
+    "SYNOPSIS\n    sixchat [--home DIR] restore --id USER --irp HOST[:PORT]\n"
+    "                           --ca-fingerprint HEX --password\n\n"
+    "DESCRIPTION\n"
+    "    Logs in to the registry with USER's password, fetches the backup,\n"
+    "    decrypts it with its passphrase (both asked on the terminal), and\n"
+    "    installs key (0600), certificate and CA certificate in the home\n"
+    "    directory. This machine's agent is then another device of USER.\n\n"
+    "EXIT STATUS\n    0  restored\n    1  failed (wrong password or passphrase, no backup ...)\n"
+    "    2  usage error\n";
+
 const sx_cmd sx_cmds[] = {
+    {"init", sx_cmd_init, "create the key and request (or install a certificate)", H_INIT},
+    {"enroll", sx_cmd_enroll, "obtain the certificate from the registry", H_ENROLL},
+    {"backup", sx_cmd_backup, "store the key on the registry (PKCS#12, passphrase)", H_BACKUP},
+    {"restore", sx_cmd_restore, "fetch the key from the registry onto this machine", H_RESTORE},
     {"up", sx_cmd_up, "run the agent (listen, register, deliver)", H_UP},
     {"status", sx_cmd_status, "identity, registration, sessions, outbox", H_STATUS},
     {"send", sx_cmd_send, "send a message (--wait for its receipt)", H_SEND},
@@ -180,6 +272,8 @@ const sx_cmd sx_cmds[] = {
     {"fingerprint", sx_cmd_fingerprint, "fingerprints to compare (with a QR code)", H_FINGERPRINT},
     {"lookup", sx_cmd_lookup, "a user's devices and addresses on the registry", H_LOOKUP},
     {"settings", sx_cmd_settings, "show or change a setting", H_SETTINGS},
+    {"read", sx_cmd_read, "mark a user's messages read (read marker)", H_READ},
+    {"events", sx_cmd_events, "print or wait for the agent's events", H_EVENTS},
     {"api", sx_cmd_api, "JSON-RPC on standard input and output", H_API},
     {"stop", sx_cmd_stop, "stop the running agent", H_STOP},
     {"chat", sx_cmd_chat, "talk with a user in the terminal", sx_help_chat},
