@@ -280,8 +280,8 @@ int irpd_wop_finish(const irpd_hctx *h, irpd_wop *op, irp_status applied, irp_st
     if (op->silent) {
         /* nothing to answer: the request it serves is handled again once it is over */
         if (applied != 0 || committed != 0)
-            fprintf(stderr, "irpd: error: %s: not stored (status %d)\n",
-                    op->x->msg[0] != '\0' ? op->x->msg : "change", (int)applied);
+            fprintf(stderr, "irpd: error: a change a request waits for was not stored (%d, %d)\n",
+                    (int)applied, (int)committed);
         memset(res, 0, sizeof(*res));
         res->silent = 1;
         wop_put(h, op);
