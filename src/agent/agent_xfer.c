@@ -1,0 +1,569 @@
+/*
+ * agent_xfer.c - the transfer module (agent_xfer.h): its life, the list of
+ * unfinished transfers, the stanzas' dispatch, and the sender's half
+ * (offer, stream from the accepted offset within the peer layer's output
+ * bound, file-done). The receiver's half is agent_xfer_recv.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_xfer_int.h"
+#include "sixchat/platform.h"
+
+/* The row is written at most every this many bytes while bytes flow (and at every state change). */
+#define SAVE_EVERY (4u * 1024 * 1024)
+/*
+ * A refused chunk waits for `drained`; this retry is the safety net for a
+ * drained that does not come (the peer layer reports it only when a write
+ * request completes, not when the kernel took everything at once).
+ */
+#define RETRY_MS 20
+
+/* ---- helpers shared by the module's files ---- */
+
+void xf__log(agent_xfer *x, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (x->env.log)
+        x->env.log(x->env.ctx, line);
+    else
+        fprintf(stderr, "sixchat: %s\n", line);
+}
+
+uint64_t xf__now(void)
+{
+    return sc_clock_ms();
+}
+
+xf *xf__find(agent_xfer *x, const char *peer, int dir, const char *id)
+{
+    for (xf *f = x->list; f; f = f->next)
+        if (f->r.dir == dir && !strcmp(f->r.id, id) && !strcasecmp(f->r.peer, peer)) return f;
+    return NULL;
+}
+
+void xf__save(agent_xfer *x, xf *f)
+{
+    f->r.updated_ms = xf__now();
+    f->saved = f->r.offset;
+    if (agent_store_xfer_update(x->env.st, &f->r))
+        xf__log(x, "transfer %s: its progress was not recorded (store failed)", f->r.id);
+}
+
+json_t *agent_xfer_json(const agent_xfer *x, const agent_xfer_rec *r)
+{
+    char hex[65];
+    xf__hex(r->sha256, hex);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:I}", "id", r->id, "peer", r->peer,
+                          "dir", r->dir == AGENT_DIR_OUT ? "out" : "in", "name", r->name, "size",
+                          (json_int_t)r->size, "sha256", hex, "offset", (json_int_t)r->offset,
+                          "state", r->state, "created", (json_int_t)r->created_ms, "updated",
+                          (json_int_t)r->updated_ms);
+    if (!o) return NULL;
+    if (r->device[0]) json_object_set_new(o, "device", json_string(r->device));
+    if (r->reason[0]) json_object_set_new(o, "reason", json_string(r->reason));
+    if (r->dir == AGENT_DIR_OUT && r->path[0]) {
+        json_object_set_new(o, "path", json_string(r->path));
+    } else if (r->dir == AGENT_DIR_IN && r->path[0] && x) {
+        char full[AGENT_PATH_MAX * 2];
+        snprintf(full, sizeof(full), "%s/%s", x->env.downloads, r->path);
+        json_object_set_new(o, "path", json_string(full));
+    }
+    return o;
+}
+
+void xf__emit(agent_xfer *x, const char *type, xf *f)
+{
+    json_t *d = agent_xfer_json(x, &f->r);
+    if (d) x->env.emit(x->env.ctx, type, d);
+}
+
+void xf__progress(agent_xfer *x, xf *f)
+{
+    uint64_t now = uv_now(x->env.loop);
+    if (f->r.offset - f->saved >= SAVE_EVERY) xf__save(x, f);
+    if (now - f->progress_ms < 1000 && f->r.offset < f->r.size) return;
+    f->progress_ms = now;
+    json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:I}", "id", f->r.id, "peer", f->r.peer, "dir",
+                          f->r.dir == AGENT_DIR_OUT ? "out" : "in", "offset",
+                          (json_int_t)f->r.offset, "size", (json_int_t)f->r.size);
+    if (d) x->env.emit(x->env.ctx, "transfer.progress", d);
+}
+
+static void schedule(agent_xfer *x, uint64_t ms);
+
+static void xf_free_entry(xf *f)
+{
+    if (f->fd >= 0) close(f->fd);
+    free(f);
+}
+
+/* Takes f out of the list; frees it now, or when its pool work ends. */
+static void xf_drop(agent_xfer *x, xf *f)
+{
+    for (xf **p = &x->list; *p; p = &(*p)->next) {
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    }
+    f->next = NULL;
+    if (f->busy)
+        f->dead = 1;
+    else
+        xf_free_entry(f);
+}
+
+void xf__finish(agent_xfer *x, xf *f, const char *state, const char *reason, const char *type)
+{
+    snprintf(f->r.state, sizeof(f->r.state), "%s", state);
+    snprintf(f->r.reason, sizeof(f->r.reason), "%s", reason ? reason : "");
+    f->streaming = f->blocked = 0;
+    xf__save(x, f);
+    xf__emit(x, type, f);
+    xf_drop(x, f);
+}
+
+xf *xf__add(agent_xfer *x, const agent_xfer_rec *r)
+{
+    xf *f = calloc(1, sizeof(*f));
+    if (!f) return NULL;
+    f->r = *r;
+    f->fd = -1;
+    f->saved = r->offset;
+    f->next = x->list;
+    x->list = f;
+    return f;
+}
+
+uint64_t xf__setting(agent_xfer *x, const char *key, uint64_t def_mb)
+{
+    char buf[32];
+    int found = 0;
+    uint64_t mb = def_mb;
+    if (agent_store_get(x->env.st, key, buf, sizeof(buf), &found) == SC_OK && found) {
+        char *end;
+        unsigned long long v = strtoull(buf, &end, 10);
+        if (end != buf && !*end) mb = v;
+    }
+    return mb > (UINT64_MAX >> 20) ? UINT64_MAX : mb << 20;
+}
+
+/* ---- life ---- */
+
+static void load_one(void *ctx, const agent_xfer_rec *r)
+{
+    agent_xfer *x = ctx;
+    if (!xf__add(x, r)) xf__log(x, "transfer %s: not resumed (out of memory)", r->id);
+}
+
+int agent_xfer_new(const agent_xfer_env *env, agent_xfer **out)
+{
+    *out = NULL;
+    if (!env || !env->loop || !env->st || !env->downloads || !env->send || !env->send_file ||
+        !env->emit)
+        return SC_ERR_ARG;
+    agent_xfer *x = calloc(1, sizeof(*x));
+    if (!x) return SC_ERR_NOMEM;
+    x->env = *env;
+    x->buf = malloc(AGENT_XFER_CHUNK);
+    x->dirfd = open(env->downloads, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (!x->buf || x->dirfd < 0 || uv_timer_init(env->loop, &x->pump) != 0) {
+        int rc = x->buf ? SC_ERR_IO : SC_ERR_NOMEM;
+        if (x->dirfd >= 0) close(x->dirfd);
+        free(x->buf);
+        free(x);
+        return rc;
+    }
+    x->pump.data = x;
+    x->works++; /* the timer, until its close callback */
+    /* Every unfinished transfer waits for a session with its peer (resume). */
+    if (agent_store_xfer_list(env->st, NULL, 1, 0, load_one, x)) {
+        agent_xfer_free(x); /* freed once the loop has closed the timer */
+        return SC_ERR_IO;
+    }
+    for (xf *f = x->list; f; f = f->next)
+        if (env->kick && agent_xfer_wants(x, f->r.peer)) env->kick(env->ctx, f->r.peer);
+    *out = x;
+    return SC_OK;
+}
+
+void xf__release_check(agent_xfer *x)
+{
+    if (!x->freeing || x->works > 0) return;
+    close(x->dirfd);
+    free(x->buf);
+    free(x);
+}
+
+static void pump_closed(uv_handle_t *h)
+{
+    agent_xfer *x = h->data;
+    x->works--;
+    xf__release_check(x);
+}
+
+void agent_xfer_free(agent_xfer *x)
+{
+    if (!x) return;
+    while (x->list) {
+        xf *f = x->list;
+        if (f->r.offset != f->saved) xf__save(x, f);
+        xf_drop(x, f);
+    }
+    x->freeing = 1;
+    uv_close((uv_handle_t *)&x->pump, pump_closed);
+}
+
+int agent_xfer_wants(const agent_xfer *x, const char *peer)
+{
+    for (const xf *f = x->list; f; f = f->next)
+        if (!strcasecmp(f->r.peer, peer) && strcmp(f->r.state, AGENT_XS_SENT) &&
+            !(f->r.dir == AGENT_DIR_IN && !strcmp(f->r.state, AGENT_XS_OFFERED)))
+            return 1;
+    return 0;
+}
+
+/* ---- sender ---- */
+
+static int send_offer(agent_xfer *x, xf *f, const char *device)
+{
+    sc_stanza st = {
+        .type = SC_STANZA_FILE_OFFER, .id = f->r.id, .name = f->r.name, .size = f->r.size};
+    memcpy(st.sha256, f->r.sha256, 32);
+    return x->env.send(x->env.ctx, f->r.peer, device, &st);
+}
+
+/* Stops the stream (the session went, or it will restart elsewhere); the row keeps the offset. */
+static void out_pause(agent_xfer *x, xf *f)
+{
+    f->streaming = f->blocked = 0;
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    xf__save(x, f);
+}
+
+/*
+ * Hands chunks to the peer layer until it refuses one (its output is above
+ * half of max_output: `drained` resumes) or the file is out, then sends
+ * file-done. Each turn reads at most what fits the output bound, in
+ * AGENT_XFER_CHUNK reads, so the loop is never held for long.
+ */
+static void out_pump(agent_xfer *x, xf *f)
+{
+    f->blocked = 0;
+    while (f->streaming && f->r.offset < f->r.size) {
+        uint64_t left = f->r.size - f->r.offset;
+        size_t want = left < AGENT_XFER_CHUNK ? (size_t)left : AGENT_XFER_CHUNK;
+        ssize_t k = pread(f->fd, x->buf, want, (off_t)f->r.offset);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            xf__finish(x, f, AGENT_XS_FAILED, "the file became shorter while it was sent",
+                       "transfer.failed");
+            return;
+        }
+        int rc = x->env.send_file(x->env.ctx, f->r.peer, f->r.device, f->r.id, f->r.offset, x->buf,
+                                  (size_t)k);
+        if (rc == SC_ERR_TOO_LARGE) {
+            f->blocked = 1;
+            schedule(x, RETRY_MS);
+            return;
+        }
+        if (rc != SC_OK) {
+            out_pause(x, f); /* the session is gone: the next one resumes */
+            return;
+        }
+        f->r.offset += (uint64_t)k;
+        xf__progress(x, f);
+    }
+    if (!f->streaming) return;
+    sc_stanza done = {.type = SC_STANZA_FILE_DONE, .id = f->r.id};
+    memcpy(done.sha256, f->r.sha256, 32);
+    if (x->env.send(x->env.ctx, f->r.peer, f->r.device, &done) <= 0) {
+        out_pause(x, f);
+        return;
+    }
+    /* Not final: the receiver may still ask for bytes again (a cut before they arrived). */
+    snprintf(f->r.state, sizeof(f->r.state), "%s", AGENT_XS_SENT);
+    out_pause(x, f);
+    xf__emit(x, "transfer.sent", f);
+}
+
+static void on_pump(uv_timer_t *t)
+{
+    agent_xfer *x = t->data;
+    xf *next;
+    int blocked = 0;
+    for (xf *f = x->list; f; f = next) {
+        next = f->next;
+        if (f->r.dir == AGENT_DIR_OUT && f->streaming && (f->blocked || !f->pumped)) {
+            f->pumped = 1;
+            out_pump(x, f);
+        }
+    }
+    for (xf *f = x->list; f; f = f->next)
+        blocked |= f->r.dir == AGENT_DIR_OUT && f->streaming && f->blocked;
+    if (blocked) uv_timer_start(&x->pump, on_pump, RETRY_MS, 0);
+}
+
+/* Runs the senders soon, from the loop: never inside a peer-layer callback, whose output the
+ * peer layer flushes only when the callback returns. */
+static void schedule(agent_xfer *x, uint64_t ms)
+{
+    if (!x->freeing) uv_timer_start(&x->pump, on_pump, ms, 0);
+}
+
+/* (Re)opens the source and checks it is still the file that was offered. */
+static int out_open(agent_xfer *x, xf *f)
+{
+    struct stat sb;
+    if (f->fd >= 0) return SC_OK;
+    int fd = open(f->r.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        xf__finish(x, f, AGENT_XS_FAILED, "the file cannot be opened any more", "transfer.failed");
+        return SC_ERR_IO;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != f->r.size) {
+        close(fd);
+        xf__finish(x, f, AGENT_XS_FAILED, "the file changed size since it was offered",
+                   "transfer.failed");
+        return SC_ERR_IO;
+    }
+    f->fd = fd;
+    return SC_OK;
+}
+
+static void on_accept(agent_xfer *x, const char *peer, const char *device, const sc_stanza *st)
+{
+    xf *f = xf__find(x, peer, AGENT_DIR_OUT, st->id);
+    if (!f) return; /* unknown, or finished (rejected, cancelled): nothing to send */
+    if (st->offset > f->r.size) {
+        xf__log(x, "transfer %s: %s asked for bytes from %llu of %llu: ignored", f->r.id, peer,
+                (unsigned long long)st->offset, (unsigned long long)f->r.size);
+        return;
+    }
+    /* The first device that accepts gets the file (a user's other devices do not). */
+    if (f->r.device[0] && strcmp(f->r.device, device)) return;
+    /* Both the receiver's own session-up and its answer to our offer ask for the same offset. */
+    if (f->streaming && f->accepted_at == st->offset) return;
+    int first = !f->r.device[0] || !strcmp(f->r.state, AGENT_XS_OFFERED);
+    snprintf(f->r.device, sizeof(f->r.device), "%s", device);
+    if (out_open(x, f)) return;
+    snprintf(f->r.state, sizeof(f->r.state), "%s", AGENT_XS_SENDING);
+    f->r.offset = st->offset;
+    f->accepted_at = st->offset;
+    f->streaming = 1;
+    xf__save(x, f);
+    f->pumped = 0;
+    xf__emit(x, first ? "transfer.accepted" : "transfer.resumed", f);
+    schedule(x, 0);
+}
+
+static void on_reject(agent_xfer *x, const char *peer, const sc_stanza *st)
+{
+    xf *f = xf__find(x, peer, AGENT_DIR_OUT, st->id);
+    if (!f) return; /* unknown: ignored (docs/PROTOCOL.md 10.2) */
+    char why[AGENT_XFER_REASON_MAX + 1];
+    snprintf(why, sizeof(why), "%s", st->reason && st->reason[0] ? st->reason : "declined");
+    xf__finish(x, f, AGENT_XS_REJECTED, why, "transfer.rejected");
+}
+
+/* ---- hashing the file to offer ---- */
+
+typedef struct send_job {
+    char peer[AGENT_USER_MAX + 1];
+    char path[AGENT_PATH_MAX];
+    agent_xfer_sent_fn done;
+    void *done_ctx;
+} send_job;
+
+static int new_id(char out[33])
+{
+    uint8_t r[16];
+    static const char hex[] = "0123456789abcdef";
+    if (sc_random_system(NULL, r, sizeof(r)) != SC_OK) return SC_ERR_RANDOM;
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[32] = '\0';
+    return SC_OK;
+}
+
+static void hashed(agent_xfer *x, void *arg, int err, uint64_t size, const uint8_t digest[32])
+{
+    send_job *j = arg;
+    char id[33], why[160];
+    if (x->freeing) {
+        free(j);
+        return;
+    }
+    uint64_t max = xf__setting(x, AGENT_XFER_SET_MAX, AGENT_XFER_DEFAULT_MAX_MB);
+    if (err) {
+        snprintf(why, sizeof(why), "%s",
+                 err == SC_ERR_ARG ? "not a regular file" : "the file cannot be read");
+        j->done(j->done_ctx, err, NULL, why);
+        free(j);
+        return;
+    }
+    if (size > max) {
+        snprintf(why, sizeof(why), "the file is larger than the limit (%llu MiB, setting %s)",
+                 (unsigned long long)(max >> 20), AGENT_XFER_SET_MAX);
+        j->done(j->done_ctx, SC_ERR_TOO_LARGE, NULL, why);
+        free(j);
+        return;
+    }
+    agent_xfer_rec r;
+    memset(&r, 0, sizeof(r));
+    const char *base = strrchr(j->path, '/');
+    base = base ? base + 1 : j->path;
+    /* What the peer sees: one path component, as docs/PROTOCOL.md 10.1 wants. */
+    agent_xfer_sanitise(base, r.name);
+    if (new_id(id)) {
+        j->done(j->done_ctx, SC_ERR_RANDOM, NULL, "no random source");
+        free(j);
+        return;
+    }
+    snprintf(r.id, sizeof(r.id), "%s", id);
+    snprintf(r.peer, sizeof(r.peer), "%s", j->peer);
+    r.dir = AGENT_DIR_OUT;
+    r.size = size;
+    memcpy(r.sha256, digest, 32);
+    snprintf(r.state, sizeof(r.state), "%s", AGENT_XS_OFFERED);
+    snprintf(r.path, sizeof(r.path), "%s", j->path);
+    r.created_ms = r.updated_ms = xf__now();
+    xf *f = NULL;
+    if (agent_store_xfer_put(x->env.st, &r) || !(f = xf__add(x, &r))) {
+        j->done(j->done_ctx, SC_ERR_IO, NULL, "the agent's store failed");
+        free(j);
+        return;
+    }
+    xf__emit(x, "transfer.offered", f);
+    j->done(j->done_ctx, SC_OK, r.id, NULL);
+    free(j);
+    /* To every device up now; otherwise at the next session (kick asks for one). */
+    if (send_offer(x, f, NULL) <= 0 && x->env.kick) x->env.kick(x->env.ctx, f->r.peer);
+}
+
+int agent_xfer_send(agent_xfer *x, const char *peer, const char *path, agent_xfer_sent_fn done,
+                    void *done_ctx)
+{
+    if (!peer || !strchr(peer, '@') || strlen(peer) > AGENT_USER_MAX || !path || path[0] != '/' ||
+        strlen(path) >= AGENT_PATH_MAX || !done)
+        return SC_ERR_ARG;
+    send_job *j = calloc(1, sizeof(*j));
+    if (!j) return SC_ERR_NOMEM;
+    snprintf(j->peer, sizeof(j->peer), "%s", peer);
+    snprintf(j->path, sizeof(j->path), "%s", path);
+    j->done = done;
+    j->done_ctx = done_ctx;
+    int rc = xf__hash(x, -1, j->path, 0, hashed, j);
+    if (rc) free(j);
+    return rc;
+}
+
+/* ---- the user ---- */
+
+static xf *find_id(agent_xfer *x, const char *id, int dir)
+{
+    for (xf *f = x->list; f; f = f->next)
+        if (!strcmp(f->r.id, id) && (dir < 0 || f->r.dir == dir)) return f;
+    return NULL;
+}
+
+int agent_xfer_accept(agent_xfer *x, const char *id, const char **why)
+{
+    xf *f = find_id(x, id, AGENT_DIR_IN);
+    *why = NULL;
+    if (!f || strcmp(f->r.state, AGENT_XS_OFFERED)) {
+        *why = "no incoming offer with this id waits for an answer";
+        return SC_ERR_ARG;
+    }
+    return xf__recv_start(x, f, why);
+}
+
+int agent_xfer_reject(agent_xfer *x, const char *id, const char *reason)
+{
+    xf *f = find_id(x, id, -1);
+    if (!f) return SC_ERR_ARG;
+    if (f->r.dir == AGENT_DIR_OUT) {
+        /* No stanza withdraws an offer (docs/PROTOCOL.md 10.2): we stop sending. */
+        xf__finish(x, f, AGENT_XS_CANCELLED, "cancelled by you", "transfer.cancelled");
+        return SC_OK;
+    }
+    sc_stanza st = {.type = SC_STANZA_FILE_REJECT, .id = f->r.id, .reason = reason};
+    (void)x->env.send(x->env.ctx, f->r.peer, f->r.device[0] ? f->r.device : NULL, &st);
+    if (!strcmp(f->r.state, AGENT_XS_RECEIVING)) xf__part_remove(x, f);
+    xf__finish(x, f, AGENT_XS_REJECTED, "rejected by you", "transfer.rejected");
+    return SC_OK;
+}
+
+/* ---- the peer layer ---- */
+
+void agent_xfer_session_up(agent_xfer *x, const char *peer, const char *device)
+{
+    xf *next;
+    for (xf *f = x->list; f; f = next) {
+        next = f->next; /* an entry may finish (and go) below */
+        if (strcasecmp(f->r.peer, peer)) continue;
+        if (f->r.dir == AGENT_DIR_IN) {
+            xf__recv_session_up(x, f, device);
+            continue;
+        }
+        /* Offered or under way: offer again; the receiver answers with its offset. */
+        if ((!strcmp(f->r.state, AGENT_XS_OFFERED) || !strcmp(f->r.state, AGENT_XS_SENDING)) &&
+            (!f->r.device[0] || !strcmp(f->r.device, device)))
+            (void)send_offer(x, f, device);
+    }
+}
+
+void agent_xfer_session_down(agent_xfer *x, const char *peer, const char *device)
+{
+    for (xf *f = x->list; f; f = f->next) {
+        if (strcasecmp(f->r.peer, peer) || strcmp(f->r.device, device)) continue;
+        if (f->r.dir == AGENT_DIR_OUT && f->streaming) out_pause(x, f);
+        if (f->r.dir == AGENT_DIR_IN && f->r.offset != f->saved) xf__save(x, f);
+        f->asked_gap = 0;
+    }
+}
+
+void agent_xfer_drained(agent_xfer *x, const char *peer, const char *device)
+{
+    for (xf *f = x->list; f; f = f->next)
+        if (f->r.dir == AGENT_DIR_OUT && f->blocked && !strcasecmp(f->r.peer, peer) &&
+            !strcmp(f->r.device, device))
+            schedule(x, 0);
+}
+
+int agent_xfer_stanza(agent_xfer *x, const char *peer, const char *device, const sc_stanza *st)
+{
+    switch (st->type) {
+    case SC_STANZA_FILE_OFFER:
+        xf__recv_offer(x, peer, device, st);
+        return 1;
+    case SC_STANZA_FILE_ACCEPT:
+        on_accept(x, peer, device, st);
+        return 1;
+    case SC_STANZA_FILE_DONE:
+        xf__recv_done(x, peer, device, st);
+        return 1;
+    case SC_STANZA_FILE_REJECT:
+        on_reject(x, peer, st);
+        return 1;
+    default:
+        return 0;
+    }
+}
