@@ -357,8 +357,14 @@ static void on_accept(agent_xfer *x, const char *peer, const char *device, const
     }
     /* The first device that accepts gets the file (a user's other devices do not). */
     if (f->r.device[0] && strcmp(f->r.device, device)) return;
-    /* Both the receiver's own session-up and its answer to our offer ask for the same offset. */
-    if (f->streaming && f->accepted_at == st->offset) return;
+    /*
+     * The receiver asks on its session-up and again when our repeated offer
+     * reaches it, by then with what it has received since: an offset within
+     * the bytes already handed to this stream is on its way, not missing.
+     * (A real gap shows at file-done: the receiver asks then, and the
+     * stream, over, starts again from there.)
+     */
+    if (f->streaming && st->offset >= f->accepted_at && st->offset <= f->r.offset) return;
     int first = !f->r.device[0] || !strcmp(f->r.state, AGENT_XS_OFFERED);
     snprintf(f->r.device, sizeof(f->r.device), "%s", device);
     if (out_open(x, f)) return;
