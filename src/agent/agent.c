@@ -4,6 +4,7 @@
  * (unregistering from the registry, closing sessions, removing the socket).
  */
 #include "agent.h"
+#include "agent_methods_xfer.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ static void closed_cb(uv_handle_t *h)
 
 static void net_stopped(agent *a)
 {
+    agent_files_stop(a);
     /* Everything else is closed; the loop ends once these are. */
     uv_close((uv_handle_t *)&a->tick, closed_cb);
     uv_close((uv_handle_t *)&a->sig_term, closed_cb);
@@ -133,6 +135,9 @@ int agent_run(const agent_opts *o)
         uv_run(&loop, UV_RUN_DEFAULT);
         goto out;
     }
+    /* After the network: unfinished transfers ask it for sessions with their peers. */
+    if (agent_files_start(a))
+        fprintf(stderr, "sixchat: file transfers are off: %s cannot be used\n", a->paths.downloads);
     agent_emit(a, "agent.started", json_pack("{s:s,s:s}", "user", a->user, "device", a->device));
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;

@@ -36,7 +36,8 @@ typedef struct agent_opts {
     uint32_t lifetime_s; /* registration lifetime asked for; 0: the registry's default */
 } agent_opts;
 
-typedef struct agent_net agent_net; /* agent_net.c */
+typedef struct agent_net agent_net;   /* agent_net.c */
+typedef struct agent_xfer agent_xfer; /* file transfers: agent_xfer.h */
 
 typedef struct agent {
     uv_loop_t *loop;
@@ -46,6 +47,7 @@ typedef struct agent {
     agent_events ev;
     agent_api *api;
     agent_net *net;
+    agent_xfer *xfer; /* agent_methods_xfer.c starts it */
     char user[AGENT_USER_MAX + 1];
     char device[IRP_DEVICE_MAX + 1];
     uint64_t expiry_ms; /* how long a message may wait in the outbox */
@@ -141,6 +143,9 @@ void agent_net_listen_addr(agent *a, char *out, size_t cap);
 void agent_net_kick(agent *a, const char *peer);
 /* Sends a stanza to (peer, device) (device NULL: every device); > 0 when queued somewhere. */
 int agent_net_send(agent *a, const char *peer, const char *device, const sc_stanza *st);
+/* File bytes to (peer, device): agent_peer_send_file's SC_OK, SC_ERR_TOO_LARGE, SC_ERR_STATE. */
+int agent_net_send_file(agent *a, const char *peer, const char *device, const char *id,
+                        uint64_t offset, const uint8_t *data, size_t len);
 /* The set of blocked users changed: refuse them in the handshake from now on. */
 void agent_net_blocked_changed(agent *a);
 /* Status fields of the network (registration, NAT, sessions) added to obj. */

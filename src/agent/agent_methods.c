@@ -4,6 +4,7 @@
  * JSON result or an error code a client can act on.
  */
 #include "agent.h"
+#include "agent_methods_xfer.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -625,5 +626,9 @@ const agent_api_method agent_methods[] = {
     {"read", m_read},
     {"typing", m_typing},
     {"stop", m_stop},
+    {"send-file", agent_m_send_file},
+    {"transfers", agent_m_transfers},
+    {"accept", agent_m_accept},
+    {"reject", agent_m_reject},
 };
 const size_t agent_n_methods = sizeof(agent_methods) / sizeof(agent_methods[0]);

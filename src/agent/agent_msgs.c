@@ -6,6 +6,7 @@
  * repeated id), receipts per device, and expiry with a reason.
  */
 #include "agent.h"
+#include "agent_xfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,7 +264,9 @@ void agent_msg_stanza(agent *a, const char *peer, const char *device, const sc_s
         on_receipt(a, peer, device, st);
         break;
     default:
-        break; /* pings are the peer layer's; files are not handled yet */
+        /* file-offer, -accept, -done, -reject: agent_xfer (pings are the peer layer's) */
+        if (a->xfer) (void)agent_xfer_stanza(a->xfer, peer, device, st);
+        break;
     }
 }
 

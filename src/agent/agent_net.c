@@ -628,6 +628,13 @@ int agent_net_send(agent *a, const char *peer, const char *device, const sc_stan
     return agent_peer_send(a->net->peer, peer, device, st);
 }
 
+int agent_net_send_file(agent *a, const char *peer, const char *device, const char *id,
+                        uint64_t offset, const uint8_t *data, size_t len)
+{
+    if (!a->net || !a->net->peer) return SC_ERR_STATE;
+    return agent_peer_send_file(a->net->peer, peer, device, id, offset, data, len);
+}
+
 typedef struct blocked_ctx {
     char (*users)[AGENT_USER_MAX + 1];
     size_t n, cap;

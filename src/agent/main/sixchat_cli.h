@@ -83,6 +83,13 @@ int sx_cmd_backup(sx_ctx *x, int argc, char **argv);
 int sx_cmd_restore(sx_ctx *x, int argc, char **argv);
 int sx_cmd_read(sx_ctx *x, int argc, char **argv);
 
+/* File transfers (sixchat_xfer.c): the commands and their manual pages. */
+int sx_cmd_send_file(sx_ctx *x, int argc, char **argv);
+int sx_cmd_transfers(sx_ctx *x, int argc, char **argv);
+int sx_cmd_accept(sx_ctx *x, int argc, char **argv);
+int sx_cmd_reject(sx_ctx *x, int argc, char **argv);
+extern const char sx_help_send_file[], sx_help_transfers[], sx_help_accept[], sx_help_reject[];
+
 /* A QR code of text on the terminal (libqrencode), two rows per line. */
 void sx_qr(const char *text);
 
