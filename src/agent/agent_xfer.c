@@ -142,6 +142,7 @@ xf *xf__add(agent_xfer *x, const agent_xfer_rec *r)
     f->r = *r;
     f->fd = -1;
     f->saved = r->offset;
+    f->accepted_at = UINT64_MAX;
     f->next = x->list;
     x->list = f;
     return f;
@@ -359,12 +360,15 @@ static void on_accept(agent_xfer *x, const char *peer, const char *device, const
     if (f->r.device[0] && strcmp(f->r.device, device)) return;
     /*
      * The receiver asks on its session-up and again when our repeated offer
-     * reaches it, by then with what it has received since: an offset within
-     * the bytes already handed to this stream is on its way, not missing.
-     * (A real gap shows at file-done: the receiver asks then, and the
-     * stream, over, starts again from there.)
+     * reaches it, by then with what it has received since, and that answer
+     * may come after the stream is over. A session delivers in order and
+     * loses nothing, so an offset within the bytes this session's stream
+     * already carried is on its way (or arrived), not missing: only a new
+     * session (accepted_at reset when one ends) or an offset before the
+     * stream's start starts it again.
      */
-    if (f->streaming && st->offset >= f->accepted_at && st->offset <= f->r.offset) return;
+    if (f->accepted_at != UINT64_MAX && st->offset >= f->accepted_at && st->offset <= f->r.offset)
+        return;
     int first = !f->r.device[0] || !strcmp(f->r.state, AGENT_XS_OFFERED);
     snprintf(f->r.device, sizeof(f->r.device), "%s", device);
     if (out_open(x, f)) return;
@@ -541,6 +545,7 @@ void agent_xfer_session_down(agent_xfer *x, const char *peer, const char *device
     for (xf *f = x->list; f; f = f->next) {
         if (strcasecmp(f->r.peer, peer) || strcmp(f->r.device, device)) continue;
         if (f->r.dir == AGENT_DIR_OUT && f->streaming) out_pause(x, f);
+        f->accepted_at = UINT64_MAX; /* the next session's accept starts a stream */
         if (f->r.dir == AGENT_DIR_IN && f->r.offset != f->saved) xf__save(x, f);
         f->asked_gap = 0;
     }
