@@ -22,6 +22,7 @@
 
 #include "agent_peer.h"
 #include "agent_peer_addr.h"
+#include "agent_xfer.h"
 #include "agent_reg.h"
 #include "sixchat/config.h"
 #include "sixchat/platform.h"
@@ -240,6 +241,7 @@ static void on_up(void *ctx, const agent_peer_info *p)
                json_pack("{s:s,s:s,s:s,s:b}", "user", p->user, "device", p->device, "addr", addr,
                          "initiator", p->initiator));
     agent_msg_session_up(a, p->user, p->device);
+    if (a->xfer) agent_xfer_session_up(a->xfer, p->user, p->device);
 }
 
 static const char *down_name(agent_peer_down_why w)
@@ -269,6 +271,20 @@ static void on_down(void *ctx, const agent_peer_info *p, agent_peer_down_why why
         json_pack("{s:s,s:s,s:s}", "user", p->user, "device", p->device, "why", down_name(why));
     if (err) json_object_set_new(d, "error", json_string(sc_strerror(err)));
     agent_emit(n->a, "session.down", d);
+    if (n->a->xfer) agent_xfer_session_down(n->a->xfer, p->user, p->device);
+}
+
+static void on_file_data(void *ctx, const agent_peer_info *p, const char *id, uint64_t offset,
+                         const uint8_t *data, size_t len)
+{
+    agent_net *n = ctx;
+    if (n->a->xfer) agent_xfer_file_data(n->a->xfer, p->user, p->device, id, offset, data, len);
+}
+
+static void on_drained(void *ctx, const agent_peer_info *p)
+{
+    agent_net *n = ctx;
+    if (n->a->xfer) agent_xfer_drained(n->a->xfer, p->user, p->device);
 }
 
 static void on_stanza(void *ctx, const agent_peer_info *p, const sc_stanza *st)
@@ -402,7 +418,9 @@ static void on_presence(void *ctx, int status, const char *msg, const agent_peer
                json_pack("{s:s,s:s}", "user", view->user, "presence",
                          view->n_devices ? "online" : "offline"));
     /* Back online: what waits for them goes now (the watch, not polling). */
-    if (view->n_devices && has_outbox(n->a, view->user)) dial_view(n, view);
+    if (view->n_devices &&
+        (has_outbox(n->a, view->user) || (n->a->xfer && agent_xfer_wants(n->a->xfer, view->user))))
+        dial_view(n, view);
 }
 
 /* ---- the outbox's view ---- */
@@ -478,6 +496,8 @@ int agent_net_start(agent *a, char *err, size_t errcap)
     po.cb.up = on_up;
     po.cb.down = on_down;
     po.cb.stanza = on_stanza;
+    po.cb.file_data = on_file_data;
+    po.cb.drained = on_drained;
     po.cb.dial_result = on_dial_result;
     po.cb.admit = on_admit;
     po.cb.log = on_log;

@@ -3,7 +3,9 @@
  * agent (docs/AGENT-API.md 4.9): send-file (with a progress bar on a
  * terminal), transfers, accept, reject.
  */
+#ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* realpath */
+#endif
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
