@@ -10,7 +10,7 @@ CMAKE_ARGS ?=
 # ON in CI: warnings are errors in the sanitizer and fuzz builds.
 WERROR     ?= OFF
 
-.PHONY: all deps build test test-asan test-tsan fuzz fuzz-run demo bench install clean format format-check
+.PHONY: all deps build test test-asan test-tsan fuzz fuzz-run demo demo-library bench install clean format format-check
 
 all: build
 
@@ -53,8 +53,13 @@ fuzz: deps
 fuzz-run: fuzz
 	sh scripts/fuzz_run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# The real system on loopback: irpd, two enrolled users, their two agents.
 demo: deps build
 	sh scripts/demo.sh $(BUILD)
+
+# The library alone, embedded in a small program (examples/sixchat_demo.c).
+demo-library: deps build
+	sh scripts/demo-library.sh $(BUILD)
 
 bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)

@@ -472,7 +472,7 @@ static const char help_text[] =
     "    " PROG " listen --cert bob-chain.pem --key bob.key --ca root.pem\n"
     "    " PROG " connect --cert alice-chain.pem --key alice.key --ca root.pem \\\n"
     "        --peer bob@example.org --to ::1\n"
-    "    scripts/demo.sh BUILD_DIR makes certificates and runs both sides.\n\n"
+    "    scripts/demo-library.sh BUILD_DIR makes certificates and runs both sides.\n\n"
     "EXIT STATUS\n"
     "    0  the conversation completed and closed in order\n"
     "    1  a failure (file, network, handshake or protocol), explained on stderr\n"

@@ -1,182 +1,155 @@
 #!/bin/sh
-# demo.sh BUILD_DIR - one End2End Direct conversation between two
-# sixchat-demo processes over loopback TCP (examples/sixchat_demo.c).
+# demo.sh BUILD_DIR - the real system on one machine, as a readable
+# transcript: a registry (irpd) in a temporary directory, two users enrolled
+# with it, their two agents (`sixchat up`) on loopback, and then: a lookup,
+# the handshake, messages with delivery receipts and a read marker, and a
+# message sent while the peer's agent was down, delivered when it came back
+# (through the registry's watch, not polling). Stops everything it started,
+# by process id, and removes the directory.
 #
-#   1. makes a throwaway PKI with the openssl command-line tool: a root CA
-#      and P-256 user certificates for alice@example.org and bob@example.org;
-#   2. starts bob (listen: responder) on a free port of ::1, or 127.0.0.1
-#      when the host has no IPv6 loopback, and waits for its ready line
-#      "listening on ADDR:PORT", read through a fifo (no sleeps);
-#   3. runs alice (connect: initiator) against that port in the foreground;
-#   4. waits for both and fails if either failed.
-# A watchdog bounds the whole run: it stops bob after $DEMO_TIMEOUT seconds
-# (default 30), which in turn ends alice with a truncated connection.
+# Waits on real signals only: ready lines read through FIFOs and events
+# through `sixchat events --wait`. A watchdog ends the demo after
+# $DEMO_TIMEOUT seconds (default 60). The embedding example of the library
+# alone is scripts/demo-library.sh (`make demo-library`).
 set -eu
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2
     exit 2
 fi
-demo=$1/examples/sixchat-demo
-timeout=${DEMO_TIMEOUT:-30}
-[ -x "$demo" ] || { echo "demo: $demo not found; build it first (make demo)" >&2; exit 1; }
-command -v openssl >/dev/null 2>&1 || { echo "demo: openssl not found" >&2; exit 1; }
+B=$1
+SIXCHAT=$B/sixchat
+IRPD=$B/irpd
+for p in "$SIXCHAT" "$IRPD"; do
+    [ -x "$p" ] || { echo "demo: $p not found; build first (make demo does)" >&2; exit 1; }
+done
+timeout=${DEMO_TIMEOUT:-60}
 
-umask 077 # keys are created readable by their owner only
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sixchat-demo.XXXXXX")
-bob_pid=
-relay_pid=
-dog_pid=
-# Stops only the processes this script started, by their ids.
+umask 077
+T=$(mktemp -d "${TMPDIR:-/tmp}/sixchat-demo.XXXXXX")
+PIDS=
+DOG=
 cleanup() {
-    for pid in $bob_pid $relay_pid $dog_pid; do kill "$pid" 2>/dev/null || :; done
-    rm -rf "$tmp"
+    for p in $PIDS; do kill "$p" 2>/dev/null || :; done
+    for p in $PIDS; do wait "$p" 2>/dev/null || :; done
+    [ -z "$DOG" ] || kill "$DOG" 2>/dev/null || :
+    rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
+# The watchdog signals this shell, whose trap stops everything.
+(
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$timeout" &
+    s=$!
+    wait "$s"
+    echo "demo: timed out after ${timeout}s" >&2
+    kill -TERM $$
+) &
+DOG=$!
 
-# ---- certificates --------------------------------------------------------
-
-# ossl ARGS...: runs openssl quietly; on failure shows its messages and stops.
-ossl() {
-    openssl "$@" 2>"$tmp/openssl.err" || {
-        cat "$tmp/openssl.err" >&2
-        echo "demo: openssl $1 failed" >&2
-        exit 1
-    }
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() {
+    printf '$ %s\n' "$*" | sed "s|$T|\$DEMO|g; s|$B/||g"
+    "$@"
+}
+die() {
+    echo "demo: $*" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
+    exit 1
 }
 
-# What the library requires of a user certificate (docs/wire-notes.md):
-# the user ID as subjectAltName email, EKU clientAuth, keyUsage digitalSignature.
-cat >"$tmp/openssl.cnf" <<'EOF'
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[ user ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = email:$ENV::DEMO_EMAIL
-EOF
-cnf=$tmp/openssl.cnf
-DEMO_EMAIL=unused@example.org # every section is parsed on load
-export DEMO_EMAIL
+say "1. A registry for example.org (irpd), in a temporary directory"
+run "$IRPD" init --dir "$T/registry" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 \
+    >"$T/init.out" || die "irpd init"
+CAFP=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
+echo "CA fingerprint: $CAFP"
+mkfifo "$T/irpd.ready"
+"$IRPD" serve --dir "$T/registry" --listen 127.0.0.1:0 --allow-local >"$T/irpd.ready" \
+    2>>"$T/irpd.log" &
+PIDS="$PIDS $!"
+exec 3<"$T/irpd.ready"
+read -r line <&3 || die "irpd did not start"
+echo "$line"
+IRP=127.0.0.1:${line##*:}
 
-# p256key NAME: a P-256 private key, mode 0600.
-p256key() {
-    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-        -pkeyopt ec_param_enc:named_curve -out "$tmp/$1.key"
-    chmod 600 "$tmp/$1.key"
-}
-
-p256key root
-ossl req -new -x509 -config "$cnf" -extensions ca -key "$tmp/root.key" \
-    -subj "/CN=sixchat demo root CA" -sha256 -days 2 -set_serial 1 -out "$tmp/root.pem"
-serial=1
-for user in alice bob; do
-    serial=$((serial + 1))
-    p256key "$user"
-    ossl req -new -config "$cnf" -key "$tmp/$user.key" -subj "/CN=$user@example.org" \
-        -out "$tmp/$user.csr"
-    DEMO_EMAIL=$user@example.org
-    ossl x509 -req -in "$tmp/$user.csr" -CA "$tmp/root.pem" -CAkey "$tmp/root.key" \
-        -extfile "$cnf" -extensions user -sha256 -days 2 -set_serial "$serial" \
-        -out "$tmp/$user.pem"
+say "2. alice and bob enrol: a key (P-256, 0600) and a certificate from the registry"
+for u in alice bob; do
+    run "$SIXCHAT" --home "$T/$u" init --id "$u@example.org" --irp "$IRP" --ca-fingerprint "$CAFP" ||
+        die "init $u"
+    tok=$("$IRPD" token --dir "$T/registry" "$u@example.org") || die "token $u"
+    run "$SIXCHAT" --home "$T/$u" enroll --token "$tok" || die "enroll $u"
 done
 
-# ---- bob: the listener ---------------------------------------------------
-
-# start_bob ADDR: starts bob on ADDR, port 0 (the system picks a free one),
-# and reads his output through a fifo up to the ready line. Sets port; the
-# lines read so far are kept in $tmp/bob.head. Fails if bob exits first.
-start_bob() {
-    rm -f "$tmp/bob.out"
-    mkfifo "$tmp/bob.out"
-    "$demo" listen --cert "$tmp/bob.pem" --key "$tmp/bob.key" --ca "$tmp/root.pem" \
-        --bind "$1" --port 0 >"$tmp/bob.out" 2>&1 &
-    bob_pid=$!
-    # The watchdog: sleep is the time limit here, never a wait for readiness.
-    (
-        trap 'kill "$s" 2>/dev/null; exit 0' TERM
-        sleep "$timeout" &
-        s=$!
-        wait "$s"
-        echo "demo: timed out after $timeout s, stopping bob" >&2
-        kill "$bob_pid" 2>/dev/null
-    ) &
-    dog_pid=$!
-    exec 3<"$tmp/bob.out"
-    port=
-    : >"$tmp/bob.head"
-    while IFS= read -r line <&3; do
-        printf '%s\n' "$line" >>"$tmp/bob.head"
-        case $line in
-        *"listening on "*)
-            port=${line##*:}
-            return 0
-            ;;
-        esac
-    done
-    # bob ended before listening: reap him and his watchdog.
-    exec 3<&-
-    wait "$bob_pid" || :
-    bob_pid=
-    kill "$dog_pid" 2>/dev/null || :
-    wait "$dog_pid" || :
-    dog_pid=
-    return 1
+# start NAME FD: the agent in the background, its ready line read through a FIFO
+start() {
+    rm -f "$T/$1.ready"
+    mkfifo "$T/$1.ready"
+    printf '$ sixchat --home $DEMO/%s up --listen 127.0.0.1:0 --allow-local &\n' "$1"
+    "$SIXCHAT" --home "$T/$1" up --listen 127.0.0.1:0 --allow-local >"$T/$1.ready" \
+        2>>"$T/$1.log" &
+    eval "PID_$1=$!"
+    PIDS="$PIDS $!"
+    eval "exec $2<\"\$T/\$1.ready\""
+    eval "read -r line <&$2" || die "$1's agent did not start"
+    echo "$line"
 }
+stop() {
+    eval "pid=\$PID_$1"
+    printf '$ kill -TERM %s   # %s'"'"'s agent: unregisters, closes its sessions\n' "$pid" "$1"
+    kill -TERM "$pid"
+    wait "$pid" || die "$1's agent did not stop cleanly"
+    PIDS=$(echo "$PIDS" | sed "s/ $pid\b//")
+}
+last() { "$SIXCHAT" --home "$T/$1" status --json | sed -n 's/.*"events_last": *\([0-9]*\).*/\1/p'; }
+a() { run "$SIXCHAT" --home "$T/alice" "$@"; }
+b() { run "$SIXCHAT" --home "$T/bob" "$@"; }
 
-cat <<'EOF'
-== libsixchat demo: End2End Direct between two processes over loopback TCP ==
-bob listens (responder), alice connects (initiator). Each proves its user ID
-with a certificate from a CA made just now with openssl. Then alice sends 3
-messages, bob answers each with a receipt and a reply, alice updates her keys
-and asks bob to update his, sends a 4th message and closes; bob closes too.
-"->" marks what a side sends, "<-" what it receives.
+say "3. Both agents start on loopback: listen, register with the registry"
+start alice 4
+start bob 5
 
-EOF
+say "4. alice looks bob up (the registry's signed answer, verified)"
+a lookup bob@example.org || die "lookup"
 
-addr=::1
-if ! start_bob "$addr"; then
-    addr=127.0.0.1 # no IPv6 loopback here
-    if ! start_bob "$addr"; then
-        cat "$tmp/bob.head"
-        echo "demo: the listener did not start" >&2
-        exit 1
-    fi
-fi
-cat "$tmp/bob.head"
-cat <&3 &
-relay_pid=$!
-exec 3<&-
+say "5. alice writes to bob: lookup, connect, handshake, delivery, receipt"
+a send --wait bob@example.org "Hello Bob, this went straight to your machine." || die "send"
+b history alice@example.org || die "history"
 
-# ---- alice: the connector, in the foreground -----------------------------
+say "6. bob answers on the same session; alice reads it (a read marker goes back)"
+b0=$(last bob)
+b send --wait alice@example.org "Hi Alice! Got it, no server in between." || die "send"
+a read bob@example.org || die "read"
+"$SIXCHAT" --home "$T/bob" events --since "$b0" --wait message.read --timeout 20 >/dev/null ||
+    die "no read marker"
+b history alice@example.org --limit 1 || die "history"
 
-alice_rc=0
-"$demo" connect --cert "$tmp/alice.pem" --key "$tmp/alice.key" --ca "$tmp/root.pem" \
-    --peer bob@example.org --to "$addr" --port "$port" 2>&1 || alice_rc=$?
+say "7. bob's agent stops; alice writes anyway: the message waits in her outbox"
+stop bob
+a0=$(last alice)
+id=$("$SIXCHAT" --home "$T/alice" send bob@example.org "Are you there? (sent while you were away)") ||
+    die "send"
+echo "queued $id"
+a outbox || die "outbox"
 
-bob_rc=0
-wait "$bob_pid" || bob_rc=$?
-bob_pid=
-wait "$relay_pid" || :
-relay_pid=
-kill "$dog_pid" 2>/dev/null || :
-wait "$dog_pid" || :
-dog_pid=
+say "8. bob comes back: the registry tells alice (watch), the outbox goes at once"
+start bob 5
+"$SIXCHAT" --home "$T/alice" events --since "$a0" --wait message.delivered --match "id=$id" \
+    --timeout 30 >/dev/null || die "not delivered after bob came back"
+echo "delivered"
+a outbox || die "outbox"
+b history alice@example.org --limit 1 || die "history"
 
-echo
-if [ "$alice_rc" -ne 0 ] || [ "$bob_rc" -ne 0 ]; then
-    echo "demo FAILED: alice exited with $alice_rc, bob with $bob_rc" >&2
-    exit 1
-fi
-echo "demo finished: handshake, 4 messages, receipts, key update, close"
+say "9. Fingerprints to compare aloud (trust on first use pinned them already)"
+a fingerprint --no-qr || die "fingerprint"
+a contacts || die "contacts"
+
+say "10. Stopping everything this demo started"
+stop alice
+stop bob
+for p in $PIDS; do
+    kill -TERM "$p"
+    wait "$p" || :
+done
+PIDS=
+echo "done"

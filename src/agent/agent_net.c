@@ -15,6 +15,8 @@
  */
 #include "agent.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,13 @@ typedef struct peer_entry {
     int have_view;
     int watching;
     int looking_up;
+    /* Devices with a session up, and how many sessions each (a simultaneous
+     * dial may report the losing session down after the winner is up). */
+    struct {
+        char id[IRP_DEVICE_MAX + 1];
+        unsigned sessions;
+    } up[IRP_MAX_BINDINGS];
+    size_t n_up;
 } peer_entry;
 
 struct agent_net {
@@ -70,6 +79,28 @@ static peer_entry *entry(agent_net *n, const char *user, int create)
     e->next = n->peers;
     n->peers = e;
     return e;
+}
+
+/* Counts a session of (user, device) up (delta 1) or down (-1). */
+static void track_up(agent_net *n, const char *user, const char *device, int delta)
+{
+    peer_entry *e = entry(n, user, delta > 0);
+    if (!e) return;
+    size_t i;
+    for (i = 0; i < e->n_up; i++)
+        if (!strcmp(e->up[i].id, device)) break;
+    if (i == e->n_up) {
+        if (delta < 0 || e->n_up == IRP_MAX_BINDINGS) return;
+        snprintf(e->up[i].id, sizeof(e->up[i].id), "%s", device);
+        e->up[i].sessions = 0;
+        e->n_up++;
+    }
+    if (delta > 0) {
+        e->up[i].sessions++;
+    } else if (e->up[i].sessions && --e->up[i].sessions == 0) {
+        e->up[i] = e->up[e->n_up - 1];
+        e->n_up--;
+    }
 }
 
 static void fp_hex(const uint8_t fp[32], char out[65])
@@ -237,6 +268,7 @@ static void on_up(void *ctx, const agent_peer_info *p)
         if (agent_store_contact_put(a->st, &c))
             fprintf(stderr, "sixchat: contact %s not updated (store failed)\n", p->user);
     }
+    track_up(n, p->user, p->device, 1);
     agent_emit(a, "session.up",
                json_pack("{s:s,s:s,s:s,s:b}", "user", p->user, "device", p->device, "addr", addr,
                          "initiator", p->initiator));
@@ -267,6 +299,7 @@ static const char *down_name(agent_peer_down_why w)
 static void on_down(void *ctx, const agent_peer_info *p, agent_peer_down_why why, int err)
 {
     agent_net *n = ctx;
+    track_up(n, p->user, p->device, -1);
     json_t *d =
         json_pack("{s:s,s:s,s:s}", "user", p->user, "device", p->device, "why", down_name(why));
     if (err) json_object_set_new(d, "error", json_string(sc_strerror(err)));
@@ -297,7 +330,11 @@ static void on_dial_result(void *ctx, const agent_peer_dial_result *r)
 {
     agent_net *n = ctx;
     agent *a = n->a;
-    if (r->err == SC_OK) return;
+    if (r->err == SC_OK) {
+        /* Up (new or already): anything queued since goes now. */
+        agent_msg_flush(a, r->user, r->device, 1);
+        return;
+    }
     if (r->pin_mismatch && r->seen_fp) {
         agent_contact c;
         int found = 0;
@@ -463,6 +500,33 @@ static int load_file(const char *path, char **out, size_t *len, char *err, size_
     return SC_OK;
 }
 
+/*
+ * The IP literals of the --listen addresses when every one is specific (no
+ * [::] or 0.0.0.0); 0 otherwise (then the machine's addresses are registered).
+ */
+static size_t listen_ips(agent *a, char out[][INET6_ADDRSTRLEN], const char **ptrs)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < a->opts.n_listen && i < AGENT_MAX_LISTEN; i++) {
+        struct sockaddr_storage ss;
+        if (agent_peer_addr_parse(a->opts.listen[i], &ss)) return 0;
+        const void *ip;
+        if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+            if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) return 0;
+            ip = &s6->sin6_addr;
+        } else {
+            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+            if (s4->sin_addr.s_addr == htonl(INADDR_ANY)) return 0;
+            ip = &s4->sin_addr;
+        }
+        if (!inet_ntop(ss.ss_family, ip, out[k], INET6_ADDRSTRLEN)) return 0;
+        ptrs[k] = out[k];
+        k++;
+    }
+    return k;
+}
+
 int agent_net_start(agent *a, char *err, size_t errcap)
 {
     agent_net *n = calloc(1, sizeof(*n));
@@ -553,6 +617,16 @@ int agent_net_start(agent *a, char *err, size_t errcap)
         ro.allow_local = a->opts.allow_local;
         ro.addrs = a->opts.n_advertise ? a->opts.advertise : NULL;
         ro.n_addrs = a->opts.n_advertise;
+        /* Listening on specific addresses only: those are the ones to
+         * register (a peer dialling another address of the machine would
+         * only meet a refusal, and Happy Eyeballs would wait for it). */
+        char fixed[AGENT_MAX_LISTEN][INET6_ADDRSTRLEN];
+        const char *fixed_p[AGENT_MAX_LISTEN];
+        size_t n_fixed = listen_ips(a, fixed, fixed_p);
+        if (!ro.addrs && n_fixed) {
+            ro.addrs = fixed_p;
+            ro.n_addrs = n_fixed;
+        }
         ro.on_status = on_reg_status;
         ro.on_presence = on_presence;
         ro.ctx = n;
@@ -624,16 +698,16 @@ void agent_net_kick(agent *a, const char *peer)
 {
     agent_net *n = a->net;
     if (!n || n->stopping) return;
-    /* Sessions up: the new messages go on each device's session now. */
-    agent_peer_status st[IRP_MAX_BINDINGS];
-    size_t up = agent_peer_list(n->peer, st, IRP_MAX_BINDINGS), sent = 0;
-    for (size_t i = 0; i < up && i < IRP_MAX_BINDINGS; i++) {
-        if (strcasecmp(st[i].user, peer)) continue;
-        agent_msg_flush(a, peer, st[i].device, 1);
-        sent++;
-    }
     peer_entry *e = entry(n, peer, 1);
     if (!e) return;
+    /* Sessions up: the new messages go on each device's session now (a
+     * copy of the list: sending may end a session and change it). */
+    char devs[IRP_MAX_BINDINGS][IRP_DEVICE_MAX + 1];
+    size_t sent = e->n_up;
+    for (size_t i = 0; i < sent; i++)
+        snprintf(devs[i], sizeof(devs[i]), "%s", e->up[i].id);
+    for (size_t i = 0; i < sent; i++)
+        agent_msg_flush(a, peer, devs[i], 1);
     watch(n, e);
     if (sent) return;
     if (e->have_view && e->view.n_devices)

@@ -91,9 +91,10 @@ down() {
     [ "${2:-TERM}" != TERM ] || [ "$rc" = 0 ] || fail "$1's agent exited with $rc after SIGTERM"
 }
 
-# last_event NAME: the id of NAME's newest event
+# last_event NAME: the id of NAME's newest event (0 when its agent is not running)
 last_event() {
-    sx "$1" status --json | sed -n 's/.*"events_last": *\([0-9]*\).*/\1/p'
+    v=$(sx "$1" status --json 2>/dev/null | sed -n 's/.*"events_last": *\([0-9]*\).*/\1/p')
+    echo "${v:-0}"
 }
 
 # wait_event NAME SINCE TYPE [KEY=VALUE]: waits (10 s at most) for the event
