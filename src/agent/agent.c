@@ -4,6 +4,7 @@
  * (unregistering from the registry, closing sessions, removing the socket).
  */
 #include "agent.h"
+#include "agent_hex.h"
 #include "agent_methods_xfer.h"
 
 #include <signal.h>
@@ -20,7 +21,7 @@ static int load_device(agent *a)
     if (agent_store_get(a->st, "device", a->device, sizeof(a->device), &found)) return SC_ERR_IO;
     if (found && a->device[0]) return SC_OK;
     char id[33];
-    if (agent_msg_new_id(id)) return SC_ERR_RANDOM;
+    if (agent_new_id(id)) return SC_ERR_RANDOM;
     snprintf(a->device, sizeof(a->device), "d-%.16s", id);
     return agent_store_set(a->st, "device", a->device);
 }

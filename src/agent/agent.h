@@ -90,9 +90,6 @@ static inline void agent_emit(agent *a, const char *type, json_t *data)
 
 /* ---- agent_msgs.c: messages and the outbox ---- */
 
-/* A fresh message id: 16 random bytes in lowercase hex. */
-SC_MUST_CHECK int agent_msg_new_id(char out[33]);
-
 /*
  * Queues text for peer (durable when this returns), emits message.queued,
  * and hands it to the network (sent now when a session is up, otherwise

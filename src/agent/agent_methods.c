@@ -4,6 +4,7 @@
  * JSON result or an error code a client can act on.
  */
 #include "agent.h"
+#include "agent_hex.h"
 #include "agent_methods_xfer.h"
 
 #include <openssl/evp.h>
@@ -61,16 +62,6 @@ static void fail_store(agent_api_req *req)
 
 /* ---- fingerprints ---- */
 
-static void fp_hex(const uint8_t fp[32], char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[fp[i] >> 4];
-        out[2 * i + 1] = hex[fp[i] & 15];
-    }
-    out[64] = '\0';
-}
-
 /* Sixteen groups of four upper-case hex digits: for reading aloud. */
 static void fp_grouped(const uint8_t fp[32], char out[80])
 {
@@ -87,7 +78,7 @@ static void fp_grouped(const uint8_t fp[32], char out[80])
 static json_t *fp_json(const uint8_t fp[32])
 {
     char h[65], g[80];
-    fp_hex(fp, h);
+    agent_hex(fp, 32, h);
     fp_grouped(fp, g);
     return json_pack("{s:s,s:s}", "hex", h, "grouped", g);
 }

@@ -6,30 +6,17 @@
  * repeated id), receipts per device, and expiry with a reason.
  */
 #include "agent.h"
+#include "agent_hex.h"
 #include "agent_xfer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sixchat/platform.h"
 
 static int msg_send(agent *a, const char *peer, const char *device, const sc_stanza *st)
 {
     return a->net_send ? a->net_send(a, peer, device, st) : SC_ERR_STATE;
-}
-
-int agent_msg_new_id(char out[33])
-{
-    uint8_t r[16];
-    static const char hex[] = "0123456789abcdef";
-    if (sc_random_system(NULL, r, sizeof(r)) != SC_OK) return SC_ERR_RANDOM;
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 15];
-    }
-    out[32] = '\0';
-    return SC_OK;
 }
 
 int agent_msg_send(agent *a, const char *peer, const char *text, size_t len, char id[33])
@@ -39,7 +26,7 @@ int agent_msg_send(agent *a, const char *peer, const char *text, size_t len, cha
     if (!peer || !peer[0] || strlen(peer) > AGENT_USER_MAX || !strchr(peer, '@')) return SC_ERR_ARG;
     if (len == 0) return SC_ERR_ARG;
     if (len > SC_STANZA_TEXT_MAX) return SC_ERR_TOO_LARGE;
-    if ((rc = agent_msg_new_id(id))) return rc;
+    if ((rc = agent_new_id(id))) return rc;
     uint64_t now = agent_now();
     if ((rc = agent_store_msg_queue(a->st, peer, id, text, len, now, now + a->expiry_ms, &seq)))
         return rc;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent_hex.h"
 #include "agent_peer.h"
 #include "agent_peer_addr.h"
 #include "agent_xfer.h"
@@ -101,16 +102,6 @@ static void track_up(agent_net *n, const char *user, const char *device, int del
         e->up[i] = e->up[e->n_up - 1];
         e->n_up--;
     }
-}
-
-static void fp_hex(const uint8_t fp[32], char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[fp[i] >> 4];
-        out[2 * i + 1] = hex[fp[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* ---- the sessions' configuration ---- */
@@ -206,7 +197,7 @@ static json_t *view_json(const agent_peer_view *v)
     for (size_t i = 0; i < v->n_certs; i++) {
         char h[65], g[80];
         size_t k = 0;
-        fp_hex(v->cert_fps[i], h);
+        agent_hex(v->cert_fps[i], 32, h);
         for (int j = 0; j < 64; j++) {
             if (j && j % 4 == 0) g[k++] = ' ';
             g[k++] = (char)(h[j] >= 'a' ? h[j] - 32 : h[j]);
@@ -344,7 +335,7 @@ static void on_dial_result(void *ctx, const agent_peer_dial_result *r)
             c.has_new_fp = 1;
             if (agent_store_contact_put(a->st, &c) == SC_OK) {
                 char h[65];
-                fp_hex(r->seen_fp, h);
+                agent_hex(r->seen_fp, 32, h);
                 agent_emit(a, "contact.cert_changed",
                            json_pack("{s:s,s:s,s:s}", "user", r->user, "new_fingerprint", h,
                                      "message",
@@ -379,7 +370,7 @@ static int on_admit(void *ctx, const agent_peer_info *p)
         c.has_fp = 1;
         if (agent_store_contact_put(a->st, &c)) return 1;
         char h[65];
-        fp_hex(c.fp, h);
+        agent_hex(c.fp, 32, h);
         agent_emit(a, "contact.pinned", json_pack("{s:s,s:s}", "user", c.user, "fingerprint", h));
         return 0;
     }
@@ -389,7 +380,7 @@ static int on_admit(void *ctx, const agent_peer_info *p)
         c.has_new_fp = 1;
         if (agent_store_contact_put(a->st, &c) == SC_OK) {
             char h[65];
-            fp_hex(c.new_fp, h);
+            agent_hex(c.new_fp, 32, h);
             agent_emit(a, "contact.cert_changed",
                        json_pack("{s:s,s:s,s:s}", "user", c.user, "new_fingerprint", h, "message",
                                  "this contact now presents another certificate: their messages "

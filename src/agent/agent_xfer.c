@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_hex.h"
 #include "agent_xfer_int.h"
 #include "sixchat/platform.h"
 
@@ -400,19 +401,6 @@ typedef struct send_job {
     void *done_ctx;
 } send_job;
 
-static int new_id(char out[33])
-{
-    uint8_t r[16];
-    static const char hex[] = "0123456789abcdef";
-    if (sc_random_system(NULL, r, sizeof(r)) != SC_OK) return SC_ERR_RANDOM;
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 15];
-    }
-    out[32] = '\0';
-    return SC_OK;
-}
-
 static void hashed(agent_xfer *x, void *arg, int err, uint64_t size, const uint8_t digest[32])
 {
     send_job *j = arg;
@@ -442,7 +430,7 @@ static void hashed(agent_xfer *x, void *arg, int err, uint64_t size, const uint8
     base = base ? base + 1 : j->path;
     /* What the peer sees: one path component, as docs/PROTOCOL.md 10.1 wants. */
     agent_xfer_sanitise(base, r.name);
-    if (new_id(id)) {
+    if (agent_new_id(id)) {
         j->done(j->done_ctx, SC_ERR_RANDOM, NULL, "no random source");
         free(j);
         return;

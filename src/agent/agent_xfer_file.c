@@ -19,15 +19,11 @@
 #include <unistd.h>
 
 #include "agent_xfer_int.h"
+#include "agent_hex.h"
 
 void xf__hex(const uint8_t d[32], char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
+    agent_hex(d, 32, out);
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
