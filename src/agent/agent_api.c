@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "agent_api.h"
+#include "agent_api_msg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -324,30 +325,14 @@ static void subscribe(client *c, json_t *id, json_t *params)
 
 static void handle_line(client *c, const char *line, size_t len)
 {
-    json_error_t jerr;
-    json_t *msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!msg) {
-        fail_now(c, NULL, AGENT_E_PARSE, "not JSON");
+    agent_api_msg d;
+    if (agent_api_msg_decode(line, len, &d)) {
+        fail_now(c, d.id, d.err, d.why);
+        agent_api_msg_clear(&d);
         return;
     }
-    json_t *id = json_object_get(msg, "id");
-    json_t *method = json_object_get(msg, "method");
-    json_t *params = json_object_get(msg, "params");
-    json_t *ver = json_object_get(msg, "jsonrpc");
-    if (!json_is_object(msg) || !json_is_string(ver) || strcmp(json_string_value(ver), "2.0") ||
-        !json_is_string(method) ||
-        (id && !json_is_string(id) && !json_is_integer(id) && !json_is_null(id))) {
-        fail_now(c, json_is_object(msg) && (json_is_string(id) || json_is_integer(id)) ? id : NULL,
-                 AGENT_E_INVALID_REQUEST, "not a JSON-RPC 2.0 request");
-        json_decref(msg);
-        return;
-    }
-    if (params && !json_is_object(params)) {
-        fail_now(c, id, AGENT_E_PARAMS, "params must be an object");
-        json_decref(msg);
-        return;
-    }
-    const char *name = json_string_value(method);
+    json_t *id = d.id, *params = d.params;
+    const char *name = d.method;
     agent_api *api = c->api;
     if (!strcmp(name, "subscribe")) {
         subscribe(c, id, params);
@@ -379,7 +364,7 @@ static void handle_line(client *c, const char *line, size_t len)
             }
         }
     }
-    json_decref(msg);
+    agent_api_msg_clear(&d);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static int msg_send(agent *a, const char *peer, const char *device, const sc_stanza *st)
 {
     return a->net_send ? a->net_send(a, peer, device, st) : SC_ERR_STATE;

@@ -1,0 +1,64 @@
+/*
+ * fuzz_agent_filename.c - a file name offered by a peer, made safe for the
+ * downloads directory (agent_xfer_sanitise, docs/AGENT-API.md: the
+ * transfer object's name).
+ *
+ * Oracles: the result is one path component that cannot leave the
+ * directory or hide: not empty, at most AGENT_XFER_NAME_KEEP bytes, no '/',
+ * '\\' or control character, no leading dot, space or dash, valid UTF-8;
+ * and sanitising it again changes nothing.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_xfer.h"
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) abort();                                                                      \
+    } while (0)
+
+/* Length of the UTF-8 sequence at p (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t k = p[0] < 0x80             ? 1
+               : (p[0] & 0xe0) == 0xc0 ? 2
+               : (p[0] & 0xf0) == 0xe0 ? 3
+               : (p[0] & 0xf8) == 0xf0 ? 4
+                                       : 0;
+    if (!k || k > n) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return k;
+}
+
+static void check_safe(const char *name)
+{
+    size_t n = strlen(name);
+    CHECK(n > 0 && n <= AGENT_XFER_NAME_KEEP);
+    CHECK(name[0] != '.' && name[0] != ' ' && name[0] != '-');
+    const unsigned char *p = (const unsigned char *)name;
+    for (size_t i = 0; i < n;) {
+        CHECK(p[i] >= 0x20 && p[i] != 0x7f && p[i] != '/' && p[i] != '\\');
+        size_t k = utf8_len(p + i, n - i);
+        CHECK(k > 0);
+        i += k;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4096) return 0;
+    char *in = malloc(size + 1);
+    CHECK(in != NULL);
+    memcpy(in, data, size);
+    in[size] = '\0';
+    char out[AGENT_XFER_NAME_KEEP + 1], again[AGENT_XFER_NAME_KEEP + 1];
+    agent_xfer_sanitise(in, out);
+    check_safe(out);
+    agent_xfer_sanitise(out, again);
+    CHECK(strcmp(out, again) == 0);
+    free(in);
+    return 0;
+}
