@@ -4,6 +4,9 @@
  * (unregistering from the registry, closing sessions, removing the socket).
  */
 #include "agent.h"
+#include "agent_methods.h"
+#include "agent_msgs.h"
+#include "agent_net.h"
 #include "agent_hex.h"
 #include "agent_methods_xfer.h"
 

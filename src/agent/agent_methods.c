@@ -3,7 +3,10 @@
  * reads its params, acts on the store or the network, and answers with a
  * JSON result or an error code a client can act on.
  */
-#include "agent.h"
+#include "agent_methods.h"
+#include "agent_msgs.h"
+#include "agent_net.h"
+#include "agent_params.h"
 #include "agent_hex.h"
 #include "agent_methods_xfer.h"
 
@@ -58,6 +61,17 @@ static const char *want_user(agent_api_req *req, json_t *params, const char *nam
 static void fail_store(agent_api_req *req)
 {
     agent_api_fail(req, AGENT_E_INTERNAL, "the agent's store failed (see its log)", NULL);
+}
+
+/* Answers a listing: {key: arr}, or the store's failure (rc) after freeing arr. */
+static void reply_list(agent_api_req *req, int rc, const char *key, json_t *arr)
+{
+    if (rc) {
+        json_decref(arr);
+        fail_store(req);
+        return;
+    }
+    agent_api_reply(req, json_pack("{s:o}", key, arr));
 }
 
 /* ---- fingerprints ---- */
@@ -223,34 +237,18 @@ static void m_history(void *ctx, agent_api_req *req, json_t *params)
     agent *a = ctx;
     const char *peer = opt_str(params, "peer");
     const char *search = opt_str(params, "search");
-    json_t *lim = params ? json_object_get(params, "limit") : NULL;
-    json_int_t limit = 50;
-    if (lim) {
-        if (!json_is_integer(lim) || json_integer_value(lim) < 0) {
-            agent_api_fail(req, AGENT_E_PARAMS, "limit must be an integer >= 0", NULL);
-            return;
-        }
-        limit = json_integer_value(lim);
-    }
+    json_int_t limit;
+    if (agent_param_limit(req, params, &limit)) return;
     json_t *arr = json_array();
-    if (agent_store_history(a->st, peer, search, (unsigned)limit, append_msg, arr)) {
-        json_decref(arr);
-        fail_store(req);
-        return;
-    }
-    agent_api_reply(req, json_pack("{s:o}", "messages", arr));
+    reply_list(req, agent_store_history(a->st, peer, search, (unsigned)limit, append_msg, arr),
+               "messages", arr);
 }
 
 static void m_contacts(void *ctx, agent_api_req *req, json_t *params)
 {
     agent *a = ctx;
     json_t *arr = json_array();
-    if (agent_store_contact_list(a->st, append_contact, arr)) {
-        json_decref(arr);
-        fail_store(req);
-        return;
-    }
-    agent_api_reply(req, json_pack("{s:o}", "contacts", arr));
+    reply_list(req, agent_store_contact_list(a->st, append_contact, arr), "contacts", arr);
 }
 
 static void m_contacts_add(void *ctx, agent_api_req *req, json_t *params)
@@ -436,12 +434,8 @@ static void m_outbox(void *ctx, agent_api_req *req, json_t *params)
 {
     agent *a = ctx;
     json_t *arr = json_array();
-    if (agent_store_outbox_list(a->st, opt_str(params, "peer"), append_msg, arr)) {
-        json_decref(arr);
-        fail_store(req);
-        return;
-    }
-    agent_api_reply(req, json_pack("{s:o}", "messages", arr));
+    reply_list(req, agent_store_outbox_list(a->st, opt_str(params, "peer"), append_msg, arr),
+               "messages", arr);
 }
 
 typedef struct cancel_ctx {

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "agent_methods_xfer.h"
+#include "agent_net.h"
+#include "agent_params.h"
 #include "agent_xfer.h"
 
 /* ---- the module's environment: the agent's store, events and network ---- */
@@ -62,9 +64,13 @@ static const char *param_str(json_t *params, const char *name)
     return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
 }
 
-static void no_files(agent_api_req *req)
+/* The agent of a file method; NULL (the request answered) when transfers are off. */
+static agent *files_agent(void *ctx, agent_api_req *req)
 {
-    agent_api_fail(req, AGENT_E_STATE, "file transfers are not available in this agent", NULL);
+    agent *a = ctx;
+    if (!a->xfer)
+        agent_api_fail(req, AGENT_E_STATE, "file transfers are not available in this agent", NULL);
+    return a->xfer ? a : NULL;
 }
 
 typedef struct send_req {
@@ -97,12 +103,9 @@ static void sent(void *ctx, int err, const char *id, const char *why)
 
 void agent_m_send_file(void *ctx, agent_api_req *req, json_t *params)
 {
-    agent *a = ctx;
+    agent *a = files_agent(ctx, req);
+    if (!a) return;
     const char *to = param_str(params, "to"), *path = param_str(params, "path");
-    if (!a->xfer) {
-        no_files(req);
-        return;
-    }
     if (!to || !strchr(to, '@') || strlen(to) > AGENT_USER_MAX) {
         agent_api_fail(req, AGENT_E_PARAMS, "missing parameter: to (a user ID, user@domain)", NULL);
         return;
@@ -162,16 +165,9 @@ static void add_row(void *ctx, const agent_xfer_rec *r)
 void agent_m_transfers(void *ctx, agent_api_req *req, json_t *params)
 {
     agent *a = ctx;
-    json_t *lim = params ? json_object_get(params, "limit") : NULL;
     json_t *open = params ? json_object_get(params, "open") : NULL;
-    json_int_t limit = 50;
-    if (lim) {
-        if (!json_is_integer(lim) || json_integer_value(lim) < 0) {
-            agent_api_fail(req, AGENT_E_PARAMS, "limit must be an integer >= 0", NULL);
-            return;
-        }
-        limit = json_integer_value(lim);
-    }
+    json_int_t limit;
+    if (agent_param_limit(req, params, &limit)) return;
     list_ctx l = {a, json_array()};
     if (!l.arr || agent_store_xfer_list(a->st, param_str(params, "peer"), json_is_true(open),
                                         (unsigned)limit, add_row, &l)) {
@@ -204,12 +200,9 @@ static json_t *find_json(agent *a, const char *id)
 
 void agent_m_accept(void *ctx, agent_api_req *req, json_t *params)
 {
-    agent *a = ctx;
+    agent *a = files_agent(ctx, req);
+    if (!a) return;
     const char *id = param_str(params, "id"), *why = NULL;
-    if (!a->xfer) {
-        no_files(req);
-        return;
-    }
     if (!id) {
         agent_api_fail(req, AGENT_E_PARAMS, "missing parameter: id (a transfer id)", NULL);
         return;
@@ -226,12 +219,9 @@ void agent_m_accept(void *ctx, agent_api_req *req, json_t *params)
 
 void agent_m_reject(void *ctx, agent_api_req *req, json_t *params)
 {
-    agent *a = ctx;
+    agent *a = files_agent(ctx, req);
+    if (!a) return;
     const char *id = param_str(params, "id"), *reason = param_str(params, "reason");
-    if (!a->xfer) {
-        no_files(req);
-        return;
-    }
     if (!id) {
         agent_api_fail(req, AGENT_E_PARAMS, "missing parameter: id (a transfer id)", NULL);
         return;

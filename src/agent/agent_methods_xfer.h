@@ -5,7 +5,7 @@
 #ifndef AGENT_METHODS_XFER_H
 #define AGENT_METHODS_XFER_H
 
-#include "agent.h"
+#include "agent_ctx.h"
 
 /* Creates a->xfer (after the store and events, before the network). SC_OK or agent_xfer_new's. */
 SC_MUST_CHECK int agent_files_start(agent *a);

@@ -5,7 +5,7 @@
  * after a reconnect), storing incoming messages once (the receiver drops a
  * repeated id), receipts per device, and expiry with a reason.
  */
-#include "agent.h"
+#include "agent_msgs.h"
 #include "agent_hex.h"
 #include "agent_xfer.h"
 
