@@ -1,13 +1,17 @@
 /*
- * irpd_server_int.h - what the server files share (irpd_server.c: the
- * connection loop, output, read batches and dispatch; irpd_server_tls.c: the
- * TLS context, client certificate verification, listening and accepting;
- * irpd_server_run.c: timers, signals, shutdown and irpd_server_run;
- * irpd_server_defer.c: the worker queue of deferred requests, which hands
- * finished ones back through irpd_server.deferred_done; irpd_server_reads.c:
- * the lookup records handed to the writer). The calls go one way: run ->
- * server, tls -> server, server -> defer, run and server -> reads. Not for
- * the handlers.
+ * irpd_server_int.h - what the server files share (irpd_server.c: a
+ * connection's reads, the handshake, read batches and dispatch, deferred and
+ * parked requests; irpd_server_pend.c: answers in request order, the queue
+ * of answers waiting for the writer thread; irpd_server_out.c: output,
+ * closing, timeouts and what a durable change means for other connections;
+ * irpd_server_tls.c: the TLS context, client certificate verification,
+ * listening and accepting; irpd_server_run.c: timers, signals, shutdown and
+ * irpd_server_run; irpd_server_defer.c: the worker queue of deferred
+ * requests, which hands finished ones back through irpd_server.deferred_done;
+ * irpd_server_reads.c: the lookup records handed to the writer). The calls
+ * go one way: run -> tls -> server -> pend -> out -> defer, run and server
+ * -> reads, run -> out. Callbacks up go through irpd_server's function
+ * pointers (deferred_done, read_again). Not for the handlers.
  */
 #ifndef IRPD_SERVER_INT_H
 #define IRPD_SERVER_INT_H
@@ -26,6 +30,14 @@
 #include "irpd_writer.h"
 
 #define READ_CHUNK 16384
+
+/*
+ * docs/IRP.md 9.3: output a connection may have waiting before the server
+ * stops reading its requests. Checked between decrypted chunks, so a client
+ * that pipelines without reading makes the server hold at most this plus
+ * the answers to one chunk of requests, then nothing more until it reads.
+ */
+#define OUT_CAP (256 * 1024)
 
 /*
  * The expensive part of deferred requests (password checks, docs/IRP.md
@@ -140,11 +152,13 @@ struct irpd_server {
     defer_job *lq_head, *lq_tail; /* deferred requests waiting for a worker */
     /* hands a finished (go_on) or cancelled job back to its connection (irpd_server.c) */
     void (*deferred_done)(struct conn *c, irpd_deferred *d, int go_on);
+    /* irpd_server_out.c: the client took enough of its output: read again (irpd_server.c) */
+    void (*read_again)(struct conn *c);
     size_t n_lq, n_running;    /* in the FIFO; in the thread pool */
     uint8_t rd[READ_CHUNK];    /* libuv reads land here; consumed at once */
     uint8_t plain[READ_CHUNK]; /* decrypted bytes */
 };
-/* ---- irpd_server.c ------------------------------------------------------------- */
+/* ---- irpd_server_out.c: output and closing ---------------------------------------- */
 
 /* Seconds since the epoch (the clock the handlers and the store use). */
 int64_t irpd__srv_now_s(void);
@@ -158,13 +172,20 @@ void irpd__srv_conn_close_soon(conn *c);
 /* Hands what TLS produced to libuv. */
 void irpd__srv_conn_flush(conn *c);
 
+/* Encrypts p[0..len) for the connection (the pump never refuses output). 0 or -1. */
+int irpd__srv_conn_send(conn *c, const uint8_t *p, size_t len);
+
+/* Bytes handed to libuv that the client has not taken yet. */
+size_t irpd__srv_conn_queued(conn *c);
+
 /* 10.6: ends the connection's watches (reason shutdown), says goodbye, closes soon. */
 void irpd__srv_conn_stop(conn *c);
 
-/* libuv callbacks of a connection: its timeouts, its read buffer, its reads. */
+/* libuv callback of a connection's timer: a timeout closes it. */
 void irpd__srv_on_timeout(uv_timer_t *t);
-void irpd__srv_on_alloc(uv_handle_t *hd, size_t want, uv_buf_t *buf);
-void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* docs/IRP.md 3.6: arms the timer for the earliest of the idle, frame and write deadlines. */
+void irpd__srv_arm_idle(conn *c);
 
 /* Sends an event about user to every connection watching it. */
 void irpd__srv_notify_watchers(irpd_server *s, const char *user, irp_change why, int64_t now);
@@ -177,6 +198,49 @@ void irpd__srv_conn_end_identity(conn *c, int64_t now);
 
 /* Ends every watch of the connection with a watch-end event of why. */
 void irpd__srv_end_watches(conn *c, irp_change why, int64_t now);
+
+/*
+ * What a durable change means for others: events to watchers, revoked
+ * connections end, watches a tightened policy no longer allows end. c (the
+ * answering connection) may be NULL.
+ */
+void irpd__srv_after_write(irpd_server *s, conn *c, const irpd_hresult *res);
+
+/* ---- irpd_server_pend.c: answers in request order ------------------------------ */
+
+/* Sends the answers of this read (docs/IRP.md 5.3: in order). -1 when sending failed. */
+SC_MUST_CHECK int irpd__srv_send_held(conn *c);
+
+/*
+ * The answer framed at held[off..] is complete (res): it waits behind the
+ * connection's waiting ones if there are, is logged, and a change made on
+ * the loop is told to others after it was sent. 0 or -1 (close).
+ */
+SC_MUST_CHECK int irpd__srv_answered(conn *c, size_t off, const irpd_hresult *res);
+
+/*
+ * Hands a write to the writer thread, its answer queued in order (10.2); with
+ * no writer it is answered 503 at once. 0 or -1 (close).
+ */
+SC_MUST_CHECK int irpd__srv_queue_write(conn *c, irpd_wop *wop);
+
+/*
+ * A write that will not be applied, on a connection about to close: settles
+ * its counters and frees it. Returns -1 (or what finishing it returned).
+ */
+SC_MUST_CHECK int irpd__srv_wop_abandon(irpd_server *s, irpd_wop *wop);
+
+/* Frees a sent or dropped answer. */
+void irpd__srv_pend_free(pend *p);
+
+/* ---- irpd_server.c: a connection's reads ---------------------------------------- */
+
+/* libuv callbacks of a connection: its read buffer, its reads. */
+void irpd__srv_on_alloc(uv_handle_t *hd, size_t want, uv_buf_t *buf);
+void irpd__srv_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* The read_again of irpd_server: reads and handles requests again unless blocked. */
+void irpd__srv_read_again(conn *c);
 
 /* ---- irpd_server_tls.c --------------------------------------------------------- */
 

@@ -231,6 +231,7 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
     }
     if (irpd_hctx_init(&s->h, s->ca, s->st, cfg) != 0) goto out;
     s->deferred_done = irpd__srv_deferred_done;
+    s->read_again = irpd__srv_read_again;
     if (irpd_policy_init(&s->pol, cfg) != 0) goto out;
     s->h.pol = &s->pol;
     s->h.recheck = irpd_identity_recheck; /* docs/IRP.md 11.4 */
