@@ -217,12 +217,7 @@ int agent_enroll_run(const agent_irp_target *t, const char *token, const char *u
     memset(&st, 0, sizeof(st));
     st.t = t;
     if (token == NULL) {
-        irp_req_init(&reqs[n]);
-        reqs[n].op = IRP_OP_LOGIN;
-        reqs[n].user = user;
-        reqs[n].password = password;
-        reqs[n].password_len = strlen(password);
-        n++;
+        agent__enroll_login(&reqs[n++], user, password);
     }
     irp_req_init(&reqs[n]);
     reqs[n].op = IRP_OP_ENROLL;

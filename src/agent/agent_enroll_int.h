@@ -53,6 +53,9 @@ typedef int (*agent__enroll_resp_fn)(void *ctx, size_t i, const irp_resp *r);
 int agent__enroll_exchange(const agent_irp_target *t, const char *cert_pem, const char *key_pem,
                            const irp_req *reqs, size_t n, agent__enroll_resp_fn on_resp, void *ctx,
                            char *err, size_t errcap);
+/* q <- a password login of user (docs/IRP.md 6.4), the first request of an exchange that needs one.
+ */
+void agent__enroll_login(irp_req *q, const char *user, const char *password);
 
 /*
  * The PKCS#12 backup of cert_path and key_path under passphrase

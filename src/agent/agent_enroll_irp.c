@@ -141,3 +141,12 @@ int agent__enroll_exchange(const agent_irp_target *t, const char *cert_pem, cons
     (void)rc;
     return x.rc;
 }
+
+void agent__enroll_login(irp_req *q, const char *user, const char *password)
+{
+    irp_req_init(q);
+    q->op = IRP_OP_LOGIN;
+    q->user = user;
+    q->password = password;
+    q->password_len = strlen(password);
+}

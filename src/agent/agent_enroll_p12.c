@@ -212,12 +212,7 @@ int agent_enroll_restore(const agent_irp_target *t, const char *user, const char
     if (password != NULL) {
         if (user == NULL)
             return agent__enroll_err(err, errcap, SC_ERR_ARG, "a password login needs the user");
-        irp_req_init(&reqs[n]);
-        reqs[n].op = IRP_OP_LOGIN;
-        reqs[n].user = user;
-        reqs[n].password = password;
-        reqs[n].password_len = strlen(password);
-        n++;
+        agent__enroll_login(&reqs[n++], user, password);
     } else {
         cpem = agent__enroll_read(cert_path, &cn);
         kpem = agent__enroll_read(key_path, &kn);

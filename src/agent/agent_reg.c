@@ -25,13 +25,6 @@ static void do_register(agent_reg *r);
 static void connect_now(agent_reg *r);
 static void finish_stop(agent_reg *r);
 
-uint64_t agent__reg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec;
-}
-
 /* 6.7 step 2: strictly increasing per device, across restarts too: the time in ms. */
 static uint64_t next_seq(agent_reg *r)
 {
@@ -130,17 +123,23 @@ static void on_connected(void *ctx, int status, const char *msg)
     r->backoff_ms = r->o.backoff_min_ms;
 }
 
+/* The IRP client's options: the registry's trust and the user's identity (the copies in r). */
+static void client_opts(const agent_reg *r, irp_client_opts *co)
+{
+    memset(co, 0, sizeof(*co));
+    co->ca_fp = r->ca_fp;
+    co->ca_pem = r->ca_pem;
+    co->cert_pem = r->cert_pem;
+    co->key_pem = r->key_pem;
+}
+
 static void connect_now(agent_reg *r)
 {
     irp_client_opts co;
     char err[256];
     int rc;
 
-    memset(&co, 0, sizeof(co));
-    co.ca_fp = r->ca_fp;
-    co.ca_pem = r->ca_pem;
-    co.cert_pem = r->cert_pem;
-    co.key_pem = r->key_pem;
+    client_opts(r, &co);
     co.request_timeout_ms = r->o.request_timeout_ms;
     rc = irp_client_new(r->loop, &co, &r->c, err, sizeof(err));
     if (rc != 0) {
@@ -435,11 +434,7 @@ int agent_reg_new(uv_loop_t *loop, const agent_reg_opts *o, agent_reg **out, cha
             }
     }
     /* Load the PEMs once now, so that a bad file is an error here and not a retry loop. */
-    memset(&co, 0, sizeof(co));
-    co.ca_fp = r->ca_fp;
-    co.ca_pem = r->ca_pem;
-    co.cert_pem = r->cert_pem;
-    co.key_pem = r->key_pem;
+    client_opts(r, &co);
     rc = irp_client_new(loop, &co, &probe, err, errcap);
     if (rc != 0) {
         free_strings(r);

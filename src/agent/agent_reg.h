@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "agent_reg_types.h"
 #include "agent_types.h"
 #include "irp_msg.h"
 
@@ -134,8 +135,6 @@ typedef struct agent_reg_opts {
     void *ctx; /* passed to both callbacks */
 } agent_reg_opts;
 
-typedef struct agent_reg agent_reg;
-
 /*
  * Creates the registry side on loop. The strings of opts are copied.
  * Returns 0, SC_ERR_ARG (missing host, trust, identity, device, port),
@@ -167,16 +166,6 @@ const agent_reg_status *agent_reg_get_status(const agent_reg *r);
 int agent_reg_watch(agent_reg *r, const char *user);
 /* Ends the watch of user (no more presence calls for them). 0 or SC_ERR_ARG. */
 int agent_reg_unwatch(agent_reg *r, const char *user);
-
-/*
- * The answer to a lookup. status 0: view is verified and has devices.
- * AGENT_REG_OFFLINE: verified, the user has no live binding (view has
- * their certificates). Else view is NULL and msg says why in a sentence a
- * person understands ("bob@example.org has no registered address: they are
- * offline", "no user bob@example.org", "the registry is not reachable ...").
- */
-typedef void (*agent_reg_lookup_cb)(void *ctx, int status, const char *msg,
-                                    const agent_peer_view *view);
 
 /*
  * Looks user up (6.9) and verifies the answer (7.4). cb is called exactly

@@ -2,7 +2,8 @@
  * agent_reg_int.h - the state agent_reg.c (connection, registration,
  * stop) and agent_reg_watch.c (watches, lookups, presence) share, and the
  * helpers of agent_reg_addrs.c and agent_reg_view.c. Calls go one way:
- * agent_reg.c -> agent_reg_watch.c -> agent_reg_view.c.
+ * agent_reg.c -> agent_reg_watch.c -> agent_reg_view.c (which also keeps
+ * the clock); the handle's type is in agent_reg_types.h.
  */
 #ifndef AGENT_REG_INT_H
 #define AGENT_REG_INT_H
@@ -69,9 +70,6 @@ struct agent_reg {
     void *done_ctx;
 };
 
-/* Wall-clock seconds. */
-uint64_t agent__reg_now(void);
-
 /* ---- agent_reg_addrs.c ---- */
 /*
  * The machine's usable addresses, best first (IPv6 global, IPv4 global,
@@ -83,6 +81,8 @@ int agent__reg_addrs_collect(int allow_local, irp_addr out[IRP_MAX_ADDRS], size_
 int agent__reg_addrs_same(const irp_addr *a, size_t na, const irp_addr *b, size_t nb);
 
 /* ---- agent_reg_view.c ---- */
+/* Wall-clock seconds. */
+uint64_t agent__reg_now(void);
 /* view <- user and bindings (addresses with the binding's port); certificates untouched. */
 void agent__reg_view_bindings(agent_peer_view *view, const char *user, const irp_binding *b,
                               size_t n);

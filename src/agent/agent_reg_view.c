@@ -7,11 +7,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <openssl/evp.h>
 
 #include "agent_reg_int.h"
 #include "irp_sig.h"
 #include "sixchat/error.h"
+
+/* The clock a lookup answer's age is measured with (7.4 step 4) and registration expiry shown by.
+ */
+uint64_t agent__reg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec;
+}
 
 void agent__reg_view_bindings(agent_peer_view *view, const char *user, const irp_binding *b,
                               size_t n)

@@ -103,6 +103,26 @@ int agent__bind_text(sqlite3_stmt *s, int i, const char *v)
     return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
+void agent__bind_key(sqlite3_stmt *s, const char *peer, int dir, const char *id)
+{
+    agent__bind_text(s, 1, peer);
+    sqlite3_bind_int(s, 2, dir);
+    agent__bind_text(s, 3, id);
+}
+
+int agent__store_get(agent_store *st, sqlite3_stmt *s, const char *what, agent__row_fn row,
+                     void *arg, int *found)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *found = 1;
+        row(s, arg);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return agent__store_fail(st, what);
+    return SC_OK;
+}
+
 static int exec_sql(agent_store *st, const char *sql)
 {
     char *err = NULL;
@@ -237,8 +257,9 @@ static void copy_fp(uint8_t dst[32], int *has, sqlite3_stmt *s, int col)
 #define CONTACT_COLS                                                                               \
     "user, display_name, fingerprint, new_fingerprint, verified, blocked, last_addr, added_ms"
 
-static void contact_row(sqlite3_stmt *s, agent_contact *c)
+static void contact_row(sqlite3_stmt *s, void *arg)
 {
+    agent_contact *c = arg;
     memset(c, 0, sizeof(*c));
     copy_col(c->user, sizeof(c->user), s, 0);
     copy_col(c->display, sizeof(c->display), s, 1);
@@ -256,14 +277,7 @@ int agent_store_contact_get(agent_store *st, const char *user, agent_contact *c,
     sqlite3_stmt *s = agent__stmt(st, "SELECT " CONTACT_COLS " FROM contacts WHERE user = ?1");
     if (!s) return SC_ERR_IO;
     agent__bind_text(s, 1, user);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        contact_row(s, c);
-        *found = 1;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return agent__store_fail(st, "contact get");
-    return SC_OK;
+    return agent__store_get(st, s, "contact get", contact_row, c, found);
 }
 
 int agent_store_contact_put(agent_store *st, const agent_contact *c)

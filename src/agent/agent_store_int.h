@@ -1,6 +1,6 @@
 /*
- * agent_store_int.h - what the store's two files share: the handle and
- * its cache of prepared statements. Not for other modules.
+ * agent_store_int.h - what the store's files share: the handle, its
+ * cache of prepared statements and the step and bind helpers. Not for other modules.
  */
 #ifndef AGENT_STORE_INT_H
 #define AGENT_STORE_INT_H
@@ -30,5 +30,16 @@ int agent__store_fail(agent_store *st, const char *what);
 int agent__store_exec(agent_store *st, sqlite3_stmt *s, const char *what);
 /* Binds text or NULL. */
 int agent__bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds ?1 peer, ?2 dir, ?3 id: the key of a message row and of a transfer row. */
+void agent__bind_key(sqlite3_stmt *s, const char *peer, int dir, const char *id);
+
+/* Takes the statement's current row (arg: where it goes, or whom to call with it). */
+typedef void (*agent__row_fn)(sqlite3_stmt *s, void *arg);
+/*
+ * Steps s once: on a row calls row(s, arg) and sets *found; resets s.
+ * SC_OK (row or none) or SC_ERR_IO (logged with what).
+ */
+int agent__store_get(agent_store *st, sqlite3_stmt *s, const char *what, agent__row_fn row,
+                     void *arg, int *found);
 
 #endif

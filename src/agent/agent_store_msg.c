@@ -45,6 +45,20 @@ static void msg_row(sqlite3_stmt *s, agent_msg *m)
     if (!m->reason) m->reason = "";
 }
 
+/* A message callback and its argument, for agent__store_get. */
+typedef struct msg_call {
+    agent_msg_fn fn;
+    void *ctx;
+} msg_call;
+
+static void msg_each(sqlite3_stmt *s, void *arg)
+{
+    msg_call *k = arg;
+    agent_msg m;
+    msg_row(s, &m);
+    k->fn(k->ctx, &m);
+}
+
 /* Runs a query that returns message rows, calling fn for each. */
 static int each_msg(agent_store *st, sqlite3_stmt *s, agent_msg_fn fn, void *ctx, const char *what)
 {
@@ -124,19 +138,9 @@ int agent_store_msg_get(agent_store *st, const char *peer, int dir, const char *
     sqlite3_stmt *s = agent__stmt(st, "SELECT " MSG_COLS " FROM messages m"
                                       " WHERE m.peer = ?1 AND m.dir = ?2 AND m.id = ?3");
     if (!s) return SC_ERR_IO;
-    agent__bind_text(s, 1, peer);
-    sqlite3_bind_int(s, 2, dir);
-    agent__bind_text(s, 3, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        agent_msg m;
-        msg_row(s, &m);
-        *found = 1;
-        fn(ctx, &m);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return agent__store_fail(st, "message get");
-    return SC_OK;
+    agent__bind_key(s, peer, dir, id);
+    msg_call k = {fn, ctx};
+    return agent__store_get(st, s, "message get", msg_each, &k, found);
 }
 
 /*
@@ -198,9 +202,7 @@ int agent_store_msg_read_upto(agent_store *st, const char *peer, int dir, const 
     sqlite3_stmt *s = agent__stmt(st, "SELECT seq FROM messages WHERE peer = ?1 AND dir = ?2"
                                       " AND id = ?3");
     if (!s) return SC_ERR_IO;
-    agent__bind_text(s, 1, peer);
-    sqlite3_bind_int(s, 2, dir);
-    agent__bind_text(s, 3, id);
+    agent__bind_key(s, peer, dir, id);
     int rc = sqlite3_step(s);
     int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);

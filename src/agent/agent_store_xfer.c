@@ -19,8 +19,9 @@ static void col_text(char *dst, size_t cap, sqlite3_stmt *s, int col)
     snprintf(dst, cap, "%s", v ? v : "");
 }
 
-static void xfer_row(sqlite3_stmt *s, agent_xfer_rec *r)
+static void xfer_row(sqlite3_stmt *s, void *arg)
 {
+    agent_xfer_rec *r = arg;
     memset(r, 0, sizeof(*r));
     col_text(r->id, sizeof(r->id), s, 0);
     col_text(r->peer, sizeof(r->peer), s, 1);
@@ -64,9 +65,7 @@ int agent_store_xfer_update(agent_store *st, const agent_xfer_rec *r)
                                       " device = ?7, reason = ?8, updated_ms = ?9"
                                       " WHERE peer = ?1 AND dir = ?2 AND id = ?3");
     if (!s) return SC_ERR_IO;
-    agent__bind_text(s, 1, r->peer);
-    sqlite3_bind_int(s, 2, r->dir);
-    agent__bind_text(s, 3, r->id);
+    agent__bind_key(s, r->peer, r->dir, r->id);
     agent__bind_text(s, 4, r->state);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)r->offset);
     agent__bind_text(s, 6, r->path);
@@ -83,17 +82,8 @@ int agent_store_xfer_get(agent_store *st, const char *peer, int dir, const char 
     sqlite3_stmt *s = agent__stmt(st, "SELECT " XFER_COLS " FROM transfers"
                                       " WHERE peer = ?1 AND dir = ?2 AND id = ?3");
     if (!s) return SC_ERR_IO;
-    agent__bind_text(s, 1, peer);
-    sqlite3_bind_int(s, 2, dir);
-    agent__bind_text(s, 3, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        xfer_row(s, r);
-        *found = 1;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return agent__store_fail(st, "transfer get");
-    return SC_OK;
+    agent__bind_key(s, peer, dir, id);
+    return agent__store_get(st, s, "transfer get", xfer_row, r, found);
 }
 
 int agent_store_xfer_list(agent_store *st, const char *peer, int open, unsigned limit,

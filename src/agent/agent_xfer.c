@@ -2,11 +2,11 @@
  * agent_xfer.c - the transfer module (agent_xfer.h): its life, the list of
  * unfinished transfers, the stanzas' dispatch, and the sender's half
  * (offer, stream from the accepted offset within the peer layer's output
- * bound, file-done). The receiver's half is agent_xfer_recv.c.
+ * bound, file-done). The receiver's half is agent_xfer_recv.c; the list
+ * and the helpers every file shares are agent_xfer_list.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +18,6 @@
 #include "agent_xfer_int.h"
 #include "sixchat/platform.h"
 
-/* The row is written at most every this many bytes while bytes flow (and at every state change). */
-#define SAVE_EVERY (4u * 1024 * 1024)
 /*
  * A refused chunk waits for `drained`; this retry is the safety net for a
  * drained that does not come (the peer layer reports it only when a write
@@ -27,140 +25,7 @@
  */
 #define RETRY_MS 20
 
-/* ---- helpers shared by the module's files ---- */
-
-void xf__log(agent_xfer *x, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (x->env.log)
-        x->env.log(x->env.ctx, line);
-    else
-        fprintf(stderr, "sixchat: %s\n", line);
-}
-
-uint64_t xf__now(void)
-{
-    return sc_clock_ms();
-}
-
-xf *xf__find(agent_xfer *x, const char *peer, int dir, const char *id)
-{
-    for (xf *f = x->list; f; f = f->next)
-        if (f->r.dir == dir && !strcmp(f->r.id, id) && !strcasecmp(f->r.peer, peer)) return f;
-    return NULL;
-}
-
-void xf__save(agent_xfer *x, xf *f)
-{
-    f->r.updated_ms = xf__now();
-    f->saved = f->r.offset;
-    if (agent_store_xfer_update(x->env.st, &f->r))
-        xf__log(x, "transfer %s: its progress was not recorded (store failed)", f->r.id);
-}
-
-json_t *agent_xfer_json(const agent_xfer *x, const agent_xfer_rec *r)
-{
-    char hex[65];
-    xf__hex(r->sha256, hex);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:I}", "id", r->id, "peer", r->peer,
-                          "dir", r->dir == AGENT_DIR_OUT ? "out" : "in", "name", r->name, "size",
-                          (json_int_t)r->size, "sha256", hex, "offset", (json_int_t)r->offset,
-                          "state", r->state, "created", (json_int_t)r->created_ms, "updated",
-                          (json_int_t)r->updated_ms);
-    if (!o) return NULL;
-    if (r->device[0]) json_object_set_new(o, "device", json_string(r->device));
-    if (r->reason[0]) json_object_set_new(o, "reason", json_string(r->reason));
-    if (r->dir == AGENT_DIR_OUT && r->path[0]) {
-        json_object_set_new(o, "path", json_string(r->path));
-    } else if (r->dir == AGENT_DIR_IN && r->path[0] && x) {
-        char full[AGENT_PATH_MAX * 2];
-        snprintf(full, sizeof(full), "%s/%s", x->env.downloads, r->path);
-        json_object_set_new(o, "path", json_string(full));
-    }
-    return o;
-}
-
-void xf__emit(agent_xfer *x, const char *type, xf *f)
-{
-    json_t *d = agent_xfer_json(x, &f->r);
-    if (d) x->env.emit(x->env.ctx, type, d);
-}
-
-void xf__progress(agent_xfer *x, xf *f)
-{
-    uint64_t now = uv_now(x->env.loop);
-    if (f->r.offset - f->saved >= SAVE_EVERY) xf__save(x, f);
-    if (now - f->progress_ms < 1000 && f->r.offset < f->r.size) return;
-    f->progress_ms = now;
-    json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:I}", "id", f->r.id, "peer", f->r.peer, "dir",
-                          f->r.dir == AGENT_DIR_OUT ? "out" : "in", "offset",
-                          (json_int_t)f->r.offset, "size", (json_int_t)f->r.size);
-    if (d) x->env.emit(x->env.ctx, "transfer.progress", d);
-}
-
 static void schedule(agent_xfer *x, uint64_t ms);
-
-static void xf_free_entry(xf *f)
-{
-    if (f->fd >= 0) close(f->fd);
-    free(f);
-}
-
-/* Takes f out of the list; frees it now, or when its pool work ends. */
-static void xf_drop(agent_xfer *x, xf *f)
-{
-    for (xf **p = &x->list; *p; p = &(*p)->next) {
-        if (*p == f) {
-            *p = f->next;
-            break;
-        }
-    }
-    f->next = NULL;
-    if (f->busy)
-        f->dead = 1;
-    else
-        xf_free_entry(f);
-}
-
-void xf__finish(agent_xfer *x, xf *f, const char *state, const char *reason, const char *type)
-{
-    snprintf(f->r.state, sizeof(f->r.state), "%s", state);
-    snprintf(f->r.reason, sizeof(f->r.reason), "%s", reason ? reason : "");
-    f->streaming = f->blocked = 0;
-    xf__save(x, f);
-    xf__emit(x, type, f);
-    xf_drop(x, f);
-}
-
-xf *xf__add(agent_xfer *x, const agent_xfer_rec *r)
-{
-    xf *f = calloc(1, sizeof(*f));
-    if (!f) return NULL;
-    f->r = *r;
-    f->fd = -1;
-    f->saved = r->offset;
-    f->accepted_at = UINT64_MAX;
-    f->next = x->list;
-    x->list = f;
-    return f;
-}
-
-uint64_t xf__setting(agent_xfer *x, const char *key, uint64_t def_mb)
-{
-    char buf[32];
-    int found = 0;
-    uint64_t mb = def_mb;
-    if (agent_store_get(x->env.st, key, buf, sizeof(buf), &found) == SC_OK && found) {
-        char *end;
-        unsigned long long v = strtoull(buf, &end, 10);
-        if (end != buf && !*end) mb = v;
-    }
-    return mb > (UINT64_MAX >> 20) ? UINT64_MAX : mb << 20;
-}
 
 /* ---- life ---- */
 
@@ -201,14 +66,6 @@ int agent_xfer_new(const agent_xfer_env *env, agent_xfer **out)
     return SC_OK;
 }
 
-void xf__release_check(agent_xfer *x)
-{
-    if (!x->freeing || x->works > 0) return;
-    close(x->dirfd);
-    free(x->buf);
-    free(x);
-}
-
 static void pump_closed(uv_handle_t *h)
 {
     agent_xfer *x = h->data;
@@ -222,7 +79,7 @@ void agent_xfer_free(agent_xfer *x)
     while (x->list) {
         xf *f = x->list;
         if (f->r.offset != f->saved) xf__save(x, f);
-        xf_drop(x, f);
+        xf__drop(x, f);
     }
     x->freeing = 1;
     uv_close((uv_handle_t *)&x->pump, pump_closed);

@@ -39,24 +39,9 @@
 
 #include "agent_store.h"
 #include "agent_store_xfer.h"
+#include "agent_xfer_defs.h"
 #include "sixchat/error.h"
 #include "sixchat/stanza.h"
-
-typedef struct agent_xfer agent_xfer;
-
-/* Bytes read from a file and handed to the peer layer at once. */
-#define AGENT_XFER_CHUNK (64 * 1024)
-/* Longest name kept for a received file (bytes, before " (N)" and ".part"). */
-#define AGENT_XFER_NAME_KEEP 200
-/* Offers waiting for the user from senders who are not contacts. */
-#define AGENT_XFER_PENDING_UNKNOWN_MAX 16
-/* Settings (docs/AGENT-API.md, settings) and their defaults, in MiB. */
-#define AGENT_XFER_SET_AUTO "file_auto_mb" /* auto-accept from contacts up to this */
-#define AGENT_XFER_SET_MAX "file_max_mb"   /* refuse larger offers; refuse to send larger */
-#define AGENT_XFER_DEFAULT_AUTO_MB 100
-#define AGENT_XFER_DEFAULT_MAX_MB 4096
-/* Free space kept on the downloads file system beyond the file itself. */
-#define AGENT_XFER_DISK_MARGIN (64 * 1024 * 1024)
 
 /* What the module needs from the agent; every call runs on the loop. */
 typedef struct agent_xfer_env {

@@ -19,12 +19,6 @@
 #include <unistd.h>
 
 #include "agent_xfer_int.h"
-#include "agent_hex.h"
-
-void xf__hex(const uint8_t d[32], char out[65])
-{
-    agent_hex(d, 32, out);
-}
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
 static size_t utf8_len(const unsigned char *s)

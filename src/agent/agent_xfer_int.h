@@ -2,8 +2,9 @@
  * agent_xfer_int.h - what the transfer module's files share
  * (agent_xfer.c: the module, the sender and the stanzas' dispatch;
  * agent_xfer_recv.c: the receiver; agent_xfer_file.c: names, the
- * downloads directory and hashing on the thread pool). Not for other
- * modules.
+ * downloads directory and hashing on the thread pool; agent_xfer_list.c:
+ * the list and the shared helpers). Calls go one way, in that order.
+ * Not for other modules.
  */
 #ifndef AGENT_XFER_INT_H
 #define AGENT_XFER_INT_H
@@ -37,7 +38,7 @@ struct agent_xfer {
     uv_timer_t pump; /* runs the senders outside the peer layer's callbacks */
 };
 
-/* ---- agent_xfer.c ---- */
+/* ---- agent_xfer_list.c (the bottom: calls none of the other files) ---- */
 void xf__log(agent_xfer *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t xf__now(void);
 /* The entry (peer, dir, id) of the list, or NULL. */
@@ -48,6 +49,8 @@ void xf__save(agent_xfer *x, xf *f);
 void xf__emit(agent_xfer *x, const char *type, xf *f);
 /* A progress event at most every second, and the row every few MiB. */
 void xf__progress(agent_xfer *x, xf *f);
+/* Takes f out of the list; frees it now, or when its pool work ends. */
+void xf__drop(agent_xfer *x, xf *f);
 /* Moves f to a final state with reason, emits type, closes and drops it. */
 void xf__finish(agent_xfer *x, xf *f, const char *state, const char *reason, const char *type);
 /* Adds a copy of r to the list; NULL on OOM. */
@@ -56,6 +59,8 @@ xf *xf__add(agent_xfer *x, const agent_xfer_rec *r);
 void xf__release_check(agent_xfer *x);
 /* Reads a setting in MiB as bytes. */
 uint64_t xf__setting(agent_xfer *x, const char *key, uint64_t def_mb);
+/* Lowercase hex of a digest. */
+void xf__hex(const uint8_t d[32], char out[65]);
 
 /* ---- agent_xfer_recv.c ---- */
 void xf__recv_offer(agent_xfer *x, const char *peer, const char *device, const sc_stanza *st);
@@ -84,8 +89,5 @@ uint64_t xf__disk_free(agent_xfer *x);
 typedef void (*xf_hash_fn)(agent_xfer *x, void *arg, int err, uint64_t size,
                            const uint8_t digest[32]);
 int xf__hash(agent_xfer *x, int fd, const char *path, uint64_t size, xf_hash_fn fn, void *arg);
-
-/* Lowercase hex of a digest. */
-void xf__hex(const uint8_t d[32], char out[65]);
 
 #endif
