@@ -19,17 +19,23 @@
         if (!(cond)) abort();                                                                      \
     } while (0)
 
-/* Length of the UTF-8 sequence at p (n bytes left), 0 if invalid. */
+/* Length of the UTF-8 character at p (n bytes left), 0 if it is not one
+ * (RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF). */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    size_t k = p[0] < 0x80             ? 1
-               : (p[0] & 0xe0) == 0xc0 ? 2
+    if (p[0] < 0x80) return 1;
+    size_t k = (p[0] & 0xe0) == 0xc0   ? 2
                : (p[0] & 0xf0) == 0xe0 ? 3
                : (p[0] & 0xf8) == 0xf0 ? 4
                                        : 0;
     if (!k || k > n) return 0;
-    for (size_t i = 1; i < k; i++)
+    uint32_t cp = p[0] & (0x7f >> k);
+    for (size_t i = 1; i < k; i++) {
         if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
     return k;
 }
 

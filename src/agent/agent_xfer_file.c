@@ -24,8 +24,9 @@
 static size_t utf8_len(const unsigned char *s)
 {
     if (s[0] < 0x80) return 1;
-    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (n == 0 || (s[0] & 0xF8) == 0xF8) return 0;
+    /* Lead bytes per RFC 3629: C0, C1 and F5..FF never start a character. */
+    size_t n = s[0] > 0xF4 ? 0 : s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (n == 0) return 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80) return 0;
     /* Overlong three-byte forms and UTF-16 surrogates are not characters. */
@@ -75,6 +76,10 @@ void agent_xfer_sanitise(const char *in, char *out)
     size_t ext = dot && (size_t)(tmp + k - dot) <= 16 ? (size_t)(tmp + k - dot) : 0;
     size_t stem = AGENT_XFER_NAME_KEEP - ext;
     while (stem > 0 && ((unsigned char)tmp[stem] & 0xC0) == 0x80)
+        stem--;
+    /* The cut may leave the stem ending in a dot or space, which a second
+     * pass would strip: strip it now so the result is a fixed point. */
+    while (stem > 0 && (tmp[stem - 1] == '.' || tmp[stem - 1] == ' '))
         stem--;
     memcpy(out, tmp, stem);
     memcpy(out + stem, tmp + k - ext, ext);
