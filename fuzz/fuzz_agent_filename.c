@@ -4,9 +4,10 @@
  * transfer object's name).
  *
  * Oracles: the result is one path component that cannot leave the
- * directory or hide: not empty, at most AGENT_XFER_NAME_KEEP bytes, no '/',
- * '\\' or control character, no leading dot, space or dash, valid UTF-8;
- * and sanitising it again changes nothing.
+ * directory, hide or disguise itself: not empty, at most
+ * AGENT_XFER_NAME_KEEP bytes, no '/', '\\', C0 or C1 control or
+ * bidirectional control character, no leading dot, space or dash, valid
+ * UTF-8 (RFC 3629); and sanitising it again changes nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,16 @@ static void check_safe(const char *name)
         CHECK(p[i] >= 0x20 && p[i] != 0x7f && p[i] != '/' && p[i] != '\\');
         size_t k = utf8_len(p + i, n - i);
         CHECK(k > 0);
+        /* No C1 control (C2 80..C2 9F) and no bidirectional control
+         * (U+061C, U+200E/F, U+202A..E, U+2066..9). */
+        CHECK(!(k == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f));
+        CHECK(!(k == 2 && p[i] == 0xd8 && p[i + 1] == 0x9c));
+        if (k == 3 && p[i] == 0xe2 && p[i + 1] == 0x80) {
+            CHECK(p[i + 2] != 0x8e && p[i + 2] != 0x8f);
+            CHECK(p[i + 2] < 0xaa || p[i + 2] > 0xae);
+        }
+        CHECK(
+            !(k == 3 && p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9));
         i += k;
     }
 }

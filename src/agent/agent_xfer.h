@@ -121,8 +121,8 @@ int agent_xfer_wants(const agent_xfer *x, const char *peer);
 json_t *agent_xfer_json(const agent_xfer *x, const agent_xfer_rec *r);
 
 /*
- * Sanitises a name offered by a peer into one path component: '/', '\\'
- * and control characters become '_', leading dots and spaces go, invalid
+ * Sanitises a name offered by a peer into one path component: '/', '\\',
+ * C0 and C1 controls and bidirectional controls become '_', leading dots and spaces go, invalid
  * UTF-8 becomes '_', at most AGENT_XFER_NAME_KEEP bytes (cut on a
  * character boundary, keeping a short extension), never empty ("file").
  * out must hold AGENT_XFER_NAME_KEEP + 1 bytes.

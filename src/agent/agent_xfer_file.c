@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +21,36 @@
 
 #include "agent_xfer_int.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (1..4) with its code point in
+ * *cp, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, uint32_t *cp)
 {
+    *cp = s[0];
     if (s[0] < 0x80) return 1;
     /* Lead bytes per RFC 3629: C0, C1 and F5..FF never start a character. */
     size_t n = s[0] > 0xF4 ? 0 : s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
     if (n == 0) return 0;
-    for (size_t i = 1; i < n; i++)
+    *cp = s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xC0) != 0x80) return 0;
-    /* Overlong three-byte forms and UTF-16 surrogates are not characters. */
-    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0;
-    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;
+        *cp = *cp << 6 | (s[i] & 0x3F);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (*cp < least[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
     return n;
+}
+
+/*
+ * Characters that must not reach a file name: separators, C0 and C1
+ * controls (a C1 CSI is a terminal escape when the name is listed), and
+ * the bidirectional controls that make "evil\u202Etxt.exe" show as
+ * "evilexe.txt" in a file manager.
+ */
+static int unsafe_cp(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == '/' || cp == '\\' || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void agent_xfer_sanitise(const char *in, char *out)
@@ -50,8 +68,9 @@ void agent_xfer_sanitise(const char *in, char *out)
     while (*s == '.' || *s == ' ' || *s == '-')
         s++;
     while (*s && k + 4 < sizeof(tmp)) {
-        size_t n = utf8_len(s);
-        if (n == 0 || *s < 0x20 || *s == 0x7F || *s == '/' || *s == '\\') {
+        uint32_t cp;
+        size_t n = utf8_len(s, &cp);
+        if (n == 0 || unsafe_cp(cp)) {
             tmp[k++] = '_';
             s += n ? n : 1;
             continue;
