@@ -19,38 +19,18 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "agent_text.h"
 #include "agent_xfer_int.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4) with its code point in
- * *cp, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, uint32_t *cp)
-{
-    *cp = s[0];
-    if (s[0] < 0x80) return 1;
-    /* Lead bytes per RFC 3629: C0, C1 and F5..FF never start a character. */
-    size_t n = s[0] > 0xF4 ? 0 : s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (n == 0) return 0;
-    *cp = s[0] & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        *cp = *cp << 6 | (s[i] & 0x3F);
-    }
-    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (*cp < least[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-    return n;
-}
-
 /*
- * Characters that must not reach a file name: separators, C0 and C1
- * controls (a C1 CSI is a terminal escape when the name is listed), and
- * the bidirectional controls that make "evil\u202Etxt.exe" show as
- * "evilexe.txt" in a file manager.
+ * Characters that must not reach a file name: separators, and what must
+ * not reach a terminal (agent_text.h): C0 and C1 controls (a C1 CSI is a
+ * terminal escape when the name is listed) and the bidirectional controls
+ * that make "evil\u202Etxt.exe" show as "evilexe.txt" in a file manager.
  */
 static int unsafe_cp(uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == '/' || cp == '\\' || cp == 0x061C ||
-           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
+    return cp == '/' || cp == '\\' || agent_text_unsafe_cp(cp);
 }
 
 void agent_xfer_sanitise(const char *in, char *out)
@@ -63,21 +43,23 @@ void agent_xfer_sanitise(const char *in, char *out)
      */
     char tmp[4 * AGENT_XFER_NAME_KEEP + 8];
     size_t k = 0;
-    const unsigned char *s = (const unsigned char *)(in ? in : "");
+    const char *s = in ? in : "";
     /* No leading dot (hidden files, "." and ".."), space or dash (options). */
     while (*s == '.' || *s == ' ' || *s == '-')
         s++;
-    while (*s && k + 4 < sizeof(tmp)) {
+    size_t left = strlen(s);
+    while (left && k + 4 < sizeof(tmp)) {
         uint32_t cp;
-        size_t n = utf8_len(s, &cp);
+        size_t n = agent_utf8_next(s, left, &cp);
         if (n == 0 || unsafe_cp(cp)) {
             tmp[k++] = '_';
-            s += n ? n : 1;
-            continue;
+            n = n ? n : 1;
+        } else {
+            memcpy(tmp + k, s, n);
+            k += n;
         }
-        memcpy(tmp + k, s, n);
-        k += n;
         s += n;
+        left -= n;
     }
     while (k && (tmp[k - 1] == ' ' || tmp[k - 1] == '.'))
         k--;

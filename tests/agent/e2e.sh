@@ -52,6 +52,29 @@ id2=$(sx bob send alice@example.org "hi alice") || fail "bob send"
 wait_event bob "$b0" message.delivered "id=$id2"
 ok "and back: bob -> alice delivered on the same session"
 
+# ---- a peer's terminal escapes never reach the terminal ----------------------------------
+# XML 1.0 lets bob send a C1 CSI (U+009B), CR and U+202E: alice's human output shows them
+# as escapes; --json keeps the text exact.
+csi=$(printf '\302\233')
+cr=$(printf '\r')
+rlo=$(printf '\342\200\256')
+a0=$(last_event alice)
+id5=$(sx bob send alice@example.org "csi${csi}2J cr${cr}x rlo${rlo}txt.exe") || fail "bob send"
+wait_event bob "$b0" message.delivered "id=$id5"
+sx alice history bob@example.org >"$T/h.txt" || fail "history"
+sx alice events --since "$a0" >"$T/ev.txt" || fail "events"
+for f in "$T/h.txt" "$T/ev.txt"; do
+    grep -qF "rlo" "$f" || fail "no hostile message in $f: $(cat "$f")"
+    for b in "$csi" "$cr" "$rlo"; do
+        ! LC_ALL=C grep -qF "$b" "$f" || fail "a control reached the output: $(od -c "$f" | head)"
+    done
+done
+grep -qF 'csi\u009B2J cr\u000Dx rlo\u202Etxt.exe' "$T/h.txt" || fail "escapes: $(cat "$T/h.txt")"
+sx alice history bob@example.org --json >"$T/h.json"
+LC_ALL=C grep -qF "csi${csi}2J cr\\rx rlo${rlo}txt.exe" "$T/h.json" ||
+    fail "--json not exact: $(od -c "$T/h.json" | head -40)"
+ok "a peer's C1 CSI, CR and U+202E: shown as escapes in history and events; --json exact"
+
 # ---- outbox: the peer is down, then comes back ---------------------------------------------
 down bob
 a0=$(last_event alice)

@@ -421,6 +421,32 @@ static void test_typing_notices(void **state)
     chat_model_free(&m);
 }
 
+/* A peer's C1 CSI, CR and U+202E never reach the terminal; they show as escapes. */
+static void test_rows_peer_controls(void **state)
+{
+    (void)state;
+    chat_model m;
+    char *r[8];
+    chat_model_init(&m, "bob@example.org");
+    uint64_t t = (uint64_t)(13 * 3600 + 5 * 60) * 1000;
+    chat_model_upsert(&m, "h", CHAT_IN, t,
+                      "a\xc2\x9b"
+                      "2Jb\rc\xe2\x80\xaeZ\td",
+                      CHAT_ST_NONE);
+    size_t n = rows(&m, 80, 8, r);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0], "13:05 bob: a\\u009B2Jb\\u000Dc\\u202EZ d");
+    free_rows(r, n);
+    chat_model_free(&m);
+    /* The input line refuses them too (the user's own text, kept clean). */
+    chat_input in;
+    chat_input_init(&in);
+    assert_int_equal(chat_input_insert(&in, 0x9B), -1);
+    assert_int_equal(chat_input_insert(&in, 0x202E), -1);
+    assert_int_equal(chat_input_insert(&in, 0x2067), -1);
+    chat_input_free(&in);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -433,7 +459,7 @@ int main(void)
         cmocka_unit_test(test_editing_utf8),   cmocka_unit_test(test_history),
         cmocka_unit_test(test_input_view),     cmocka_unit_test(test_states_and_read),
         cmocka_unit_test(test_rows),           cmocka_unit_test(test_apply),
-        cmocka_unit_test(test_typing_notices),
+        cmocka_unit_test(test_typing_notices), cmocka_unit_test(test_rows_peer_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

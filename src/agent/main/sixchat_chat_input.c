@@ -11,6 +11,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "agent_text.h"
 #include "sixchat_chat.h"
 
 /* ---- UTF-8 (RFC 3629) ---- */
@@ -42,43 +43,13 @@ size_t chat_utf8_put(uint32_t cp, char *o)
 
 size_t chat_utf8_decode(const char *s, size_t len, uint32_t *out, size_t max)
 {
-    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, n = 0;
     while (i < len && n < max) {
-        unsigned c = p[i];
         uint32_t cp;
-        size_t need;
-        if (c < 0x80) {
-            cp = c;
-            need = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            cp = c & 0x1F;
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            cp = c & 0x0F;
-            need = 2;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            cp = c & 0x07;
-            need = 3;
-        } else {
-            out[n++] = 0xFFFD;
-            i++;
-            continue;
-        }
-        size_t k = 1;
-        for (; k <= need; k++) {
-            if (i + k >= len || (p[i + k] & 0xC0) != 0x80) break;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        /* Truncated, overlong, surrogate or beyond U+10FFFF: one U+FFFD for the lead byte. */
-        if (k <= need || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            out[n++] = 0xFFFD;
-            i++;
-            continue;
-        }
-        out[n++] = cp;
-        i += need + 1;
+        size_t k = agent_utf8_next(s + i, len - i, &cp);
+        /* Not UTF-8 (a cut, overlong or surrogate sequence...): one U+FFFD for the byte. */
+        out[n++] = k ? cp : 0xFFFD;
+        i += k ? k : 1;
     }
     return n;
 }
@@ -120,9 +91,9 @@ static int reserve(chat_input *in, size_t n)
 
 int chat_input_insert(chat_input *in, uint32_t cp)
 {
-    /* Control characters have no place in a one-line input (PROTOCOL.md
-     * 10.1 refuses most of them in text anyway). */
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp > 0x10FFFF) return -1;
+    /* Control characters (and bidirectional ones, agent_text.h) have no
+     * place in a one-line input (PROTOCOL.md 10.1 refuses most anyway). */
+    if (agent_text_unsafe_cp(cp) || cp > 0x10FFFF) return -1;
     if (in->len >= CHAT_INPUT_MAX || reserve(in, in->len + 1)) return -1;
     memmove(in->cp + in->cur + 1, in->cp + in->cur, (in->len - in->cur) * sizeof(*in->cp));
     in->cp[in->cur++] = cp;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent_text.h"
 #include "sixchat_chat.h"
 
 static const char *const STATE_NAMES[] = {
@@ -153,13 +154,24 @@ static char *msg_line(const chat_model *m, const chat_msg *x)
     struct tm tm;
     if (x->ts && localtime_r(&t, &tm)) strftime(hm, sizeof(hm), "%H:%M", &tm);
     const char *who = x->kind == CHAT_OUT ? "me" : x->kind == CHAT_IN ? m->peer_name : "*";
-    size_t cap = strlen(x->text) + strlen(who) + 48;
+    /*
+     * The text is the peer's: a C1 control (U+009B is CSI), CR or a
+     * bidirectional control would reach the terminal through ncurses as it
+     * is (it passes U+0080..U+009F and U+202E on in a UTF-8 locale), so
+     * they are shown as escapes (agent_text.h); LF breaks the row in wrap(),
+     * TAB becomes a space (ncurses would expand it past the row's width).
+     */
+    char *text = agent_text_display(x->text, strlen(x->text), AGENT_TEXT_LINES);
+    if (!text) return NULL;
+    for (char *p = text; (p = strchr(p, '\t')) != NULL;)
+        *p = ' ';
+    size_t cap = strlen(text) + strlen(who) + 48;
     char *s = malloc(cap);
-    if (!s) return NULL;
-    if (x->kind == CHAT_OUT && x->state != CHAT_ST_NONE)
-        snprintf(s, cap, "%s %s: %s [%s]", hm, who, x->text, chat_state_name(x->state));
-    else
-        snprintf(s, cap, "%s %s: %s", hm, who, x->text);
+    if (s && x->kind == CHAT_OUT && x->state != CHAT_ST_NONE)
+        snprintf(s, cap, "%s %s: %s [%s]", hm, who, text, chat_state_name(x->state));
+    else if (s)
+        snprintf(s, cap, "%s %s: %s", hm, who, text);
+    free(text);
     return s;
 }
 

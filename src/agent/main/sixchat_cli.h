@@ -48,7 +48,8 @@ void sx_help(const char *cmd);
 int sx_usage(const char *cmd, const char *msg);
 
 /*
- * Connects and calls method; on success *result is the result (owned by the
+ * Connects and calls method (in human output, the answer passes through
+ * sx_safe_json); on success *result is the result (owned by the
  * returned response, which the caller frees). On an error answer, prints it
  * (as JSON with --json) and returns NULL with *code = SX_EXIT_FAIL;
  * *agent_err receives the API error code.
@@ -56,8 +57,18 @@ int sx_usage(const char *cmd, const char *msg);
 json_t *sx_rpc(sx_ctx *x, sx_client *c, const char *method, json_t *params, json_t **result,
                int *code, int *agent_err);
 
-/* Prints j as pretty JSON on stdout. */
+/* Prints j as pretty JSON on stdout (non-ASCII as \u escapes on a terminal). */
 void sx_print_json(json_t *j);
+/* The jansson flags for JSON on stdout: JSON_ENSURE_ASCII on a terminal. */
+size_t sx_json_flags(void);
+/*
+ * Replaces every string in j (recursively) by what is safe to print on a
+ * terminal (agent_text_display: controls, C1 and bidirectional controls
+ * as "\uXXXX", invalid UTF-8 as U+FFFD; "text" members keep LF and TAB).
+ * Human output passes every answer and event through it before printing
+ * (sx_rpc does it for answers); --json output is printed exact.
+ */
+void sx_safe_json(json_t *j);
 /* Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS". */
 void sx_time(long long ms, char *out, size_t cap);
 

@@ -143,6 +143,7 @@ static int wait_fate(sx_ctx *x, sx_client *c, const char *id, int timeout_s)
             code = SX_EXIT_OK;
         } else if (mine &&
                    (!strcmp(type, "message.failed") || !strcmp(type, "message.cancelled"))) {
+            sx_safe_json(d); /* the reason may be the peer's */
             fprintf(stderr, "sixchat: not delivered: %s\n",
                     json_object_get(d, "reason") ? jstr(d, "reason") : "cancelled");
             code = SX_EXIT_UNDELIVERED;
@@ -500,13 +501,17 @@ int sx_cmd_events(sx_ctx *x, int argc, char **argv)
         int is_event = !strcmp(jstr(j, "method"), "event");
         if (is_event || follow) {
             if (x->json) {
-                char *s = json_dumps(is_event ? ep : j, JSON_COMPACT);
+                char *s = json_dumps(is_event ? ep : j, JSON_COMPACT | sx_json_flags());
                 if (s) puts(s);
                 free(s);
             } else if (is_event) {
-                char *d = json_dumps(json_object_get(ep, "data"), JSON_COMPACT);
-                printf("%lld %s %s\n", jint(ep, "id"), jstr(ep, "type"), d ? d : "{}");
+                /* A copy made safe: --match compares the data as the agent sent it. */
+                json_t *safe = json_deep_copy(ep);
+                sx_safe_json(safe);
+                char *d = safe ? json_dumps(json_object_get(safe, "data"), JSON_COMPACT) : NULL;
+                printf("%lld %s %s\n", jint(ep, "id"), jstr(safe, "type"), d ? d : "{}");
                 free(d);
+                json_decref(safe);
             }
             fflush(stdout);
         }

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "agent_text.h"
 #include "sixchat_cli.h"
 
 void sx_help(const char *cmd)
@@ -71,9 +73,16 @@ int sx_parse(sx_ctx *x, const char *cmd, int argc, char **argv, const sx_opt *op
     return -1;
 }
 
+size_t sx_json_flags(void)
+{
+    /* jansson writes U+0080..U+009F and U+202E as they are: on a terminal
+     * they are \u escapes instead (the same JSON value, agent_text.h). */
+    return isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0;
+}
+
 void sx_print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | sx_json_flags());
     if (s) {
         puts(s);
         free(s);
@@ -88,6 +97,45 @@ void sx_time(long long ms, char *out, size_t cap)
         snprintf(out, cap, "%lld", ms);
 }
 
+/* A string of j replaced by its displayable form ("text" keeps its lines). */
+static void safe_string(json_t *j, const char *key, json_t *v, size_t index)
+{
+    unsigned flags = key && !strcmp(key, "text") ? AGENT_TEXT_LINES : 0;
+    char *d = agent_text_display(json_string_value(v), json_string_length(v), flags);
+    json_t *n = d ? json_string(d) : NULL;
+    free(d);
+    if (!n) n = json_string("?"); /* out of memory: never the unsafe original */
+    if (key)
+        json_object_set_new(j, key, n);
+    else
+        json_array_set_new(j, index, n);
+}
+
+void sx_safe_json(json_t *j)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_object(j)) {
+        void *tmp;
+        json_object_foreach_safe(j, tmp, k, v)
+        {
+            if (json_is_string(v))
+                safe_string(j, k, v, 0);
+            else
+                sx_safe_json(v);
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+        {
+            if (json_is_string(v))
+                safe_string(j, NULL, v, i);
+            else
+                sx_safe_json(v);
+        }
+    }
+}
+
 json_t *sx_rpc(sx_ctx *x, sx_client *c, const char *method, json_t *params, json_t **result,
                int *code, int *agent_err)
 {
@@ -98,6 +146,8 @@ json_t *sx_rpc(sx_ctx *x, sx_client *c, const char *method, json_t *params, json
         *code = SX_EXIT_FAIL;
         return NULL;
     }
+    /* Human output shows peers' strings: every one made safe here, once. */
+    if (!x->json) sx_safe_json(r);
     json_t *err = json_object_get(r, "error");
     if (err) {
         if (agent_err) *agent_err = (int)json_integer_value(json_object_get(err, "code"));

@@ -170,6 +170,7 @@ static int follow(sx_ctx *x, sx_client *c, const char *id, long long size, int t
                    !strcmp(type, "transfer.cancelled")) {
             if (tty) fputc('\n', stderr);
             if (x->json) sx_print_json(d);
+            sx_safe_json(d); /* the reason may be the peer's */
             fprintf(stderr, "sixchat: %s: %s\n", type + strlen("transfer."), jstr(d, "reason"));
             code = EXIT_UNDELIVERED;
         }
