@@ -31,23 +31,41 @@ sb=$(sx bob status --json | tr -d ' \n' | grep -o '"up":[0-9]*' | cut -d: -f2)
 ok "both dial at once: both messages delivered, exactly one session on each side"
 
 # ---- the outbox goes within a second of the peer's registration ---------------------------
+# bob's last event before he goes down: his events after it are this start's (taken while
+# his agent runs; last_event gives 0 for an agent that is down, and bob's events since 0
+# begin with his registrations of the part above, which is what the figure once measured).
+b0=$(last_event bob)
 down bob
 a0=$(last_event alice)
 id=$(sx alice send bob@example.org "timed") || fail "send"
-b0=$(last_event bob)
 up bob
 wait_event alice "$a0" message.delivered "id=$id"
-t_del=$(sx alice events --since "$a0" --json | grep -F '"type":"message.delivered"' |
-    grep -F "\"id\":\"$id\"" | head -n 1 | sed -n 's/.*"ts":\([0-9]*\),"type".*/\1/p')
-t_reg=$(sx bob events --since "$b0" --json | grep -F '"type":"registry.status"' |
-    grep -F '"state":"registered"' | head -n 1 | sed -n 's/.*"ts":\([0-9]*\),"type".*/\1/p')
-[ -n "$t_del" ] && [ -n "$t_reg" ] || fail "timestamps: $t_del $t_reg"
+ev_ts() { # ev_ts WHO SINCE PATTERN...: the ts of WHO's first event since SINCE with every PATTERN
+    who=$1 since=$2
+    shift 2
+    sx "$who" events --since "$since" --json >"$T/ev_ts"
+    for p in "$@"; do
+        grep -F "$p" "$T/ev_ts" >"$T/ev_ts.1" || :
+        mv "$T/ev_ts.1" "$T/ev_ts"
+    done
+    head -n 1 "$T/ev_ts" | sed -n 's/.*"ts":\([0-9]*\),"type".*/\1/p'
+}
+t_q=$(ev_ts alice "$a0" '"type":"message.queued"' "\"id\":\"$id\"")
+t_reg=$(ev_ts bob "$b0" '"type":"registry.status"' '"state":"registered"')
+t_pres=$(ev_ts alice "$a0" '"type":"presence"')
+t_up=$(ev_ts alice "$a0" '"type":"session.up"')
+t_del=$(ev_ts alice "$a0" '"type":"message.delivered"' "\"id\":\"$id\"")
+[ -n "$t_q" ] && [ -n "$t_del" ] && [ -n "$t_reg" ] || fail "timestamps: $t_q $t_reg $t_del"
+# The registration measured from is the one after the message was queued (bob's restart).
+[ "$t_reg" -ge "$t_q" ] || fail "registration at $t_reg is older than the message ($t_q)"
 dt=$((t_del - t_reg))
-echo "# outbox delivered $dt ms after the peer's registration"
-# The issue asks for a second; measured here 1.4-1.5 s on a loaded machine (the
-# watch event, a verified lookup, the dial and handshake). A test holds no
-# timing threshold (a busy CI took 7 s under ASan): delivery after the
-# registration is what is asserted, the figure is printed for the record.
+echo "# outbox delivered $dt ms after the peer's registration" \
+    "(alice saw him online at +$((${t_pres:-$t_reg} - t_reg)) ms, session up at" \
+    "+$((${t_up:-$t_reg} - t_reg)) ms)"
+# The issue asks for a second; measured here a few ms on loopback (the watch event, a
+# verified lookup, the dial and handshake, the message and its receipt). A test holds no
+# timing threshold (a busy CI took seconds under ASan): delivery after the registration is
+# what is asserted, the figure is printed for the record.
 [ "$dt" -ge 0 ] || fail "delivered before the registration ($dt ms)"
 ok "outbox delivered after the peer's registration without polling ($dt ms)"
 
