@@ -167,6 +167,51 @@ static void aead_matches_fresh_context(int suite)
     }
 }
 
+/*
+ * sc_aead_seal2 seals a head in place and a tail from the caller's memory
+ * (the record layer's bulk path, sc_record.c): for every split of the
+ * plaintext, including splits inside a cipher block, the bytes and the tag
+ * are those of one seal of the whole.
+ */
+static void aead_split_matches_whole(int suite)
+{
+    static const size_t lens[] = {0, 1, 17, 100, 16399};
+    uint8_t key[32], iv[12], aad[4] = {2, 0, 0, 0}, nonce[12], tag[16], ref_tag[16];
+    static uint8_t plain[16400], buf[16400], ref[16400];
+    for (size_t i = 0; i < sizeof plain; i++)
+        plain[i] = (uint8_t)(i * 13 + 5);
+    memset(key, 0x21, sizeof key);
+    memset(iv, 0x7e, sizeof iv);
+    sc_aead enc = {0};
+    assert_int_equal(sc_aead_init(&enc, suite, key, iv, 1), SC_OK);
+    uint64_t seq = 0;
+    for (size_t r = 0; r < sizeof lens / sizeof lens[0]; r++) {
+        size_t len = lens[r], splits[] = {0, 1, 15, 16, 17, len / 2, len};
+        for (size_t j = 0; j < sizeof splits / sizeof splits[0]; j++, seq++) {
+            size_t head = splits[j] < len ? splits[j] : len;
+            memcpy(nonce, iv, 12);
+            for (int b = 0; b < 8; b++)
+                nonce[11 - b] ^= (uint8_t)(seq >> (8 * b));
+            reference_seal(suite, key, nonce, aad, plain, ref, (int)len, ref_tag);
+            memset(buf, 0xee, sizeof buf);
+            memcpy(buf, plain, head);
+            assert_int_equal(sc_aead_seal2(&enc, aad, 4, buf, head, plain + head, len - head, tag),
+                             SC_OK);
+            assert_memory_equal(buf, ref, len);
+            assert_memory_equal(tag, ref_tag, 16);
+            assert_int_equal(buf[len], 0xee); /* nothing written past the plaintext */
+        }
+    }
+    sc_aead_clear(&enc);
+}
+
+static void test_aead_split_matches_whole(void **st)
+{
+    (void)st;
+    aead_split_matches_whole(SC_SUITE_AES_256_GCM);
+    aead_split_matches_whole(SC_SUITE_CHACHA20_POLY1305);
+}
+
 static void test_aead_aes_matches_fresh_context(void **st)
 {
     aead_matches_fresh_context(SC_SUITE_AES_256_GCM);
@@ -269,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_aead_chacha),
         cmocka_unit_test(test_aead_aes_matches_fresh_context),
         cmocka_unit_test(test_aead_chacha_matches_fresh_context),
+        cmocka_unit_test(test_aead_split_matches_whole),
         cmocka_unit_test(test_kex_x25519),
         cmocka_unit_test(test_kex_p256),
         cmocka_unit_test(test_signatures),

@@ -91,12 +91,21 @@ typedef struct sc_aead {
     uint64_t seq;
     size_t nonce_param_len; /* how the provider takes a whole nonce (sc_crypto.c, aead_start) */
     int enc;
+    int split; /* seal2 encrypts a tail from where it is (sc_crypto.c, aead_seal_parts) */
 } sc_aead;
 int sc_aead_init(sc_aead *a, int suite, const uint8_t key[SC_KEY_LEN], const uint8_t iv[SC_IV_LEN],
                  int enc);
 /* Encrypts buf[0..len) in place and writes the tag; seq advances. */
 int sc_aead_seal(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                  uint8_t tag[SC_TAG_LEN]);
+/*
+ * The same for the plaintext buf[0..len) || tail[0..tail_len), sealed
+ * into buf[0..len + tail_len): a bulk payload the caller holds is read
+ * once, by the cipher, where the suite allows (AES-GCM; sc_crypto.c).
+ * On failure buf[0..len + tail_len) is wiped.
+ */
+int sc_aead_seal2(sc_aead *a, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
+                  const uint8_t *tail, size_t tail_len, uint8_t tag[SC_TAG_LEN]);
 /*
  * Decrypts in[0..len) into out (which may equal in); SC_ERR_BAD_RECORD_MAC
  * if the tag does not verify, and then out is wiped. seq advances on success.

@@ -109,27 +109,34 @@ void sc_record_abort(sc_buf *out, size_t start)
     out->len = start;
 }
 
-int sc_record_finish(sc_dir *d, sc_buf *out, size_t start)
+/* Seals the record begun at start, its plaintext being what follows it in out, then tail. */
+static int finish(sc_dir *d, sc_buf *out, size_t start, const uint8_t *tail, size_t tail_len)
 {
-    size_t plen = out->len - start - SC_FRAME_HDR;
+    size_t head = out->len - start - SC_FRAME_HDR, plen = head + tail_len;
     int ret = SC_ERR_NOMEM;
     if (!sc_buf_ok(out)) goto fail;
     ret = SC_ERR_TOO_LARGE;
     if (plen - 1 > SC_MAX_PLAINTEXT) goto fail;
     ret = SC_ERR_NOMEM;
-    if (sc_buf_reserve(out, SC_TAG_LEN) != 0) goto fail;
+    if (sc_buf_reserve(out, tail_len + SC_TAG_LEN) != 0) goto fail;
     uint8_t *p = out->data + start;
     sc_store_u24(p + 1, (uint32_t)(plen + SC_TAG_LEN));
-    /* Encrypt in place in the output buffer: the only copy of the plaintext. */
-    ret = sc_aead_seal(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, plen, p + SC_FRAME_HDR + plen);
+    /* The head is encrypted in place, the tail into out after it (sc_crypto.h). */
+    ret = sc_aead_seal2(&d->aead, p, SC_FRAME_HDR, p + SC_FRAME_HDR, head, tail, tail_len,
+                        p + SC_FRAME_HDR + plen);
     if (ret != SC_OK) goto fail;
-    out->len += SC_TAG_LEN;
+    out->len += tail_len + SC_TAG_LEN;
     d->records++;
     d->bytes += plen;
     return SC_OK;
 fail:
     sc_record_abort(out, start);
     return ret;
+}
+
+int sc_record_finish(sc_dir *d, sc_buf *out, size_t start)
+{
+    return finish(d, out, start, NULL, 0);
 }
 
 int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size_t a_len,
@@ -141,8 +148,7 @@ int sc_record_seal(sc_dir *d, sc_buf *out, uint8_t inner, const uint8_t *a, size
         return SC_ERR_NOMEM;
     size_t start = sc_record_begin(out, inner);
     if (a_len) sc_buf_put(out, a, a_len);
-    if (b_len) sc_buf_put(out, b, b_len);
-    return sc_record_finish(d, out, start);
+    return finish(d, out, start, b, b_len);
 }
 
 int sc_record_open(sc_dir *d, const uint8_t *frame, size_t frame_len, sc_buf *plain, uint8_t *inner,
