@@ -4,6 +4,7 @@
  * JSON result or an error code a client can act on.
  */
 #include "agent_methods.h"
+#include "agent_settings.h"
 #include "agent_msgs.h"
 #include "agent_net.h"
 #include "agent_params.h"
@@ -477,36 +478,22 @@ static void m_outbox_cancel(void *ctx, agent_api_req *req, json_t *params)
     agent_api_reply(req, json_pack("{s:s,s:s}", "id", c.id, "state", "cancelled"));
 }
 
-/* The settings a user may change, and what each accepts. */
-static const struct {
-    const char *key;
-    int boolean;
-} SETTINGS[] = {{"expiry_days", 0}, {"read_markers", 1}, {"contacts_only", 1}};
-
 static void m_settings(void *ctx, agent_api_req *req, json_t *params)
 {
     agent *a = ctx;
     const char *key = opt_str(params, "key");
     const char *value = opt_str(params, "value");
     if (key) {
-        size_t i;
-        for (i = 0; i < sizeof(SETTINGS) / sizeof(SETTINGS[0]); i++)
-            if (!strcmp(SETTINGS[i].key, key)) break;
-        if (i == sizeof(SETTINGS) / sizeof(SETTINGS[0])) {
-            agent_api_fail(req, AGENT_E_PARAMS,
-                           "unknown setting (expiry_days, read_markers, contacts_only)", NULL);
+        const agent_setting *set = agent_setting_find(key);
+        char why[256];
+        if (!set) {
+            snprintf(why, sizeof(why), "unknown setting (%s)", agent_settings_keys);
+            agent_api_fail(req, AGENT_E_PARAMS, why, NULL);
             return;
         }
         if (value) {
-            int okv = SETTINGS[i].boolean
-                          ? (!strcmp(value, "on") || !strcmp(value, "off"))
-                          : (strtoul(value, NULL, 10) > 0 && strtoul(value, NULL, 10) <= 3650 &&
-                             strspn(value, "0123456789") == strlen(value));
-            if (!okv) {
-                agent_api_fail(req, AGENT_E_PARAMS,
-                               SETTINGS[i].boolean ? "value: on or off"
-                                                   : "value: a number of days, 1 to 3650",
-                               NULL);
+            if (!agent_setting_valid(set, value, why, sizeof(why))) {
+                agent_api_fail(req, AGENT_E_PARAMS, why, NULL);
                 return;
             }
             if (agent_store_set(a->st, key, value)) {
@@ -518,10 +505,12 @@ static void m_settings(void *ctx, agent_api_req *req, json_t *params)
             agent_emit(a, "settings.changed", json_pack("{s:s,s:s}", "key", key, "value", value));
         }
     }
-    agent_api_reply(req, json_pack("{s:I,s:s,s:s}", "expiry_days",
-                                   (json_int_t)(a->expiry_ms / 86400000ULL), "read_markers",
-                                   a->read_markers ? "on" : "off", "contacts_only",
-                                   a->contacts_only ? "on" : "off"));
+    json_t *all = agent_settings_json(a->st);
+    if (!all) {
+        fail_store(req);
+        return;
+    }
+    agent_api_reply(req, all);
 }
 
 static void m_read(void *ctx, agent_api_req *req, json_t *params)
@@ -559,32 +548,11 @@ static void m_typing(void *ctx, agent_api_req *req, json_t *params)
     agent_api_reply(req, json_pack("{s:b}", "sent", n > 0));
 }
 
-/* A setting as a number, or def when unset or not a number. */
-static uint64_t setting_u64(agent *a, const char *key, uint64_t def)
-{
-    char buf[32];
-    int found = 0;
-    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
-    char *end;
-    unsigned long long v = strtoull(buf, &end, 10);
-    return (*end || end == buf) ? def : (uint64_t)v;
-}
-
-static int setting_on(agent *a, const char *key, int def)
-{
-    char buf[16];
-    int found = 0;
-    if (agent_store_get(a->st, key, buf, sizeof(buf), &found) || !found) return def;
-    return !strcmp(buf, "on") || !strcmp(buf, "1") || !strcmp(buf, "true");
-}
-
 void agent_settings_load(agent *a)
 {
-    uint64_t days = setting_u64(a, "expiry_days", AGENT_DEFAULT_EXPIRY_DAYS);
-    if (days == 0 || days > 3650) days = AGENT_DEFAULT_EXPIRY_DAYS;
-    a->expiry_ms = days * 86400000ULL;
-    a->read_markers = setting_on(a, "read_markers", 1);
-    a->contacts_only = setting_on(a, "contacts_only", 0);
+    a->expiry_ms = agent_setting_get(a->st, "expiry_days") * 86400000ULL;
+    a->read_markers = (int)agent_setting_get(a->st, "read_markers");
+    a->contacts_only = (int)agent_setting_get(a->st, "contacts_only");
 }
 
 static void m_stop(void *ctx, agent_api_req *req, json_t *params)

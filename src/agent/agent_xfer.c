@@ -266,7 +266,7 @@ static void hashed(agent_xfer *x, void *arg, int err, uint64_t size, const uint8
         free(j);
         return;
     }
-    uint64_t max = xf__setting(x, AGENT_XFER_SET_MAX, AGENT_XFER_DEFAULT_MAX_MB);
+    uint64_t max = xf__setting(x, AGENT_XFER_SET_MAX);
     if (err) {
         snprintf(why, sizeof(why), "%s",
                  err == SC_ERR_ARG ? "not a regular file" : "the file cannot be read");

@@ -58,7 +58,7 @@ xf *xf__add(agent_xfer *x, const agent_xfer_rec *r);
 /* Frees the module once agent_xfer_free was called and no pool work is left. */
 void xf__release_check(agent_xfer *x);
 /* Reads a setting in MiB as bytes. */
-uint64_t xf__setting(agent_xfer *x, const char *key, uint64_t def_mb);
+uint64_t xf__setting(agent_xfer *x, const char *key);
 /* Lowercase hex of a digest. */
 void xf__hex(const uint8_t d[32], char out[65]);
 

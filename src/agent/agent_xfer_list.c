@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent_hex.h"
+#include "agent_settings.h"
 #include "agent_xfer_int.h"
 #include "sixchat/platform.h"
 
@@ -136,16 +137,9 @@ xf *xf__add(agent_xfer *x, const agent_xfer_rec *r)
     return f;
 }
 
-uint64_t xf__setting(agent_xfer *x, const char *key, uint64_t def_mb)
+uint64_t xf__setting(agent_xfer *x, const char *key)
 {
-    char buf[32];
-    int found = 0;
-    uint64_t mb = def_mb;
-    if (agent_store_get(x->env.st, key, buf, sizeof(buf), &found) == SC_OK && found) {
-        char *end;
-        unsigned long long v = strtoull(buf, &end, 10);
-        if (end != buf && !*end) mb = v;
-    }
+    uint64_t mb = agent_setting_get(x->env.st, key); /* validated, or the default */
     return mb > (UINT64_MAX >> 20) ? UINT64_MAX : mb << 20;
 }
 

@@ -189,7 +189,7 @@ void xf__recv_offer(agent_xfer *x, const char *peer, const char *device, const s
         refused(x, peer, device, st, "declined");
         return;
     }
-    uint64_t max = xf__setting(x, AGENT_XFER_SET_MAX, AGENT_XFER_DEFAULT_MAX_MB);
+    uint64_t max = xf__setting(x, AGENT_XFER_SET_MAX);
     if (st->size > max) {
         char why[128];
         snprintf(why, sizeof(why), "the file is larger than this agent accepts (%llu MiB)",
@@ -222,7 +222,7 @@ void xf__recv_offer(agent_xfer *x, const char *peer, const char *device, const s
         return;
     }
     const char *why = NULL;
-    if (contact && st->size <= xf__setting(x, AGENT_XFER_SET_AUTO, AGENT_XFER_DEFAULT_AUTO_MB)) {
+    if (contact && st->size <= xf__setting(x, AGENT_XFER_SET_AUTO)) {
         xf__emit(x, "transfer.offered", f);
         if (xf__recv_start(x, f, &why) == SC_OK) return;
         snprintf(f->r.reason, sizeof(f->r.reason), "not accepted automatically: %s", why);

@@ -76,6 +76,25 @@ rc=0
 sx alice settings expiry_days zero 2>/dev/null || rc=$?
 [ "$rc" = 1 ] || fail "bad setting: $rc"
 ok "settings"
+# The file limits (docs/AGENT-API.md, settings): set and validated through the API, and the
+# transfer module uses what was set.
+sx alice settings file_auto_mb 5 | grep -qx "file_auto_mb = 5" || fail "file_auto_mb"
+sx alice settings file_max_mb 1 | grep -qx "file_max_mb = 1" || fail "file_max_mb"
+for bad in "file_max_mb 0" "file_max_mb 12x" "file_auto_mb x1" "file_auto_mb 1048577" \
+    "file_max_mb 99999999999999999999" "nope 1"; do
+    rc=0
+    # shellcheck disable=SC2086
+    sx alice settings $bad 2>"$T/err" || rc=$?
+    [ "$rc" = 1 ] || fail "bad setting $bad: $rc"
+done
+grep -q "unknown setting (expiry_days, " "$T/err" || fail "unknown setting: $(cat "$T/err")"
+sx alice settings --json | grep -q '"file_max_mb": 1,' || fail "settings --json"
+head -c 2097152 /dev/zero >"$T/two.bin"
+rc=0
+sx alice send-file --detach bob@example.org "$T/two.bin" 2>"$T/err" >/dev/null || rc=$?
+[ "$rc" = 1 ] && grep -qF "larger than the limit (1 MiB, setting file_max_mb)" "$T/err" ||
+    fail "file_max_mb not applied: $rc $(cat "$T/err")"
+ok "settings file_auto_mb and file_max_mb: set, validated, applied to send-file"
 sx alice fingerprint --no-qr | grep -qE '^  [0-9A-F]{4}( [0-9A-F]{4}){15}$' || fail "fingerprint"
 ok "fingerprint grouped for reading aloud"
 

@@ -147,7 +147,11 @@ static const char H_SETTINGS[] =
     "    Shows the settings, or sets one:\n"
     "      expiry_days N        how long a message waits in the outbox (default 30)\n"
     "      read_markers on|off  tell senders when you read their messages\n"
-    "      contacts_only on|off accept sessions from contacts only (default off)\n\n"
+    "      contacts_only on|off accept sessions from contacts only (default off)\n"
+    "      file_auto_mb N       accept files from contacts up to N MiB without asking\n"
+    "                           (0 to 1048576, default 100)\n"
+    "      file_max_mb N        refuse files larger than N MiB, both ways\n"
+    "                           (1 to 1048576, default 4096)\n\n"
     "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
 
 static const char H_API[] =
