@@ -33,6 +33,9 @@ typedef struct agent_opts {
     int no_registry;     /* --no-registry: peers by address only (tests, LANs) */
     uint64_t idle_ms;    /* peer sessions idle close; 0: the peer layer's default */
     uint32_t lifetime_s; /* registration lifetime asked for; 0: the registry's default */
+    /* Peer limits (agent_peer.h); 0: the peer layer's default. Raised by benchmarks. */
+    uint32_t stanza_rate;     /* --peer-rate: stanzas per second one peer may send */
+    uint32_t conn_per_source; /* --conn-per-source: attempts per source address per 10 s */
 } agent_opts;
 
 typedef struct agent_net agent_net;   /* agent_net.c */

@@ -110,6 +110,8 @@ int agent_net_start(agent *a, char *err, size_t errcap)
     po.listen = a->opts.n_listen ? a->opts.listen : NULL;
     po.n_listen = a->opts.n_listen;
     if (a->opts.idle_ms) po.limits.idle_ms = a->opts.idle_ms;
+    po.limits.stanza_rate = a->opts.stanza_rate;
+    po.limits.conn_per_source = a->opts.conn_per_source;
     agent_net__peer_cb(n, &po);
     char perr[256] = "";
     int rc = agent_peer_new(&po, &n->peer, perr, sizeof(perr));
