@@ -2,8 +2,9 @@
 # Runs the benchmarks of an already built tree: sh bench/run.sh BUILD_DIR
 # Writes BUILD_DIR/bench/results.json (one JSON array of all figures).
 # BENCH_REPS (default 5) and BENCH_TIME (CPU seconds per measurement,
-# default 0.5) trade precision for time; the defaults take about a minute
-# on two cores while ours is a stub, about two once it is implemented.
+# default 0.5) trade precision for time; the defaults take about two
+# minutes on two cores, and the agent's figures (bench/agent.sh, sizes in
+# BENCH_AGENT_*) up to two more.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -38,6 +39,14 @@ start=$(date +%s)
 echo
 # Refusal time of a replayed chain, met before or not (PROTOCOL.md 8.2): a statistic, no figure.
 "$bin/bench_refusal" --samples "${BENCH_REFUSAL_SAMPLES:-1000}"
+# The user agent on loopback: irpd, real agents, their API (bench/agent.sh;
+# sizes: BENCH_AGENT_*). Wall-clock figures of real processes.
+if [ -x "$bin/bench_agent" ] && [ -x "$bin/bench_agent_peers" ]; then
+    echo
+    sh "$(dirname "$0")/agent.sh" "$build" "$out"
+else
+    echo "bench/run.sh: no agent figures ($bin/bench_agent not built: jansson or the agent missing)"
+fi
 end=$(date +%s)
 
 echo
