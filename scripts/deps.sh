@@ -27,6 +27,8 @@ fi
 if command -v gcc >/dev/null 2>&1 && ! gcc -print-file-name=libtsan.so 2>/dev/null | grep -q /; then
     missing="$missing libtsan2"
 fi
+# A DNS server for the SRV tests (tests/irp/srv.sh); it lives in /usr/sbin.
+[ -x /usr/sbin/nsd ] || command -v nsd >/dev/null 2>&1 || missing="$missing nsd"
 missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 

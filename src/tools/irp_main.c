@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "irp_client.h"
+#include "irp_client_srv.h"
 #include "irp_tool.h"
 #include "sixchat/error.h"
 
@@ -21,7 +22,8 @@ static const char usage_head[] =
     "    irp - command-line client of the Identity Registration Protocol (IRP)\n"
     "\n"
     "SYNOPSIS\n"
-    "    irp [--server HOST:PORT] [--ca-fp HEX | --ca PEM] [--cert CHAIN --key KEY]\n"
+    "    irp [--server HOST:PORT | --domain DOMAIN [--dns IPV4[:PORT]]]\n"
+    "        [--ca-fp HEX | --ca PEM] [--cert CHAIN --key KEY]\n"
     "        [--timeout SECONDS] COMMAND [ARGS]\n"
     "    irp help [COMMAND] | irp COMMAND --help\n"
     "\n"
@@ -34,6 +36,11 @@ static const char usage_head[] =
     "OPTIONS\n"
     "    --server HOST:PORT  registry to connect to ([v6]:port for IPv6 literals;\n"
     "                        port 4604 when omitted); default $IRP_SERVER\n"
+    "    --domain DOMAIN     instead of --server: the registry of DOMAIN, found with\n"
+    "                        DNS SRV _irp._tcp.DOMAIN (the first target by priority\n"
+    "                        and weight; DOMAIN:4604 when there is no record)\n"
+    "    --dns IPV4[:PORT]   ask this DNS server for --domain instead of the\n"
+    "                        system's resolvers\n"
     "    --ca-fp HEX         SHA-256 fingerprint of the registry CA certificate\n"
     "                        (as printed by `irpd init`); default $IRP_CA_FP\n"
     "    --ca PEM            file with the registry CA certificate(s) to trust\n"
@@ -60,6 +67,8 @@ static const struct {
     const char *name, *value, *help;
 } opt_defs[IRP_OPT_COUNT_] = {
     [IRP_OPT_SERVER] = {"--server", "HOST:PORT", "registry to connect to"},
+    [IRP_OPT_DOMAIN] = {"--domain", "DOMAIN", "find the registry by DNS SRV"},
+    [IRP_OPT_DNS] = {"--dns", "IPV4[:PORT]", "DNS server for --domain"},
     [IRP_OPT_CA_FP] = {"--ca-fp", "HEX", "SHA-256 fingerprint of the registry CA certificate"},
     [IRP_OPT_CA] = {"--ca", "PEM", "file with the registry CA certificate(s) to trust"},
     [IRP_OPT_CERT] = {"--cert", "CHAIN", "client certificate chain (PEM)"},
@@ -302,13 +311,34 @@ static int prepare(irp_tool *t, irp_tool_args *a, const irp_tool_cmd *c, char **
     return c->build(t, c, a);
 }
 
+/* --domain: the first target of the domain's SRV records (blocking: before the loop runs). */
+static int find_by_srv(irp_tool_args *a, char *host, size_t cap, uint16_t *port)
+{
+    irp_srv_target t[IRP_SRV_MAX];
+    size_t n = 0;
+    char err[256];
+    int r = irp_srv_resolve(a->opt[IRP_OPT_DOMAIN], a->opt[IRP_OPT_DNS], t, IRP_SRV_MAX, &n, err,
+                            sizeof(err));
+    if (r == SC_ERR_ARG) return irp_tool_usage_error(err);
+    if (r != 0 || n == 0) {
+        fprintf(stderr, "irp: %s\n", err);
+        return 1;
+    }
+    snprintf(host, cap, "%s", t[0].host);
+    *port = t[0].port;
+    /* Where it goes, for the person and the tests: the SRV answer is not authenticated (2.1). */
+    fprintf(stderr, "irp: %s's registry: %s port %u\n", a->opt[IRP_OPT_DOMAIN], host, *port);
+    a->opt[IRP_OPT_SERVER] = a->opt[IRP_OPT_DOMAIN]; /* named in messages */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     irp_tool_args a;
     irp_tool *t;
     const irp_tool_cmd *c;
     char host[256], *ca_pem = NULL, *cert_pem = NULL, *key_pem = NULL;
-    uint16_t port;
+    uint16_t port = 0;
     int r;
 
     memset(&a, 0, sizeof(a));
@@ -323,9 +353,13 @@ int main(int argc, char **argv)
         return 0;
     }
     if (a.cmd == NULL) return irp_tool_usage_error("no command");
-    if (a.opt[IRP_OPT_SERVER] == NULL) return irp_tool_usage_error("no --server");
-    r = split_server(a.opt[IRP_OPT_SERVER], host, sizeof(host), &port);
-    if (r != 0) return irp_tool_usage_error(r == -1 ? "bad --server" : "bad port in --server");
+    if (a.opt[IRP_OPT_SERVER] == NULL && a.opt[IRP_OPT_DOMAIN] != NULL) {
+        if ((r = find_by_srv(&a, host, sizeof(host), &port)) != 0) return r;
+    } else {
+        if (a.opt[IRP_OPT_SERVER] == NULL) return irp_tool_usage_error("no --server");
+        r = split_server(a.opt[IRP_OPT_SERVER], host, sizeof(host), &port);
+        if (r != 0) return irp_tool_usage_error(r == -1 ? "bad --server" : "bad port in --server");
+    }
     if ((t = calloc(1, sizeof(*t))) == NULL) {
         perror("irp");
         return 2;

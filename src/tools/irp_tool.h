@@ -45,6 +45,8 @@ typedef enum irp_tool_opt {
     IRP_OPT_SET,   /* repeatable: irp_tool_args.sets */
     IRP_OPT_AFTER,
     IRP_OPT_COUNT,
+    IRP_OPT_DOMAIN, /* find the server by DNS SRV (docs/IRP.md 2.1) */
+    IRP_OPT_DNS,
     IRP_OPT_COUNT_ /* the number of options */
 } irp_tool_opt;
 
