@@ -6,11 +6,11 @@
 #
 #   sh bench/agent.sh BUILD_DIR [RESULTS_JSON]
 #
-# Sizes (environment): BENCH_AGENT_FIRST receivers of first messages (10;
+# Sizes (environment): BENCH_AGENT_FIRST receivers of first messages (15;
 # two senders each: 2x that many samples), BENCH_AGENT_WARM (1000) and
 # BENCH_AGENT_COLD (100) samples, BENCH_AGENT_MSGS messages for the rate
 # (50000, BENCH_AGENT_WINDOW in flight, 1000; at most BENCH_AGENT_SECONDS of
-# sending, 15), BENCH_AGENT_SESSIONS peers
+# sending, 10), BENCH_AGENT_SESSIONS peers
 # held by one agent (1000). The registry and the agents' stores go in a
 # directory under BENCH_DIR (default BUILD_DIR/bench): the disk a user's
 # home would be on, not tmpfs. Prints figures only; exits non-zero only if
@@ -38,7 +38,7 @@ export TMPDIR
 # fail, sx (sixchat for a home), enrol (init and enrolment with a token).
 . "$(dirname "$0")/../tests/agent/lib.sh"
 
-R=${BENCH_AGENT_FIRST:-10}
+R=${BENCH_AGENT_FIRST:-15}
 WARM=${BENCH_AGENT_WARM:-1000}
 COLD=${BENCH_AGENT_COLD:-100}
 MSGS=${BENCH_AGENT_MSGS:-50000}
@@ -81,6 +81,42 @@ bup() {
     eval "ADDR_$who=\${line##* on }"
 }
 sock() { echo "$T/$1/agent.sock"; }
+# BENCH_AGENT_PERF=FILE: perf records irpd, alice and bob (options
+# BENCH_AGENT_PERF_OPTS, default call graphs by dwarf at 1 kHz) during the
+# phase BENCH_AGENT_PERF_PHASE: rate (default) or first (first messages;
+# the receivers too).
+perf_start() {
+    [ -n "${BENCH_AGENT_PERF:-}" ] || return 0
+    pids=$IRPD_PID,$PID_alice,$PID_bob
+    for u in ${1:-}; do eval "pids=\$pids,\$PID_$u"; done
+    # shellcheck disable=SC2086
+    perf record -q ${BENCH_AGENT_PERF_OPTS:---call-graph dwarf,16384 -F 1000} \
+        -o "$BENCH_AGENT_PERF" -p "$pids" 2>>"$T/perf.log" &
+    PERF_PID=$!
+}
+perf_stop() {
+    [ -n "${PERF_PID:-}" ] || return 0
+    kill -INT "$PERF_PID"
+    wait "$PERF_PID" || :
+    PERF_PID=
+}
+# CPU time (ns, every thread) of irpd and the agents running: with
+# cpu_mark before a phase, cpu_per N prints the CPU spent per message, a
+# figure a loaded machine does not inflate as it does wall time.
+cpu_ns() {
+    t=0
+    for p in $IRPD_PID $AGENT_PIDS; do
+        for f in /proc/"$p"/task/*/schedstat; do
+            [ -r "$f" ] || continue
+            t=$((t + $(cut -d' ' -f1 "$f" 2>/dev/null || echo 0)))
+        done
+    done
+    echo "$t"
+}
+cpu_mark() { CPU0=$(cpu_ns); }
+cpu_per() {
+    echo "  CPU of irpd and the agents: $(awk "BEGIN { printf \"%.3f\", ($(cpu_ns) - $CPU0) / 1e6 / $1 }") ms per $2"
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 t0=$(date +%s)
@@ -90,7 +126,7 @@ while [ "$i" -le "$R" ]; do
     rs="$rs r$i"
     i=$((i + 1))
 done
-for u in alice bob $rs hub; do enrol "$u"; done
+for u in alice bob $rs warm hub; do enrol "$u"; done
 # alice and bob: the per-peer stanza rate (5000/s by default) and the
 # per-source connection attempts (20 in 10 s) would otherwise be what the
 # rate and the cold samples measure; both are said in bench/README.md.
@@ -101,39 +137,56 @@ for u in $rs; do
     bup "$u"
     peers="$peers${peers:+,}$u@example.org"
 done
+bup warm
 echo "agents: irpd, alice, bob and $R receivers up and registered ($(($(date +%s) - t0)) s)"
-
+# Every agent's first session ever pays one-time costs (OpenSSL's provider
+# and decoder caches, SQLite's first pages): a message from each to a
+# bystander (warm) first, untimed, so the figures are those of a running
+# agent. alice and bob still meet each receiver for the first time below.
+wsocks=
+for u in alice bob $rs; do wsocks="$wsocks --sock $(sock "$u")"; done
 # shellcheck disable=SC2086
+"$BA" first $wsocks --peers warm@example.org >/dev/null || fail "warm-up messages"
+down warm
+
+[ "${BENCH_AGENT_PERF_PHASE:-rate}" != first ] || perf_start "$rs"
+# shellcheck disable=SC2086
+cpu_mark
 "$BA" first --sock "$(sock alice)" --sock "$(sock bob)" --peers "$peers" $jarg ||
     fail "first messages"
-for u in $rs; do sx "$u" stop >/dev/null 2>&1 || :; done
+cpu_per $((2 * R)) "first message"
+perf_stop
+for u in $rs; do down "$u"; done
+# A part of the first message alone: the verified lookup (reference).
 # shellcheck disable=SC2086
+"$BA" lookup --sock "$(sock alice)" --peer bob@example.org --count "$COLD" $jarg ||
+    fail "lookups"
+# shellcheck disable=SC2086
+cpu_mark
 "$BA" rtt --sock "$(sock alice)" --peer bob@example.org --count "$WARM" $jarg ||
     fail "warm messages"
+cpu_per "$WARM" "message"
 # shellcheck disable=SC2086
+cpu_mark
 "$BA" rtt --sock "$(sock alice)" --peer bob@example.org --peer-sock "$(sock bob)" \
     --count "$COLD" --cold $jarg || fail "cold messages"
+cpu_per "$COLD" "first message (the block and unblock that close the session included)"
 # CPU time (user + system, clock ticks) of a process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ca0=$(cpu_ticks "$PID_alice")
 cb0=$(cpu_ticks "$PID_bob")
-# BENCH_AGENT_PERF=FILE: perf records both agents during the rate (call graphs).
 PERF_PID=
-if [ -n "${BENCH_AGENT_PERF:-}" ]; then
-    perf record -q --call-graph dwarf,16384 -F 1000 -o "$BENCH_AGENT_PERF" -p "$PID_alice,$PID_bob" 2>>"$T/perf.log" &
-    PERF_PID=$!
-fi
+perf_rate=
+[ "${BENCH_AGENT_PERF_PHASE:-rate}" != rate ] || perf_rate=1
+[ -z "$perf_rate" ] || perf_start
 # shellcheck disable=SC2086
 "$BA" rate --sock "$(sock alice)" --to-sock "$(sock bob)" --peer bob@example.org \
-    --count "$MSGS" --window "$WINDOW" --seconds "${BENCH_AGENT_SECONDS:-15}" $jarg ||
+    --count "$MSGS" --window "$WINDOW" --seconds "${BENCH_AGENT_SECONDS:-10}" $jarg ||
     fail "message rate"
 ca1=$(cpu_ticks "$PID_alice")
 cb1=$(cpu_ticks "$PID_bob")
 echo "CPU time during the rate: alice (sender) $(((ca1 - ca0) * 1000 / $(getconf CLK_TCK))) ms, bob (receiver) $(((cb1 - cb0) * 1000 / $(getconf CLK_TCK))) ms"
-if [ -n "$PERF_PID" ]; then
-    kill -INT "$PERF_PID"
-    wait "$PERF_PID" || :
-fi
+[ -z "$perf_rate" ] || perf_stop
 
 # Many sessions with one fresh agent (default limits: 4096 sessions at
 # most; the peers come from distinct loopback addresses). One descriptor

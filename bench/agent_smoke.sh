@@ -11,7 +11,7 @@ BENCH_AGENT_FIRST=1 BENCH_AGENT_WARM=5 BENCH_AGENT_COLD=2 BENCH_AGENT_MSGS=200 \
     sh "$(dirname "$0")/agent.sh" "$build" "$out"
 for name in 'first message, new peer' 'message to a peer with a session' \
     'first message, known peer, no session' 'messages API to API' \
-    'idle memory per peer session' 'peer sessions held at once'; do
+    'idle memory per peer session' 'peer sessions held at once' 'lookup on the registry'; do
     grep -q "\"agent $name[^\"]*\"" "$out" || { echo "FAIL: no figure '$name'"; exit 1; }
 done
 grep -A2 '"agent peer sessions held at once"' "$out" | grep -q '"ours": 20' ||

@@ -18,6 +18,9 @@
  *       messages written to S's API as fast as U's agent (S2) reports them
  *       received, at most W in flight: messages/s API to API. Stops
  *       writing after T seconds (default 15) if N are not through by then.
+ *   bench_agent lookup --sock S --peer U --count N
+ *       times the agent's `lookup` of U on the registry (API round trip,
+ *       the registry's answer verified): a part of a first message.
  *   bench_agent held --sock S
  *       prints how many peer sessions the agent has up (`status`).
  *   bench_agent put --name N --unit U --value V [--lower] [--samples n] [--aim A]
@@ -380,6 +383,27 @@ static int mode_put(const opts *o)
                     o->aim);
 }
 
+static int mode_lookup(const opts *o)
+{
+    if (!o->n_socks || !o->peer || o->count <= 0) return -1;
+    bapi a;
+    if (bapi_connect(&a, o->socks[0])) return -1;
+    double *v = calloc((size_t)o->count, sizeof(double));
+    if (!v) return -1;
+    for (int i = 0; i < o->count; i++) {
+        double t0 = bapi_now_ms();
+        json_t *r =
+            bapi_call(&a, "lookup", json_pack("{s:s}", "user", o->peer), WAIT_MS, NULL, NULL);
+        if (!r) return -1;
+        v[i] = bapi_now_ms() - t0;
+        json_decref(r);
+    }
+    report_latency(o, "lookup on the registry (API round trip)", v, o->count, 0);
+    free(v);
+    bapi_close(&a);
+    return 0;
+}
+
 /* Prints the agent's sessions up (status: sessions.up). */
 static int mode_held(const opts *o)
 {
@@ -401,6 +425,7 @@ static int usage(void)
             "       bench_agent rtt --sock S --peer U [--peer-sock S2] --count N [--cold]\n"
             "       bench_agent rate --sock S --to-sock S2 --peer U --count N [--window W]\n"
             "                        [--seconds T]\n"
+            "       bench_agent lookup --sock S --peer U --count N\n"
             "       bench_agent held --sock S\n"
             "       bench_agent put --json FILE --name N --unit U --value V [--lower]\n"
             "                       [--samples n] [--aim A]\n"
@@ -460,6 +485,8 @@ int main(int argc, char **argv)
         rc = mode_rtt(&o);
     else if (!strcmp(o.mode, "rate"))
         rc = mode_rate(&o);
+    else if (!strcmp(o.mode, "lookup"))
+        rc = mode_lookup(&o);
     else if (!strcmp(o.mode, "held"))
         rc = mode_held(&o);
     else if (!strcmp(o.mode, "put"))
