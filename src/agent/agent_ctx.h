@@ -36,6 +36,7 @@ typedef struct agent_opts {
     /* Peer limits (agent_peer.h); 0: the peer layer's default. Raised by benchmarks. */
     uint32_t stanza_rate;     /* --peer-rate: stanzas per second one peer may send */
     uint32_t conn_per_source; /* --conn-per-source: attempts per source address per 10 s */
+    const char *dns;          /* --dns IPV4[:PORT]: the DNS server for SRV lookups (tests) */
 } agent_opts;
 
 typedef struct agent_net agent_net;   /* agent_net.c */

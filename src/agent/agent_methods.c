@@ -9,6 +9,7 @@
 #include "agent_net.h"
 #include "agent_params.h"
 #include "agent_hex.h"
+#include "agent_methods_domains.h"
 #include "agent_methods_xfer.h"
 
 #include <openssl/evp.h>
@@ -583,5 +584,7 @@ const agent_api_method agent_methods[] = {
     {"transfers", agent_m_transfers},
     {"accept", agent_m_accept},
     {"reject", agent_m_reject},
+    {"trust-domain", agent_m_trust_domain},
+    {"domains", agent_m_domains},
 };
 const size_t agent_n_methods = sizeof(agent_methods) / sizeof(agent_methods[0]);

@@ -152,6 +152,14 @@ int agent_net_start(agent *a, char *err, size_t errcap)
         memset(&ro, 0, sizeof(ro));
         ro.host = host;
         ro.port = port;
+        ro.dns = a->opts.dns;
+        /* `init --irp DOMAIN`, a name without a port: found by DNS SRV at every connection
+         * (docs/IRP.md 2.1; without a record, the name itself on 4604 as before). */
+        unsigned char ip[16];
+        if (port == 0 && inet_pton(AF_INET, host, ip) != 1 && inet_pton(AF_INET6, host, ip) != 1) {
+            ro.srv_domain = host;
+            ro.host = NULL;
+        }
         ro.ca_fp = ca_fp[0] ? ca_fp : NULL;
         ro.ca_pem = n->ca_pem;
         ro.cert_pem = n->cert_pem;
@@ -214,6 +222,14 @@ static void reg_stopped(void *ctx)
     if (done) done(a);
 }
 
+static void own_reg_stop(agent_net *n)
+{
+    if (n->reg)
+        agent_reg_stop(n->reg, reg_stopped, n->a); /* unregisters first */
+    else
+        reg_stopped(n->a);
+}
+
 void agent_net_stop(agent *a, void (*done)(agent *a))
 {
     agent_net *n = a->net;
@@ -223,10 +239,7 @@ void agent_net_stop(agent *a, void (*done)(agent *a))
     }
     n->stopping = 1;
     n->stop_done = done;
-    if (n->reg)
-        agent_reg_stop(n->reg, reg_stopped, a); /* unregisters first */
-    else
-        reg_stopped(a);
+    agent_net__foreign_stop(n, own_reg_stop); /* other domains' registries first */
 }
 
 void agent_net_listen_addr(agent *a, char *out, size_t cap)

@@ -8,6 +8,7 @@
 #ifndef AGENT_NET_INT_H
 #define AGENT_NET_INT_H
 
+#include "agent_domains.h"
 #include "agent_net.h"
 #include "agent_peer.h"
 #include "agent_reg.h"
@@ -29,9 +30,21 @@ typedef struct peer_entry {
     size_t n_up;
 } peer_entry;
 
+/* The registry of another domain (agent_domains.h): lookups and watches only. */
+typedef struct foreign_reg {
+    struct foreign_reg *next;
+    agent_net *n;
+    char domain[AGENT_DOMAIN_MAX + 1];
+    agent_reg *reg;
+    int connected;
+    struct lookup_req *waiting; /* lookups asked before the first connection */
+} foreign_reg;
+
 struct agent_net {
     agent *a;
     agent_reg *reg;
+    foreign_reg *foreign; /* opened on the first lookup or watch of one of their users */
+    size_t foreign_stopping;
     agent_peer *peer;
     char *cert_pem, *key_pem, *ca_pem;
     size_t cert_len, key_len, ca_len;
@@ -41,6 +54,7 @@ struct agent_net {
     int ready_done;
     int stopping;
     void (*stop_done)(agent *a);
+    void (*foreign_done)(agent_net *n);
 };
 
 /* ---- agent_net_peers.c: the peer sessions and trust ---- */
@@ -65,5 +79,14 @@ const char *agent_net__reg_state_name(agent_reg_state s);
 void agent_net__maybe_ready(agent_net *n);
 /* Sets the registry's status and presence callbacks and their ctx (n) in ro. */
 void agent_net__reg_cb(agent_net *n, agent_reg_opts *ro);
+/*
+ * The registry that answers for user: the agent's own for its domain, else
+ * the registry of a trusted other domain (opened now, found by DNS SRV and
+ * pinned to that domain's CA); NULL with a sentence in why (a user of a
+ * domain not trusted, no memory).
+ */
+agent_reg *agent_net__reg_for(agent_net *n, const char *user, char *why, size_t cap);
+/* Stops every registry of another domain; done(n) once all are stopped (at once when none). */
+void agent_net__foreign_stop(agent_net *n, void (*done)(agent_net *n));
 
 #endif

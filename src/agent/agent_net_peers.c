@@ -58,6 +58,29 @@ static void track_up(agent_net *n, const char *user, const char *device, int del
 
 /* ---- the sessions' configuration ---- */
 
+/*
+ * The CA of every trusted other domain, bound to that domain alone: a
+ * certificate for one of its users is accepted only from it, and it vouches
+ * for no one else (docs/PROTOCOL.md 8.2). A domain whose CA does not load
+ * is left out with a log line; its users then fail the handshake.
+ */
+static void add_domain_anchors(agent_net *n, sc_config *cfg)
+{
+    char names[AGENT_DOMAINS_MAX][AGENT_DOMAIN_MAX + 1];
+    size_t k = 0;
+    if (agent_domains_list(n->a->st, names, &k) != SC_OK) return;
+    for (size_t i = 0; i < k; i++) {
+        agent_domain d;
+        int found = 0;
+        const char *dom = names[i];
+        if (agent_domains_get(n->a->st, names[i], &d, &found) == SC_OK && found &&
+            sc_config_add_trust_anchor_pem(cfg, d.ca_pem, d.ca_len, &dom, 1) != SC_OK)
+            fprintf(stderr, "sixchat: the CA of %s does not load: its users cannot connect\n",
+                    names[i]);
+        agent_domain_clear(&d);
+    }
+}
+
 static sc_config *make_config(void *ctx)
 {
     agent_net *n = ctx;
@@ -69,6 +92,7 @@ static sc_config *make_config(void *ctx)
         sc_config_free(cfg);
         return NULL;
     }
+    add_domain_anchors(n, cfg);
     sc_config_set_random(cfg, sc_random_system, NULL);
     return cfg;
 }

@@ -94,6 +94,10 @@ static void lost(agent_reg *r, int status, const char *why)
     snprintf(r->msg, sizeof(r->msg), "registry %s:%u: %s; trying again in %u.%u s", r->host,
              r->o.port, why, r->backoff_ms / 1000, (r->backoff_ms % 1000) / 100);
     report(r, AGENT_REG_RETRYING);
+    if (r->next_target < r->n_targets) { /* another SRV target: try it now */
+        uv_timer_start(&r->t_retry, on_retry, 0, 0);
+        return;
+    }
     uv_timer_start(&r->t_retry, on_retry, r->backoff_ms, 0);
     r->backoff_ms =
         r->backoff_ms * 2 > r->o.backoff_max_ms ? r->o.backoff_max_ms : r->backoff_ms * 2;
@@ -121,6 +125,11 @@ static void on_connected(void *ctx, int status, const char *msg)
     }
     r->connected = 1;
     r->backoff_ms = r->o.backoff_min_ms;
+    r->n_targets = r->next_target = 0; /* after a loss: ask the DNS again */
+    if (r->o.reads_only) {
+        snprintf(r->msg, sizeof(r->msg), "connected to the registry %s:%u", r->host, r->o.port);
+        report(r, AGENT_REG_REGISTERED);
+    }
 }
 
 /* The IRP client's options: the registry's trust and the user's identity (the copies in r). */
@@ -133,12 +142,83 @@ static void client_opts(const agent_reg *r, irp_client_opts *co)
     co->key_pem = r->key_pem;
 }
 
+static void connect_to(agent_reg *r);
+
+/* The SRV query of one connection attempt; r NULL once the agent_reg stopped. */
+typedef struct agent_reg_srv {
+    agent_reg *r;
+} agent_reg_srv;
+
+static void on_srv(void *arg, int status, const irp_srv_target *t, size_t n, const char *err)
+{
+    agent_reg_srv *q = arg;
+    agent_reg *r = q->r;
+    free(q);
+    if (r == NULL) return;
+    r->srv = NULL;
+    if (status != 0 || n == 0) {
+        lost(r, IRP_CLIENT_CONNECT, err);
+        return;
+    }
+    memcpy(r->targets, t, n * sizeof(*t));
+    r->n_targets = n;
+    r->next_target = 0;
+    connect_to(r);
+}
+
+/*
+ * A registry found by SRV: the next target of the last answer, or a new
+ * query once they are all tried (each failure moves to the next, as RFC
+ * 2782 says; a new answer may have changed).
+ */
 static void connect_now(agent_reg *r)
+{
+    if (r->srv_domain == NULL) {
+        connect_to(r);
+        return;
+    }
+    if (r->next_target < r->n_targets) {
+        connect_to(r);
+        return;
+    }
+    agent_reg_srv *q = calloc(1, sizeof(*q));
+    if (q == NULL) {
+        lost(r, SC_ERR_NOMEM, "out of memory");
+        return;
+    }
+    q->r = r;
+    snprintf(r->msg, sizeof(r->msg), "looking up the registry of %s (DNS SRV)", r->srv_domain);
+    report(r, AGENT_REG_CONNECTING);
+    if (irp_srv_resolve_async(r->loop, r->srv_domain, r->dns, on_srv, q) != 0) {
+        free(q);
+        lost(r, IRP_CLIENT_CONNECT, "cannot start the DNS lookup");
+        return;
+    }
+    r->srv = q;
+}
+
+/* Points r->host and port at the next SRV target; 0 or SC_ERR_NOMEM. */
+static int take_target(agent_reg *r)
+{
+    const irp_srv_target *t = &r->targets[r->next_target++];
+    char *h = strdup(t->host);
+    if (h == NULL) return SC_ERR_NOMEM;
+    free(r->host);
+    r->host = h;
+    r->o.port = t->port;
+    return 0;
+}
+
+static void connect_to(agent_reg *r)
 {
     irp_client_opts co;
     char err[256];
     int rc;
 
+    if (r->srv_domain != NULL && take_target(r) != 0) {
+        lost(r, SC_ERR_NOMEM, "out of memory");
+        return;
+    }
     client_opts(r, &co);
     co.request_timeout_ms = r->o.request_timeout_ms;
     rc = irp_client_new(r->loop, &co, &r->c, err, sizeof(err));
@@ -155,7 +235,7 @@ static void connect_now(agent_reg *r)
         return;
     }
     /* Requests made now are sent once the handshake completes (irp_client.h). */
-    do_register(r);
+    if (!r->o.reads_only) do_register(r);
     agent__reg_watch_all(r);
 }
 
@@ -266,7 +346,7 @@ static void do_register(agent_reg *r)
     irp_addr now[IRP_MAX_ADDRS];
     size_t n = 0;
 
-    if (r->c == NULL || r->stopping) return;
+    if (r->c == NULL || r->stopping || r->o.reads_only) return;
     if (r->reg_pending) {
         r->reg_dirty = 1; /* once the answer is in */
         return;
@@ -359,6 +439,8 @@ static void free_strings(agent_reg *r)
     free(r->ca_fp);
     free(r->ca_pem);
     free(r->cert_pem);
+    free(r->srv_domain);
+    free(r->dns);
     if (r->key_pem != NULL) {
         OPENSSL_cleanse(r->key_pem, strlen(r->key_pem));
         free(r->key_pem);
@@ -380,8 +462,8 @@ int agent_reg_new(uv_loop_t *loop, const agent_reg_opts *o, agent_reg **out, cha
         errcap = sizeof(dummy);
     }
     *out = NULL;
-    if (loop == NULL || o == NULL || o->host == NULL || (o->ca_fp == NULL && o->ca_pem == NULL) ||
-        o->cert_pem == NULL || o->key_pem == NULL) {
+    if (loop == NULL || o == NULL || (o->host == NULL && o->srv_domain == NULL) ||
+        (o->ca_fp == NULL && o->ca_pem == NULL) || o->cert_pem == NULL || o->key_pem == NULL) {
         snprintf(err, errcap, "the registry, its CA and the user's certificate and key are needed");
         return SC_ERR_ARG;
     }
@@ -393,7 +475,7 @@ int agent_reg_new(uv_loop_t *loop, const agent_reg_opts *o, agent_reg **out, cha
         snprintf(err, errcap, "a device id is 1 to 64 of A-Z a-z 0-9 . _ -");
         return SC_ERR_ARG;
     }
-    if (o->listen_port == 0 || o->n_addrs > IRP_MAX_ADDRS) {
+    if ((o->listen_port == 0 && !o->reads_only) || o->n_addrs > IRP_MAX_ADDRS) {
         snprintf(err, errcap,
                  o->listen_port == 0 ? "the listen port is needed" : "at most 8 addresses");
         return SC_ERR_ARG;
@@ -415,7 +497,11 @@ int agent_reg_new(uv_loop_t *loop, const agent_reg_opts *o, agent_reg **out, cha
     r->ca_pem = dup_or_null(o->ca_pem, &bad);
     r->cert_pem = dup_or_null(o->cert_pem, &bad);
     r->key_pem = dup_or_null(o->key_pem, &bad);
+    r->srv_domain = dup_or_null(o->srv_domain, &bad);
+    r->dns = dup_or_null(o->dns, &bad);
+    if (r->host == NULL && r->srv_domain != NULL) r->host = dup_or_null(o->srv_domain, &bad);
     r->o.host = r->o.ca_fp = r->o.ca_pem = r->o.cert_pem = r->o.key_pem = NULL;
+    r->o.srv_domain = r->o.dns = NULL;
     r->o.user = r->o.device = NULL;
     r->o.addrs = NULL;
     if (bad) {
@@ -458,7 +544,7 @@ int agent_reg_start(agent_reg *r)
 {
     if (r == NULL || r->started || r->stopping) return SC_ERR_STATE;
     r->started = 1;
-    if (!r->use_fixed && !r->o.no_netmon)
+    if (!r->use_fixed && !r->o.no_netmon && !r->o.reads_only)
         (void)agent_netmon_start(r->loop, 0, on_netmon, r, &r->nm); /* else: periodic only */
     uv_timer_start(&r->t_ping, on_ping, AGENT_REG_PING_MS, AGENT_REG_PING_MS);
     connect_now(r);
@@ -518,6 +604,8 @@ void agent_reg_stop(agent_reg *r, void (*done)(void *ctx), void *ctx)
     r->stopping = 1;
     r->done = done;
     r->done_ctx = ctx;
+    if (r->srv != NULL) r->srv->r = NULL; /* its answer, when it comes, goes nowhere */
+    r->srv = NULL;
     uv_timer_stop(&r->t_refresh);
     uv_timer_stop(&r->t_retry);
     uv_timer_stop(&r->t_ping);

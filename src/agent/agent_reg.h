@@ -106,10 +106,16 @@ typedef void (*agent_reg_presence_cb)(void *ctx, int status, const char *msg,
 
 typedef struct agent_reg_opts {
     /* The registry and how to trust it (irp_client_opts): at least one of ca_fp, ca_pem. */
-    const char *host;   /* name or IP literal */
-    uint16_t port;      /* 0 = IRP_PORT (4604) */
-    const char *ca_fp;  /* pinned SHA-256 of the registry CA certificate, hex */
-    const char *ca_pem; /* PEM text of the registry CA certificate(s) */
+    const char *host;       /* name or IP literal; NULL with srv_domain */
+    const char *srv_domain; /* find the registry of this domain by DNS SRV at every connection
+                               (docs/IRP.md 2.1: targets in order, the domain on 4604 without
+                               a record); the pin is what authenticates what it finds */
+    const char *dns;        /* "IPV4[:PORT]": the DNS server to ask instead of the system's */
+    int reads_only;         /* a registry of another domain: lookups and watches only, no
+                               registration, no address monitor (listen_port unused) */
+    uint16_t port;          /* 0 = IRP_PORT (4604) */
+    const char *ca_fp;      /* pinned SHA-256 of the registry CA certificate, hex */
+    const char *ca_pem;     /* PEM text of the registry CA certificate(s) */
     /* The user's identity: PEM text of the certificate chain (leaf first) and key. */
     const char *cert_pem;
     const char *key_pem;

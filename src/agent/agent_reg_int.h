@@ -13,6 +13,7 @@
 #include "agent_netmon.h"
 #include "agent_reg.h"
 #include "irp_client.h"
+#include "irp_client_srv.h"
 
 #define AGENT_REG_MAX_WATCH 64      /* the registry's per-connection limit (docs/IRP.md 6.10) */
 #define AGENT_REG_PING_MS 60000     /* below the registry's idle limits (3.6) */
@@ -37,6 +38,11 @@ struct agent_reg {
     uv_loop_t *loop;
     agent_reg_opts o; /* strings point at the copies below */
     char *host, *ca_fp, *ca_pem, *cert_pem, *key_pem;
+    char *srv_domain, *dns;
+    /* The SRV answer being tried (srv_domain): the next target is targets[next_target]. */
+    irp_srv_target targets[IRP_SRV_MAX];
+    size_t n_targets, next_target;
+    struct agent_reg_srv *srv; /* the query in flight, or NULL */
     char user[IRP_USER_MAX + 1];
     char device[IRP_DEVICE_MAX + 1];
     irp_addr fixed[IRP_MAX_ADDRS];

@@ -10,6 +10,17 @@
 #include "agent_paths.h"
 #include "sixchat_client.h"
 
+/* The manual pages' shared parts: exit statuses and the options every command takes. */
+#define SX_HELP_EXIT                                                                               \
+    "EXIT STATUS\n"                                                                                \
+    "    0  success\n"                                                                             \
+    "    1  the agent refused or failed; the message says why\n"                                   \
+    "    2  usage error\n"                                                                         \
+    "    3  the agent is not running (start it with `sixchat up`)\n"
+#define SX_HELP_OPTS                                                                               \
+    "    --json      print the agent's answer as JSON (docs/AGENT-API.md)\n"                       \
+    "    --help      this page\n"
+
 typedef struct sx_ctx {
     const char *home; /* --home, or NULL */
     agent_paths paths;
@@ -100,6 +111,14 @@ int sx_cmd_transfers(sx_ctx *x, int argc, char **argv);
 int sx_cmd_accept(sx_ctx *x, int argc, char **argv);
 int sx_cmd_reject(sx_ctx *x, int argc, char **argv);
 extern const char sx_help_send_file[], sx_help_transfers[], sx_help_accept[], sx_help_reject[];
+
+/* Calls method and prints its result as JSON (--json) or with show (sixchat_cmds.c). */
+int sx_run_method(sx_ctx *x, const char *method, json_t *params, void (*show)(json_t *result));
+
+/* Other domains (sixchat_domains.c): the commands and their manual pages. */
+int sx_cmd_trust_domain(sx_ctx *x, int argc, char **argv);
+int sx_cmd_domains(sx_ctx *x, int argc, char **argv);
+extern const char sx_help_trust_domain[], sx_help_domains[];
 
 /* A QR code of text on the terminal (libqrencode), two rows per line. */
 void sx_qr(const char *text);

@@ -37,6 +37,11 @@ static int simple(sx_ctx *x, const char *method, json_t *params, void (*show)(js
     return code;
 }
 
+int sx_run_method(sx_ctx *x, const char *method, json_t *params, void (*show)(json_t *result))
+{
+    return simple(x, method, params, show);
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));

@@ -4,22 +4,14 @@
  */
 #include "sixchat_cli.h"
 
-#define EXIT_COMMON                                                                                \
-    "EXIT STATUS\n"                                                                                \
-    "    0  success\n"                                                                             \
-    "    1  the agent refused or failed; the message says why\n"                                   \
-    "    2  usage error\n"                                                                         \
-    "    3  the agent is not running (start it with `sixchat up`)\n"
-
-#define COMMON_OPTS                                                                                \
-    "    --json      print the agent's answer as JSON (docs/AGENT-API.md)\n"                       \
-    "    --help      this page\n"
+#define EXIT_COMMON SX_HELP_EXIT
+#define COMMON_OPTS SX_HELP_OPTS
 
 static const char H_UP[] =
     "NAME\n    sixchat up - run the agent in the foreground\n\n"
     "SYNOPSIS\n    sixchat [--home DIR] up [--listen ADDR:PORT]... [--advertise IP]...\n"
     "               [--allow-local] [--no-registry] [--idle SECONDS] [--lifetime SECONDS]\n"
-    "               [--peer-rate N] [--conn-per-source N]\n\n"
+    "               [--peer-rate N] [--conn-per-source N] [--dns IPV4[:PORT]]\n\n"
     "DESCRIPTION\n"
     "    Listens for End2End Direct peers (default [::]:4605, dual-stack), registers\n"
     "    the machine's usable addresses with the registry given at `sixchat init`,\n"
@@ -39,6 +31,8 @@ static const char H_UP[] =
     "                        pause (default 5000)\n"
     "    --conn-per-source N connection attempts one source address may make in\n"
     "                        10 s (default 20)\n"
+    "    --dns IPV4[:PORT]   the DNS server for SRV lookups of registries\n"
+    "                        (docs/IRP.md 2.1) instead of the system's\n"
     "    --help              this page\n\n"
     "EXIT STATUS\n"
     "    0  stopped by SIGTERM or SIGINT\n"
@@ -284,6 +278,9 @@ const sx_cmd sx_cmds[] = {
     {"trust", sx_cmd_trust, "accept a contact's (new) certificate", H_TRUST},
     {"fingerprint", sx_cmd_fingerprint, "fingerprints to compare (with a QR code)", H_FINGERPRINT},
     {"lookup", sx_cmd_lookup, "a user's devices and addresses on the registry", H_LOOKUP},
+    {"trust-domain", sx_cmd_trust_domain, "talk with the users of another domain",
+     sx_help_trust_domain},
+    {"domains", sx_cmd_domains, "the other domains trusted", sx_help_domains},
     {"settings", sx_cmd_settings, "show or change a setting", H_SETTINGS},
     {"read", sx_cmd_read, "mark a user's messages read (read marker)", H_READ},
     {"events", sx_cmd_events, "print or wait for the agent's events", H_EVENTS},

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "agent_enroll.h"
 #include "agent_store.h"
 #include "sixchat/platform.h"
+#include "irp_client_srv.h"
 #include "sixchat_cli.h"
 
 /* Reads a secret: from the terminal without echo, or a line of standard input. */
@@ -91,6 +93,18 @@ static void target_from(agent_irp_target *t, char *host, size_t cap, const char 
     t->host = host;
     t->ca_fp = ca_fp && ca_fp[0] ? ca_fp : NULL;
     t->ca_path = ca_path;
+    /* A name without a port: the domain's registry by DNS SRV (docs/IRP.md 2.1), its first
+     * target; the answer without a record is the name itself on 4604, as before. */
+    unsigned char ip[16];
+    irp_srv_target st[IRP_SRV_MAX];
+    size_t n = 0;
+    char err[256];
+    if (t->port == 0 && inet_pton(AF_INET, host, ip) != 1 && inet_pton(AF_INET6, host, ip) != 1 &&
+        irp_srv_resolve(host, getenv("SIXCHAT_DNS"), st, IRP_SRV_MAX, &n, err, sizeof(err)) == 0 &&
+        n > 0) {
+        snprintf(host, cap, "%s", st[0].host);
+        t->port = st[0].port;
+    }
 }
 
 int sx_cmd_init(sx_ctx *x, int argc, char **argv)

@@ -13,7 +13,8 @@ int sx_cmd_up(sx_ctx *x, int argc, char **argv)
     agent_opts o;
     memset(&o, 0, sizeof(o));
     o.home = x->home;
-    const char *pos[1], *idle = NULL, *lifetime = NULL, *rate = NULL, *per_source = NULL;
+    const char *pos[1], *idle = NULL, *lifetime = NULL, *rate = NULL, *per_source = NULL,
+                        *dns = NULL;
     int n, no_registry = 0;
     for (int i = 0; i < argc; i++) {
         /* --listen and --advertise repeat: collected here, the rest by sx_parse. */
@@ -33,10 +34,12 @@ int sx_cmd_up(sx_ctx *x, int argc, char **argv)
                      {"--idle", 1, &idle, NULL},
                      {"--lifetime", 1, &lifetime, NULL},
                      {"--peer-rate", 1, &rate, NULL},
-                     {"--conn-per-source", 1, &per_source, NULL}};
+                     {"--conn-per-source", 1, &per_source, NULL},
+                     {"--dns", 1, &dns, NULL}};
     int rc = sx_parse(x, "up", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos, 0, &n);
     if (rc >= 0) return rc;
     o.no_registry = no_registry;
+    o.dns = dns ? dns : getenv("SIXCHAT_DNS");
     if (idle) o.idle_ms = strtoull(idle, NULL, 10) * 1000ULL;
     if (lifetime) o.lifetime_s = (uint32_t)strtoul(lifetime, NULL, 10);
     /* The benchmarks' knobs (bench/README.md): the defaults stay for everyone else. */

@@ -16,16 +16,8 @@
 
 #include "sixchat_cli.h"
 
-#define EXIT_COMMON                                                                                \
-    "EXIT STATUS\n"                                                                                \
-    "    0  success\n"                                                                             \
-    "    1  the agent refused or failed; the message says why\n"                                   \
-    "    2  usage error\n"                                                                         \
-    "    3  the agent is not running (start it with `sixchat up`)\n"
-
-#define COMMON_OPTS                                                                                \
-    "    --json      print the agent's answer as JSON (docs/AGENT-API.md)\n"                       \
-    "    --help      this page\n"
+#define EXIT_COMMON SX_HELP_EXIT
+#define COMMON_OPTS SX_HELP_OPTS
 
 const char sx_help_send_file[] =
     "NAME\n    sixchat send-file - send a file\n\n"
