@@ -14,8 +14,7 @@
 #
 # Needs IRPD, SIXCHAT and nsd (scripts/deps.sh); exits 77 without nsd.
 set -eu
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
-[ -x "$NSD" ] || { echo "federation.sh: nsd is not installed (scripts/deps.sh): skipped"; exit 77; }
+[ -x "$(command -v nsd || echo /usr/sbin/nsd)" ] || { echo "federation.sh: nsd is not installed (scripts/deps.sh): skipped"; exit 77; }
 . "$(dirname "$0")/lib.sh"
 NSD_PID=
 IRPD2_PID=
@@ -46,38 +45,11 @@ IRPD_PID=$IRPD1_PID
 serve 2
 
 # The DNS: nsd on a free loopback port, one zone per domain.
-DNS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/nsd.conf" <<CONF
-server:
-    ip-address: 127.0.0.1
-    port: $DNS_PORT
-    username: ""
-    chroot: ""
-    zonesdir: "$T"
-    database: ""
-    zonelistfile: "$T/zone.list"
-    xfrdfile: "$T/xfrd.state"
-    pidfile: "$T/nsd.pid"
-    logfile: "$T/nsd.log"
-    server-count: 1
-remote-control:
-    control-enable: no
-CONF
-for d in 1:one.test 2:two.test; do
-    i=${d%%:*} name=${d#*:}
-    eval "p=\$PORT_$i"
-    printf '$ORIGIN %s.\n$TTL 60\n@ IN SOA ns admin 1 3600 600 86400 60\n@ IN NS ns\nns IN A 127.0.0.1\n_irp._tcp IN SRV 0 0 %s localhost.\n' \
-        "$name" "$p" >"$T/$name.zone"
-    printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$name" "$T/$name.zone" >>"$T/nsd.conf"
-done
-"$NSD" -d -c "$T/nsd.conf" >"$T/nsd.out" 2>&1 &
-NSD_PID=$!
-i=0
-until grep -q "nsd started" "$T/nsd.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -lt 100 ] && kill -0 "$NSD_PID" 2>/dev/null || fail "nsd did not start: $(cat "$T/nsd.out")"
-    sleep 0.1
-done
+. "$(dirname "$0")/../irp/nsd.sh"
+nsd_init
+nsd_zone one.test "_irp._tcp IN SRV 0 0 $PORT_1 localhost."
+nsd_zone two.test "_irp._tcp IN SRV 0 0 $PORT_2 localhost."
+nsd_start || fail "nsd did not start"
 export SIXCHAT_DNS=127.0.0.1:$DNS_PORT
 ok "two registries (one.test on $PORT_1, two.test on $PORT_2) and nsd on $DNS_PORT"
 

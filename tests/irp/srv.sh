@@ -13,8 +13,7 @@
 set -eu
 
 SRV_TEST=${SRV_TEST:?set SRV_TEST to test_irp_client_srv}
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
-[ -x "$NSD" ] || { echo "srv.sh: nsd is not installed (scripts/deps.sh): skipped"; exit 77; }
+[ -x "$(command -v nsd || echo /usr/sbin/nsd)" ] || { echo "srv.sh: nsd is not installed (scripts/deps.sh): skipped"; exit 77; }
 T=$(mktemp -d)
 PID=
 RPID=
@@ -24,46 +23,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free UDP and TCP port on loopback, chosen by the kernel.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-zone() { # zone NAME RECORDS...
-    name=$1
-    shift
-    {
-        echo "\$ORIGIN $name."
-        echo "\$TTL 60"
-        echo "@ IN SOA ns.$name. admin.$name. 1 3600 600 86400 60"
-        echo "@ IN NS ns.$name."
-        echo "ns IN A 127.0.0.1"
-        for r in "$@"; do echo "$r"; done
-    } >"$T/$name.zone"
-    printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$name" "$T/$name.zone" >>"$T/nsd.conf"
-}
-
-cat >"$T/nsd.conf" <<CONF
-server:
-    ip-address: 127.0.0.1
-    port: $PORT
-    username: ""
-    chroot: ""
-    zonesdir: "$T"
-    database: ""
-    zonelistfile: "$T/zone.list"
-    xfrdfile: "$T/xfrd.state"
-    pidfile: "$T/nsd.pid"
-    logfile: "$T/nsd.log"
-    server-count: 1
-    verbosity: 1
-remote-control:
-    control-enable: no
-CONF
-zone one.test \
+. "$(dirname "$0")/nsd.sh"
+nsd_init
+nsd_zone one.test \
     "_irp._tcp IN SRV 10 0 14604 primary.one.test." \
     "_irp._tcp IN SRV 20 10 4604 backup.one.test." \
     "_irp._tcp IN SRV 10 0 14605 second.one.test."
-zone plain.test "www IN A 127.0.0.1"
-zone gone.test "_irp._tcp IN SRV 0 0 0 ."
+nsd_zone plain.test "www IN A 127.0.0.1"
+nsd_zone gone.test "_irp._tcp IN SRV 0 0 0 ."
 
 # A registry that DNS points at: irpd on a port of its own, named localhost.
 if [ -n "${IRPD:-}" ] && [ -n "${IRP:-}" ]; then
@@ -75,23 +42,13 @@ if [ -n "${IRPD:-}" ] && [ -n "${IRP:-}" ]; then
     exec 3<"$T/ready"
     read -r line <&3 || { cat "$T/irpd.log"; echo "FAIL: irpd did not start"; exit 1; }
     RPORT=${line##*:}
-    zone reg.test "_irp._tcp IN SRV 0 0 $RPORT localhost."
-    zone evil.test "_irp._tcp IN SRV 0 0 $RPORT localhost."
+    nsd_zone reg.test "_irp._tcp IN SRV 0 0 $RPORT localhost."
+    nsd_zone evil.test "_irp._tcp IN SRV 0 0 $RPORT localhost."
 fi
 
-"$NSD" -d -c "$T/nsd.conf" >"$T/nsd.out" 2>&1 &
-PID=$!
-# Ready when nsd says so in its log (bounded), then the tests run once.
-i=0
-until grep -q "nsd started" "$T/nsd.log" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -ge 100 ] || ! kill -0 "$PID" 2>/dev/null; then
-        cat "$T/nsd.out" "$T/nsd.log" 2>/dev/null
-        echo "FAIL: nsd did not start"
-        exit 1
-    fi
-    sleep 0.1
-done
+nsd_start || { echo "FAIL: nsd did not start"; exit 1; }
+PID=$NSD_PID
+PORT=$DNS_PORT
 IRP_TEST_DNS=127.0.0.1:$PORT "$SRV_TEST" >"$T/try.out" 2>&1 || {
     cat "$T/try.out"
     echo "FAIL: the SRV tests against nsd"
