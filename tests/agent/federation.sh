@@ -74,6 +74,7 @@ up_in() {
     eval "exec $fd<\"\$T/\$1.ready\""
     eval "read -r line <&$fd" || fail "$1's agent did not start"
     case "$line" in "sixchat ready as $1@$2 on "*) ;; *) fail "$1 ready line: $line" ;; esac
+    echo "$line" >"$T/$1.ready.line"
 }
 up_in alice one.test
 up_in bob two.test
@@ -111,4 +112,40 @@ sx bob send alice@one.test "hello back from two.test" --wait --timeout 20 >/dev/
 wait_event alice "$a0" message.received "text=hello back from two.test"
 ok "alice@one.test and bob@two.test chat both ways, with receipts ($(echo "$id" | head -n 1))"
 
+# one.test's CA key signs a certificate for bob@two.test (the openssl CLI): alice's
+# agent refuses it in the handshake, for one.test's CA vouches for one.test only.
+# forge NAME USER: a P-256 key and a certificate for USER signed with one.test's CA key
+forge() {
+    openssl ecparam -name prime256v1 -genkey -noout -out "$T/$1.key" 2>/dev/null
+    openssl req -new -key "$T/$1.key" -subj "/CN=$2" -out "$T/$1.csr" 2>/dev/null
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=clientAuth,serverAuth" "subjectAltName=email:$2" >"$T/$1.ext"
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/r1/ca.pem" -CAkey "$T/r1/ca.key" \
+        -CAcreateserial -days 1 -extfile "$T/$1.ext" -out "$T/$1.pem" 2>"$T/$1.err" ||
+        fail "openssl x509 -req: $(cat "$T/$1.err")"
+}
+if [ -n "${DEMO:-}" ]; then
+    aport=$(sed -n 's/^sixchat ready as alice@one.test on 127.0.0.1://p' "$T/alice.ready.line")
+    # The control: the same making for carol@one.test, a user of the CA's own domain, is let in.
+    forge carol carol@one.test
+    timeout 10 "$DEMO" connect --cert "$T/carol.pem" --key "$T/carol.key" --ca "$T/r1/ca.pem" \
+        --ca-domain one.test --peer alice@one.test --to 127.0.0.1 --port "$aport" \
+        >"$T/carol.out" 2>&1 || :
+    # (alice's agent then closes: the example program sends no device stanza first)
+    grep -q "handshake done: peer alice@one.test" "$T/carol.out" ||
+        fail "carol's handshake failed: $(cat "$T/carol.out")"
+    ok "control: a carol@one.test certificate made the same way by one.test's CA passes the handshake"
+    forge mallory bob@two.test
+    a0=$(last_event alice)
+    rc=0
+    timeout 30 "$DEMO" connect --cert "$T/mallory.pem" --key "$T/mallory.key" --ca "$T/r1/ca.pem" \
+        --ca-domain one.test --peer alice@one.test --to 127.0.0.1 --port "$aport" \
+        >"$T/mallory.out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || fail "the forged bob@two.test: exit $rc: $(cat "$T/mallory.out")"
+    sx alice events --since "$a0" >"$T/mallory_ev.out" 2>&1 || :
+    # The initiator proves itself last: alice's agent refuses it at that step.
+    grep -q "the peer rejected us" "$T/mallory.out" || fail "not refused by alice: $(cat "$T/mallory.out")"
+    ! grep -q "bob@two.test" "$T/mallory_ev.out" || fail "alice's agent let the forged bob in: $(cat "$T/mallory_ev.out")"
+    ok "a bob@two.test certificate from one.test's CA is refused ($(tail -n 1 "$T/mallory.out" | head -c 100))"
+fi
 echo "federation: all checks passed"
