@@ -294,7 +294,7 @@ static void send_stanza(fz_ctx *c, fz_in *in)
     const uint8_t *p;
     sc_stanza st;
     memset(&st, 0, sizeof st);
-    st.type = (sc_stanza_type)(fz_u8(in) % 16); /* 1..11 known, the rest refused */
+    st.type = (sc_stanza_type)(fz_u8(in) % 16); /* 1..12 known, the rest refused */
     p = fz_bytes(in, fz_u8(in) % 72, &n);
     memcpy(id, p, n);
     id[n] = '\0';
@@ -310,7 +310,7 @@ static void send_stanza(fz_ctx *c, fz_in *in)
     p = fz_bytes(in, 32, &n);
     memcpy(st.sha256, p, n);
     /* From fields already read, so that older inputs keep their layout: typing's state (2 is
-     * invalid) and file-reject's optional reason (the name's bytes). */
+     * invalid) and the optional reason of file-reject and msg-reject (the name's bytes). */
     st.typing = (sc_typing_state)(st.offset % 3);
     st.reason = st.size & 1 ? name : NULL;
 
@@ -325,7 +325,7 @@ static void send_stanza(fz_ctx *c, fz_in *in)
     }
     /* A stanza the caller got wrong is refused; it never ends the session. */
     FZ_CHECK(rc == SC_OK || rc == SC_ERR_ARG || rc == SC_ERR_TOO_LARGE);
-    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_DEVICE ||
+    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_MSG_REJECT ||
         (st.type != SC_STANZA_TYPING && !sc_stanza_valid_id(id, strlen(id))))
         FZ_CHECK(rc == SC_ERR_ARG);
     if (rc != SC_OK) {
@@ -365,6 +365,7 @@ static void send_stanza(fz_ctx *c, fz_in *in)
         FZ_CHECK(got.typing == st.typing);
         break;
     case SC_STANZA_FILE_REJECT:
+    case SC_STANZA_MSG_REJECT:
         FZ_CHECK((got.reason == NULL) == (st.reason == NULL));
         FZ_CHECK(st.reason == NULL || strcmp(got.reason, st.reason) == 0);
         break;

@@ -39,6 +39,7 @@ static void check_equal(const sc_stanza *a, const sc_stanza *b)
         FZ_CHECK(a->typing == b->typing);
         break;
     case SC_STANZA_FILE_REJECT:
+    case SC_STANZA_MSG_REJECT:
         FZ_CHECK((a->reason == NULL) == (b->reason == NULL));
         FZ_CHECK(a->reason == NULL || strcmp(a->reason, b->reason) == 0);
         break;
@@ -60,13 +61,14 @@ static void check_equal(const sc_stanza *a, const sc_stanza *b)
 /* What a parsed stanza may contain (PROTOCOL.md 10.1). */
 static void check_limits(const sc_stanza *st)
 {
-    FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_DEVICE);
+    FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_MSG_REJECT);
     if (st->type == SC_STANZA_TYPING) {
         FZ_CHECK(st->id == NULL && (st->typing == SC_TYPING_ON || st->typing == SC_TYPING_OFF));
         return;
     }
     FZ_CHECK(st->id != NULL && sc_stanza_valid_id(st->id, strlen(st->id)));
-    if (st->type == SC_STANZA_FILE_REJECT && st->reason != NULL) {
+    if ((st->type == SC_STANZA_FILE_REJECT || st->type == SC_STANZA_MSG_REJECT) &&
+        st->reason != NULL) {
         size_t n = strlen(st->reason);
         FZ_CHECK(n <= SC_STANZA_REASON_MAX && sc_stanza_valid_text(st->reason, n));
         for (size_t i = 0; i < n; i++)
@@ -159,7 +161,7 @@ static void writer_mode(const uint8_t *data, size_t size)
     /* A stanza the caller got wrong is SC_ERR_ARG: the one refusal the session API passes on
      * without failing the session. */
     FZ_CHECK(rc == SC_OK || rc == SC_ERR_ARG);
-    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_DEVICE ||
+    if (st.type < SC_STANZA_MSG || st.type > SC_STANZA_MSG_REJECT ||
         (st.type != SC_STANZA_TYPING && !sc_stanza_valid_id(id, strlen(id))) ||
         (st.type == SC_STANZA_TYPING && st.typing != SC_TYPING_ON && st.typing != SC_TYPING_OFF))
         FZ_CHECK(rc == SC_ERR_ARG);
@@ -232,6 +234,9 @@ static void write_seeds(const char *dir)
         {"file_reject_escapes.xml",
          "<file-reject id=\"f1\" reason=\"&lt;&amp;&gt;&quot;&apos; &#x263A;\"/>"},
         {"device.xml", FZ_ST_DEVICE},
+        {"msg_reject.xml", "<msg-reject id=\"m1\" reason=\"not stored: too much &amp; more\"/>"},
+        {"msg_reject_no_reason.xml", "<msg-reject id=\"m1\"/>"},
+        {"bad_msg_reject_reason_cr.xml", "<msg-reject id=\"m1\" reason=\"a&#13;b\"/>"},
         {"bad_typing_state.xml", "<typing state=\"On\"/>"},
         {"bad_typing_no_state.xml", "<typing/>"},
         {"bad_read_no_ts.xml", "<read id=\"m1\"/>"},
@@ -254,7 +259,8 @@ static void write_seeds(const char *dir)
     writer_seed_full(dir, "w_reject", SC_STANZA_FILE_REJECT, "f1", "", 0, "too \"big\" <&>", "");
     writer_seed_full(dir, "w_reject_no_reason", SC_STANZA_FILE_REJECT, "f1", "", 0, NULL, "");
     writer_seed_full(dir, "w_reject_bad_reason", SC_STANZA_FILE_REJECT, "f1", "", 0, "a\tb", "");
-    writer_seed(dir, "w_bad_type_12", 0x1c, "x", "", "");
+    writer_seed(dir, "w_bad_type_13", 0x1d, "x", "", "");
+    writer_seed_full(dir, "w_msg_reject", SC_STANZA_MSG_REJECT, "m1", "", 0, "too much", "");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -407,7 +407,7 @@ static void test_write_refuses_unknown_type(void **st)
 {
     sc_stanza s = {.type = (sc_stanza_type)0, .id = "a"};
     assert_int_equal(write_err(&s), SC_ERR_ARG);
-    s.type = (sc_stanza_type)(SC_STANZA_DEVICE + 1); /* one past the last known type */
+    s.type = (sc_stanza_type)(SC_STANZA_MSG_REJECT + 1); /* one past the last known type */
     assert_int_equal(write_err(&s), SC_ERR_ARG);
     sc_stanza m = {.type = SC_STANZA_MSG, .id = "a", .text = NULL, .text_len = 3};
     assert_int_equal(write_err(&m), SC_ERR_ARG);

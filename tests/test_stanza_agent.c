@@ -1,10 +1,10 @@
 /*
  * test_stanza_agent.c - the stanzas the user agent added (docs/PROTOCOL.md
- * 10.2): typing, read, file-reject and device. Each is written and parsed
+ * 10.2): typing, read, file-reject, device and msg-reject. Each is written and parsed
  * back to the same fields and the exact bytes of 10.2; each field rule is
  * refused on both paths (writer: SC_ERR_ARG with nothing written, parser:
  * SC_ERR_DECODE_ERROR); unknown attributes are ignored (10.1); and the
- * four travel through a real pair of sessions as XML stanzas.
+ * five travel through a real pair of sessions as XML stanzas.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -335,9 +335,58 @@ static void test_device_refusals(void **state)
     write_refused(&st);
 }
 
+/* ---- msg-reject ---------------------------------------------------------- */
+
+static void test_msg_reject_round_trip(void **state)
+{
+    (void)state;
+    sc_stanza in = {.type = SC_STANZA_MSG_REJECT, .id = "9f2c01"}, out;
+    sc_xml_doc *doc;
+    sc_buf b;
+    round_trip(&in, "<msg-reject id=\"9f2c01\"/>", &out, &doc, &b);
+    assert_int_equal(out.type, SC_STANZA_MSG_REJECT);
+    assert_string_equal(out.id, "9f2c01");
+    assert_null(out.reason);
+    done(doc, &b);
+
+    in.reason = "not stored: you are not a contact & <over> the limit";
+    round_trip(&in,
+               "<msg-reject id=\"9f2c01\" reason=\"not stored: you are not a contact &amp; "
+               "&lt;over&gt; the limit\"/>",
+               &out, &doc, &b);
+    assert_string_equal(out.reason, in.reason);
+    done(doc, &b);
+    /* Not a message: never in the compact form (10.4). */
+    assert_false(sc_compact_carries(&in));
+}
+
+static void test_msg_reject_refusals(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "<msg-reject/>",                             /* id is required */
+        "<msg-reject id=\"a b\"/>",                  /* id alphabet */
+        "<msg-reject id=\"m\" reason=\"a&#13;b\"/>", /* CR: one line only */
+        "<msg-reject id=\"m\" reason=\"a&#10;b\"/>", /* LF */
+        "<msg-reject id=\"m\">text</msg-reject>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(parse_err(bad[i]), SC_ERR_DECODE_ERROR);
+    char reason[SC_STANZA_REASON_MAX + 2];
+    memset(reason, 'r', SC_STANZA_REASON_MAX + 1);
+    reason[SC_STANZA_REASON_MAX + 1] = '\0';
+    sc_stanza st = {.type = SC_STANZA_MSG_REJECT, .id = "m", .reason = reason};
+    write_refused(&st);
+    st.reason = "tab\there";
+    write_refused(&st);
+    st.reason = NULL;
+    st.id = "";
+    write_refused(&st);
+}
+
 /* ---- through a pair of sessions ------------------------------------------ */
 
-/* The four arrive as stanza events, in order, and a refused one leaves the session up. */
+/* The five arrive as stanza events, in order, and a refused one leaves the session up. */
 static void test_new_stanzas_between_sessions(void **state)
 {
     (void)state;
@@ -365,20 +414,24 @@ static void test_new_stanzas_between_sessions(void **state)
     sc_stanza typing = {.type = SC_STANZA_TYPING, .typing = SC_TYPING_ON};
     sc_stanza read = {.type = SC_STANZA_READ, .id = "m7", .ts = NOW_MS};
     sc_stanza reject = {.type = SC_STANZA_FILE_REJECT, .id = "f3", .reason = "declined"};
+    sc_stanza mreject = {.type = SC_STANZA_MSG_REJECT, .id = "m9", .reason = "over the limit"};
     assert_int_equal(sc_session_send_stanza(p.i.s, &typing), SC_OK);
     assert_int_equal(sc_session_send_stanza(p.i.s, &read), SC_OK);
     assert_int_equal(sc_session_send_stanza(p.i.s, &reject), SC_OK);
+    assert_int_equal(sc_session_send_stanza(p.i.s, &mreject), SC_OK);
     /* A bad one is the caller's error; the session goes on. */
     sc_stanza bad = {.type = SC_STANZA_FILE_REJECT, .id = "f3", .reason = "two\nlines"};
     assert_int_equal(sc_session_send_stanza(p.i.s, &bad), SC_ERR_ARG);
     sc_pair_pump(&p);
-    assert_int_equal(p.r.n_stanzas, 4);
+    assert_int_equal(p.r.n_stanzas, 5);
     assert_int_equal(p.r.stanza_type[1], SC_STANZA_TYPING);
     assert_string_equal(p.r.stanza_id[1], ""); /* no id */
     assert_int_equal(p.r.stanza_type[2], SC_STANZA_READ);
     assert_string_equal(p.r.stanza_id[2], "m7");
     assert_int_equal(p.r.stanza_type[3], SC_STANZA_FILE_REJECT);
     assert_string_equal(p.r.stanza_id[3], "f3");
+    assert_int_equal(p.r.stanza_type[4], SC_STANZA_MSG_REJECT);
+    assert_string_equal(p.r.stanza_id[4], "m9");
     assert_int_equal(p.i.errors + p.r.errors, 0);
     sc_pair_free(&p);
     sc_testpki_free(&k);
@@ -398,6 +451,8 @@ int main(void)
         cmocka_unit_test(test_file_reject_refusals),
         cmocka_unit_test(test_device_round_trip),
         cmocka_unit_test(test_device_refusals),
+        cmocka_unit_test(test_msg_reject_round_trip),
+        cmocka_unit_test(test_msg_reject_refusals),
         cmocka_unit_test(test_new_stanzas_between_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

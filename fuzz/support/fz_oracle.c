@@ -45,14 +45,15 @@ void fz_on_event(void *ctx, sc_session *s, const sc_event *ev)
         FZ_CHECK(e->done == 1);
         e->stanzas++;
         /* Pings are answered inside the library and never reported. */
-        FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_DEVICE &&
+        FZ_CHECK(st->type >= SC_STANZA_MSG && st->type <= SC_STANZA_MSG_REJECT &&
                  st->type != SC_STANZA_PING);
         /* typing alone has no id (PROTOCOL.md 10.2). */
         if (st->type == SC_STANZA_TYPING)
             FZ_CHECK(st->id == NULL && (st->typing == SC_TYPING_ON || st->typing == SC_TYPING_OFF));
         else
             FZ_CHECK(st->id != NULL && sc_stanza_valid_id(st->id, strlen(st->id)));
-        if (st->type == SC_STANZA_FILE_REJECT && st->reason != NULL)
+        if ((st->type == SC_STANZA_FILE_REJECT || st->type == SC_STANZA_MSG_REJECT) &&
+            st->reason != NULL)
             FZ_CHECK(strlen(st->reason) <= SC_STANZA_REASON_MAX);
         if (st->type == SC_STANZA_MSG) {
             FZ_CHECK(st->text_len <= SC_STANZA_TEXT_MAX && (st->text || !st->text_len));

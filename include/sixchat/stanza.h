@@ -26,6 +26,7 @@ typedef enum sc_stanza_type {
     SC_STANZA_READ,        /* <read id ts/>: read marker, up to and including message id */
     SC_STANZA_FILE_REJECT, /* <file-reject id reason?/>: the offer id is declined */
     SC_STANZA_DEVICE,      /* <device id/>: id is the sender's device id; first stanza sent */
+    SC_STANZA_MSG_REJECT,  /* <msg-reject id reason?/>: message id refused, not stored */
 } sc_stanza_type;
 
 /* typing: the sender is composing (on) or stopped (off) (PROTOCOL.md 10.2). */
@@ -38,7 +39,7 @@ typedef enum sc_typing_state {
 #define SC_STANZA_ID_MAX 64      /* id: 1..64 of [A-Za-z0-9._-] */
 #define SC_STANZA_NAME_MAX 255   /* file name bytes (UTF-8, no '/', no NUL) */
 #define SC_STANZA_TEXT_MAX 16000 /* message text bytes (UTF-8) */
-#define SC_STANZA_REASON_MAX 256 /* file-reject reason bytes (UTF-8, one line) */
+#define SC_STANZA_REASON_MAX 256 /* file-reject, msg-reject reason bytes (UTF-8, one line) */
 
 /*
  * A parsed or to-be-sent stanza. Pointers borrow memory: in an event they
@@ -48,8 +49,9 @@ typedef struct sc_stanza {
     sc_stanza_type type;
     /*
      * Every type but typing (NULL there, ignored when sending). read: the
-     * last message read; file-reject: the offer; device: the sender's
-     * device id (the IRP device id it registers under).
+     * last message read; file-reject: the offer; msg-reject: the message
+     * refused; device: the sender's device id (the IRP device id it
+     * registers under).
      */
     const char *id;
     uint64_t ts;      /* msg, receipt, read: milliseconds since the Unix epoch */
@@ -61,7 +63,7 @@ typedef struct sc_stanza {
     uint8_t sha256[32];     /* file-offer, file-done: digest of the whole file */
     sc_typing_state typing; /* typing: on or off */
     /*
-     * file-reject: NUL-terminated, 0..SC_STANZA_REASON_MAX bytes of UTF-8
+     * file-reject, msg-reject: NUL-terminated, 0..SC_STANZA_REASON_MAX bytes of UTF-8
      * with no control character; optional: NULL when absent (then not sent).
      */
     const char *reason;

@@ -7,6 +7,7 @@
  */
 #include "agent_msgs.h"
 #include "agent_hex.h"
+#include "agent_msgs_cap.h"
 #include "agent_xfer.h"
 
 #include <stdio.h>
@@ -132,11 +133,49 @@ static void send_receipt(agent *a, const char *peer, const char *device, const c
     (void)msg_send(a, peer, device, &r);
 }
 
+typedef struct found_msg {
+    int64_t seq;
+    agent_msg_state state;
+} found_msg;
+
+static void found(void *ctx, const agent_msg *m)
+{
+    found_msg *f = ctx;
+    f->seq = m->seq;
+    f->state = m->state;
+}
+
+/*
+ * A new message from a stranger beyond what we keep from them
+ * (agent_msgs_cap.h): 1 when it was refused (msg-reject sent, logged, an
+ * event), -1 when the store could not tell (nothing stored, no answer: the
+ * sender tries again), 0 to store it.
+ */
+static int refused(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    int stored = 0;
+    found_msg f;
+    /* A repeat of a message we kept is answered with a receipt, whatever the bound says now. */
+    if (agent_store_msg_get(a->st, peer, AGENT_DIR_IN, st->id, found, &f, &stored)) return -1;
+    if (stored) return 0;
+    char why[SC_STANZA_REASON_MAX + 1];
+    int rc = agent_msg_cap_check(a, peer, st->text_len, why, sizeof(why));
+    if (rc <= 0) return rc ? -1 : 0;
+    sc_stanza r = {.type = SC_STANZA_MSG_REJECT, .id = st->id, .reason = why};
+    (void)msg_send(a, peer, device, &r);
+    fprintf(stderr, "sixchat: message %s from %s refused: %s\n", st->id, peer, why);
+    agent_emit(a, "message.refused",
+               json_pack("{s:s,s:s,s:s,s:I,s:s}", "id", st->id, "peer", peer, "device", device,
+                         "size", (json_int_t)st->text_len, "reason", why));
+    return 1;
+}
+
 static void on_msg(agent *a, const char *peer, const char *device, const sc_stanza *st)
 {
     int64_t seq;
     int dup = 0;
     uint64_t now = agent_now();
+    if (refused(a, peer, device, st)) return;
     if (agent_store_msg_receive(a->st, peer, st->id, st->text, st->text_len, st->ts, now, &seq,
                                 &dup)) {
         /* Not stored: no receipt, so the sender keeps it and sends it again. */
@@ -149,18 +188,6 @@ static void on_msg(agent *a, const char *peer, const char *device, const sc_stan
                              "received", (json_int_t)now));
     /* A repeat gets a receipt too: the first one may have been lost in a cut. */
     send_receipt(a, peer, device, st->id);
-}
-
-typedef struct found_msg {
-    int64_t seq;
-    agent_msg_state state;
-} found_msg;
-
-static void found(void *ctx, const agent_msg *m)
-{
-    found_msg *f = ctx;
-    f->seq = m->seq;
-    f->state = m->state;
 }
 
 /* The message leaves the outbox once every device we know of acknowledged it. */
@@ -191,6 +218,30 @@ static void on_receipt(agent *a, const char *peer, const char *device, const sc_
                    json_pack("{s:s,s:s,s:s,s:I}", "id", st->id, "peer", peer, "device", device,
                              "ts", (json_int_t)now));
     maybe_done(a, peer, f.seq);
+}
+
+/*
+ * The peer refused our message st->id (msg-reject, PROTOCOL.md 10.2): it
+ * failed, with their reason, and leaves the outbox (not sent again). A
+ * message another device already acknowledged stays delivered.
+ */
+static void on_msg_reject(agent *a, const char *peer, const char *device, const sc_stanza *st)
+{
+    found_msg f = {0};
+    int ok = 0, changed = 0;
+    if (agent_store_msg_get(a->st, peer, AGENT_DIR_OUT, st->id, found, &f, &ok) || !ok)
+        return; /* not ours: ignored */
+    char reason[AGENT_USER_MAX + SC_STANZA_REASON_MAX + 32];
+    snprintf(reason, sizeof(reason), "refused by %s%s%s", peer,
+             st->reason && st->reason[0] ? ": " : "", st->reason ? st->reason : "");
+    if (agent_store_msg_set_state(a->st, f.seq, AGENT_MSG_FAILED, agent_now(), reason, &changed) ||
+        !changed)
+        return;
+    if (agent_store_outbox_remove(a->st, f.seq))
+        fprintf(stderr, "sixchat: outbox: a refused message stays queued (store failed)\n");
+    agent_emit(a, "message.failed",
+               json_pack("{s:s,s:s,s:s,s:s}", "id", st->id, "peer", peer, "device", device,
+                         "reason", reason));
 }
 
 /* The peer read our messages up to st->id (a read marker, PROTOCOL.md 10.2). */
@@ -248,6 +299,9 @@ void agent_msg_stanza(agent *a, const char *peer, const char *device, const sc_s
         break;
     case SC_STANZA_RECEIPT:
         on_receipt(a, peer, device, st);
+        break;
+    case SC_STANZA_MSG_REJECT:
+        on_msg_reject(a, peer, device, st);
         break;
     default:
         /* file-offer, -accept, -done, -reject: agent_xfer (pings are the peer layer's) */

@@ -10,8 +10,9 @@
 #include "agent_settings.h"
 #include "agent_xfer_defs.h"
 
-/* File sizes: at most 1 TiB, in MiB. */
+/* File sizes: at most 1 TiB, in MiB; stored text: at most 1 GiB, in KiB. */
 #define MIB_MAX (1024ULL * 1024)
+#define KIB_MAX (1024ULL * 1024)
 
 static const agent_setting SETTINGS[] = {
     {"expiry_days", 0, 1, 3650, AGENT_DEFAULT_EXPIRY_DAYS, "days"},
@@ -19,11 +20,13 @@ static const agent_setting SETTINGS[] = {
     {"contacts_only", 1, 0, 1, 0, NULL},
     {"file_auto_mb", 0, 0, MIB_MAX, AGENT_XFER_DEFAULT_AUTO_MB, "MiB"},
     {"file_max_mb", 0, 1, MIB_MAX, AGENT_XFER_DEFAULT_MAX_MB, "MiB"},
+    {"unknown_sender_kb", 0, 0, KIB_MAX, AGENT_DEFAULT_UNKNOWN_SENDER_KB, "KiB"},
+    {"unknown_total_kb", 0, 0, KIB_MAX, AGENT_DEFAULT_UNKNOWN_TOTAL_KB, "KiB"},
 };
 #define N_SETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))
 
-const char agent_settings_keys[] =
-    "expiry_days, read_markers, contacts_only, file_auto_mb, file_max_mb";
+const char agent_settings_keys[] = "expiry_days, read_markers, contacts_only, file_auto_mb, "
+                                   "file_max_mb, unknown_sender_kb, unknown_total_kb";
 
 const agent_setting *agent_setting_find(const char *key)
 {

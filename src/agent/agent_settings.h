@@ -13,6 +13,14 @@
 
 #include "agent_store.h"
 
+/*
+ * Unread text stored from users who are not contacts (issue "Limits"):
+ * per sender and for all of them together. Beyond it a message is refused
+ * (msg-reject, docs/PROTOCOL.md 10.2) and not stored.
+ */
+#define AGENT_DEFAULT_UNKNOWN_SENDER_KB 64
+#define AGENT_DEFAULT_UNKNOWN_TOTAL_KB 1024
+
 typedef struct agent_setting {
     const char *key;
     int boolean;       /* "on"/"off" (stored as such), else a decimal number */

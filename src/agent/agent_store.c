@@ -32,6 +32,9 @@ static const char SCHEMA[] =
     " stored_ms INTEGER NOT NULL, delivered_ms INTEGER NOT NULL DEFAULT 0,"
     " read_ms INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL,"
     " reason TEXT NOT NULL DEFAULT '', UNIQUE(peer, dir, id));"
+    /* Unread incoming messages by sender: what strangers store (agent_msgs_cap.c). */
+    "CREATE INDEX IF NOT EXISTS messages_unread_in ON messages(peer)"
+    " WHERE dir = 1 AND state = 6;" /* AGENT_DIR_IN, AGENT_MSG_RECEIVED */
     "CREATE TABLE IF NOT EXISTS outbox("
     " seq INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,"
     " peer TEXT NOT NULL COLLATE NOCASE, expires_ms INTEGER NOT NULL);"

@@ -173,6 +173,14 @@ SC_MUST_CHECK int agent_store_outbox_expired(agent_store *st, uint64_t now_ms, a
 /* Count of messages in the outbox (all peers). */
 SC_MUST_CHECK int agent_store_outbox_count(agent_store *st, uint64_t *n);
 
+/*
+ * Bytes of text in unread incoming messages (state received) from users
+ * who are not contacts: from peer in *peer_bytes, from all of them in
+ * *all_bytes (agent_msgs_cap.c).
+ */
+SC_MUST_CHECK int agent_store_msg_unknown_usage(agent_store *st, const char *peer,
+                                                uint64_t *peer_bytes, uint64_t *all_bytes);
+
 /* ---- events (numbered, bounded window) ---- */
 typedef struct agent_event_row {
     uint64_t id;

@@ -358,6 +358,30 @@ int agent_store_outbox_count(agent_store *st, uint64_t *n)
     return rc == SQLITE_ROW ? SC_OK : agent__store_fail(st, "outbox count");
 }
 
+/* The literals below are the partial index messages_unread_in's (agent_store.c), so that
+ * SQLite can use it: bound parameters would not match its WHERE. */
+_Static_assert(AGENT_DIR_IN == 1 && AGENT_MSG_RECEIVED == 6, "messages_unread_in's literals");
+
+int agent_store_msg_unknown_usage(agent_store *st, const char *peer, uint64_t *peer_bytes,
+                                  uint64_t *all_bytes)
+{
+    *peer_bytes = *all_bytes = 0;
+    sqlite3_stmt *s = agent__stmt(
+        st, "SELECT COALESCE(SUM(CASE WHEN m.peer = ?1 THEN length(CAST(m.text AS BLOB))"
+            " ELSE 0 END), 0), COALESCE(SUM(length(CAST(m.text AS BLOB))), 0)"
+            " FROM messages m WHERE m.dir = 1 AND m.state = 6"
+            " AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.user = m.peer)");
+    if (!s) return SC_ERR_IO;
+    agent__bind_text(s, 1, peer);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *peer_bytes = (uint64_t)sqlite3_column_int64(s, 0);
+        *all_bytes = (uint64_t)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? SC_OK : agent__store_fail(st, "unknown senders' usage");
+}
+
 /* ---- events ---- */
 
 int agent_store_event_add(agent_store *st, uint64_t id, uint64_t ts_ms, const char *type,

@@ -20,6 +20,7 @@ static const struct {
     {"read", SC_STANZA_READ},
     {"file-reject", SC_STANZA_FILE_REJECT},
     {"device", SC_STANZA_DEVICE},
+    {"msg-reject", SC_STANZA_MSG_REJECT},
 };
 
 static const char *type_name(sc_stanza_type t)
@@ -97,7 +98,7 @@ static int valid_name(const char *s, size_t n)
 }
 
 /*
- * A file-reject reason (10.1): up to 256 bytes of UTF-8 XML characters on
+ * A file-reject or msg-reject reason (10.1): up to 256 bytes of UTF-8 XML characters on
  * one line, no control character at all, so that it can be shown as it is.
  */
 static int valid_reason(const char *s, size_t n)
@@ -185,6 +186,7 @@ static int fields_ok(const sc_stanza *st)
             return 0;
         break;
     case SC_STANZA_FILE_REJECT:
+    case SC_STANZA_MSG_REJECT:
         if (st->reason != NULL && !valid_reason(st->reason, strlen(st->reason))) return 0;
         break;
     default:
@@ -226,6 +228,7 @@ int sc_stanza_write(sc_buf *b, const sc_stanza *st)
         put_sha256(b, st->sha256);
         break;
     case SC_STANZA_FILE_REJECT:
+    case SC_STANZA_MSG_REJECT:
         if (st->reason != NULL) sc_xml_w_attr(b, "reason", st->reason);
         break;
     default: /* ping, pong, device: id only; typing: state only */
@@ -265,6 +268,7 @@ int sc_stanza_parse(const sc_xml_node *root, sc_stanza *st)
         v = ATTR(root, "ts", &len);
         return parse_u64(v, len, &st->ts) ? SC_OK : SC_ERR_DECODE_ERROR;
     case SC_STANZA_FILE_REJECT: /* reason is optional; NULL when absent */
+    case SC_STANZA_MSG_REJECT:
         st->reason = ATTR(root, "reason", &len);
         if (st->reason != NULL && !valid_reason(st->reason, len)) return SC_ERR_DECODE_ERROR;
         return SC_OK;

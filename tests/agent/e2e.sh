@@ -135,6 +135,42 @@ if sx bob history carol@example.org | grep -qF "let me in"; then fail "blocked m
 sx carol outbox | grep -qF "let me in" || fail "carol's message should wait"
 ok "a blocked user is refused in the handshake; their message stays in their outbox"
 
+# ---- strangers: a bound on what their messages store ----------------------------------------
+# carol is not alice's contact. alice keeps 1 KiB of unread text from her: the second 600-byte
+# message is refused (msg-reject): carol's agent marks it failed with alice's reason, alice
+# has an event and a log line, and did not store it.
+sx alice settings unknown_sender_kb 1 >/dev/null || fail "unknown_sender_kb"
+long=$(printf '%0600d' 0)
+a0=$(last_event alice)
+c0=$(last_event carol)
+ids1=$(sx carol send alice@example.org "first $long") || fail "carol send 1"
+wait_event carol "$c0" message.delivered "id=$ids1"
+ids2=$(sx carol send alice@example.org "second $long") || fail "carol send 2"
+wait_event carol "$c0" message.failed "id=$ids2"
+grep -qF "refused by alice@example.org: not stored: at most 1 KiB of unread messages" \
+    "$T/wait.out" || fail "failed reason: $(cat "$T/wait.out")"
+wait_event alice "$a0" message.refused "id=$ids2"
+sx alice history carol@example.org >"$T/hc"
+grep -qF "first 0000" "$T/hc" && ! grep -qF "second 0000" "$T/hc" || fail "stored: $(cat "$T/hc")"
+grep -qF "message $ids2 from carol@example.org refused" "$T/alice.log" || fail "no log line"
+[ -z "$(sx carol outbox alice@example.org)" ] || fail "refused but in the outbox: $(sx carol outbox)"
+sx carol history alice@example.org --json | grep -q '"state": "failed"' || fail "carol: failed"
+ok "a stranger's message beyond unknown_sender_kb: refused, failed at the sender with the reason"
+# All strangers together: unknown_total_kb. Reading frees the room (unread text counts).
+sx alice settings unknown_sender_kb 64 >/dev/null || fail "unknown_sender_kb 64"
+sx alice settings unknown_total_kb 1 >/dev/null || fail "unknown_total_kb"
+ids3=$(sx carol send alice@example.org "third $long") || fail "carol send 3"
+wait_event carol "$c0" message.failed "id=$ids3"
+grep -qF "from all who are not contacts together" "$T/wait.out" || fail "$(cat "$T/wait.out")"
+sx alice read carol@example.org >/dev/null || fail "read"
+ids4=$(sx carol send alice@example.org "fourth $long") || fail "carol send 4"
+wait_event carol "$c0" message.delivered "id=$ids4"
+# A contact is not bounded.
+sx alice contacts add carol@example.org >/dev/null || fail "contacts add"
+ids5=$(sx carol send alice@example.org "fifth $long") || fail "carol send 5"
+wait_event carol "$c0" message.delivered "id=$ids5"
+ok "unknown_total_kb bounds all strangers; read text and contacts do not count"
+
 down carol
 down bob
 down alice

@@ -483,6 +483,52 @@ static void test_paths(void **state)
     assert_int_equal(agent_paths_init(&p, longdir), SC_ERR_ARG);
 }
 
+/* What strangers store: unread incoming text in bytes, contacts and read messages excluded. */
+static void test_unknown_usage(void **state)
+{
+    fixture *f = *state;
+    int64_t seq;
+    int dup = 0, count = 0, found = 0;
+    uint64_t mine, all;
+    assert_int_equal(agent_store_msg_unknown_usage(f->st, "eve@example.org", &mine, &all), SC_OK);
+    assert_true(mine == 0 && all == 0);
+    /* "\xc3\xa9" is one character and two bytes: bytes count. */
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "eve@example.org", "e1", "caf\xc3\xa9", 5, 1, 1, &seq, &dup),
+        SC_OK);
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "eve@example.org", "e2", "0123456789", 10, 2, 2, &seq, &dup),
+        SC_OK);
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "mallory@example.org", "m1", "abc", 3, 3, 3, &seq, &dup),
+        SC_OK);
+    assert_int_equal(
+        agent_store_msg_receive(f->st, "bob@example.org", "b1", "a contact", 9, 4, 4, &seq, &dup),
+        SC_OK);
+    /* Ours to a stranger never count. */
+    assert_int_equal(
+        agent_store_msg_queue(f->st, "eve@example.org", "o1", "outgoing", 8, 5, 99, &seq), SC_OK);
+    agent_contact c;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.user, sizeof(c.user), "bob@example.org");
+    assert_int_equal(agent_store_contact_put(f->st, &c), SC_OK);
+    assert_int_equal(agent_store_msg_unknown_usage(f->st, "EVE@example.org", &mine, &all), SC_OK);
+    assert_int_equal(mine, 15);
+    assert_int_equal(all, 18);
+    /* Read: no longer counted. */
+    assert_int_equal(
+        agent_store_msg_read_upto(f->st, "eve@example.org", AGENT_DIR_IN, "e1", 6, &count, &found),
+        SC_OK);
+    assert_int_equal(agent_store_msg_unknown_usage(f->st, "eve@example.org", &mine, &all), SC_OK);
+    assert_int_equal(mine, 10);
+    assert_int_equal(all, 13);
+    /* A stranger who becomes a contact: no longer counted either. */
+    snprintf(c.user, sizeof(c.user), "Mallory@example.org");
+    assert_int_equal(agent_store_contact_put(f->st, &c), SC_OK);
+    assert_int_equal(agent_store_msg_unknown_usage(f->st, "eve@example.org", &mine, &all), SC_OK);
+    assert_int_equal(all, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +540,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receive_dedupe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_numbered_and_windowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_usage, setup, teardown),
         cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

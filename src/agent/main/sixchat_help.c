@@ -150,7 +150,11 @@ static const char H_SETTINGS[] =
     "      file_auto_mb N       accept files from contacts up to N MiB without asking\n"
     "                           (0 to 1048576, default 100)\n"
     "      file_max_mb N        refuse files larger than N MiB, both ways\n"
-    "                           (1 to 1048576, default 4096)\n\n"
+    "                           (1 to 1048576, default 4096)\n"
+    "      unknown_sender_kb N  keep at most N KiB of unread messages from each\n"
+    "                           sender who is not a contact (default 64)\n"
+    "      unknown_total_kb N   and from all of them together (default 1024);\n"
+    "                           beyond, a message is refused and its sender told\n\n"
     "OPTIONS\n" COMMON_OPTS "\n" EXIT_COMMON;
 
 static const char H_API[] =
