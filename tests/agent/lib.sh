@@ -28,10 +28,12 @@ fail() {
 }
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 
-# irpd_start: a registry for example.org on 127.0.0.1, loopback registrations allowed.
+# irpd_start: a registry for example.org on 127.0.0.1, loopback registrations allowed;
+# IRPD_CONF, when set, is appended to its irpd.conf (test-only keys such as min_lifetime).
 irpd_start() {
     "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >"$T/init.out" ||
         fail "irpd init"
+    if [ -n "${IRPD_CONF:-}" ]; then printf '%s\n' "$IRPD_CONF" >>"$T/r/irpd.conf"; fi
     CAFP=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
     mkfifo "$T/irpd.ready"
     "$IRPD" serve --dir "$T/r" --listen 127.0.0.1:0 --allow-local >"$T/irpd.ready" 2>>"$T/irpd.log" &
