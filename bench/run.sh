@@ -47,6 +47,13 @@ if [ -x "$bin/bench_agent" ] && [ -x "$bin/bench_agent_peers" ]; then
 else
     echo "bench/run.sh: no agent figures ($bin/bench_agent not built: jansson or the agent missing)"
 fi
+# The registry's server benchmark beside Redis over TLS (README "Server
+# benchmark"; sizes: IRPD_BENCH_* in irpd_server.sh; about a minute).
+if [ -x "$bin/bench_irpd_server" ] && [ -x "$build/irpd" ]; then
+    echo
+    sh "$(dirname "$0")/irpd_server.sh" "$build" "$out" ||
+        echo "bench/run.sh: the registry server benchmark failed (figures above it are kept)" >&2
+fi
 end=$(date +%s)
 
 echo

@@ -5,7 +5,7 @@ set -eu
 
 # pkg-config module -> Debian package
 need="libcrypto:libssl-dev libssl:libssl-dev expat:libexpat1-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev libuv:libuv1-dev jansson:libjansson-dev ncursesw:libncurses-dev libqrencode:libqrencode-dev"
-tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang clang-format:clang-format python3:python3 tmux:tmux"
+tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang clang-format:clang-format python3:python3 tmux:tmux redis-server:redis-server redis-benchmark:redis-tools"
 
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
