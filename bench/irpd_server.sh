@@ -53,8 +53,8 @@ T=$(cd "$(mktemp -d -p "${BENCH_DIR:-$B/bench}" irpd-server.XXXXXX)" && pwd) # a
 PID=
 RPID=
 cleanup() {
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-    if [ -n "$RPID" ]; then kill "$RPID" 2>/dev/null || true; fi
+    for p_ in $PID $RPID; do kill "$p_" 2>/dev/null || true; done
+    for p_ in $PID $RPID; do wait "$p_" 2>/dev/null || true; done # before their files go
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM

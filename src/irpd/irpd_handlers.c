@@ -20,6 +20,7 @@
 
 #include "irp_frame.h"
 #include "irp_sig.h"
+#include "irpd_sigcache.h"
 #include "irpd_secret.h"
 
 /* RFC 5280 reason names in docs/IRP.md 13.5 form, indexed by irp_reason. */
@@ -291,9 +292,10 @@ int irpd__op_lookup(const irpd_hctx *h, irpd_session *s, const irp_req *q, irpd_
     if (st != 0 || x->bad) return irpd__store_fail(h, x, x->bad ? IRP_INTERNAL : st, "lookup");
     r->status = IRP_OK; /* part of the signed bytes */
     r->user = x->user;
-    r->at = (uint64_t)now;
-    /* 7.4: signed with the registry certificate's key */
-    if (irp_lookup_sign(r, irpd_ca_server_key(h->ca), irpd_ca_server_cert(h->ca), &x->sig) != 0)
+    /* 7.4: signed with the registry certificate's key, sets r->at; the signature of an
+     * identical answer made at most IRPD_SIGCACHE_MAX_AGE s ago is reused (7.4 "Caching") */
+    if (irpd_sigcache_sign(h->sigs, r, (uint64_t)now, irpd_ca_server_key(h->ca),
+                           irpd_ca_server_cert(h->ca), &x->sig) != 0)
         return irpd__fail(x, IRP_INTERNAL, "could not sign the answer");
     snprintf(x->msg, sizeof(x->msg), "%zu binding(s)", r->n_bindings);
     return 0;

@@ -66,11 +66,12 @@ typedef struct irpd_hctx {
      */
     int defer_writes;
     struct irpd_wop_pool *wops; /* spare write jobs (irpd_wop.c), the loop thread's */
+    struct irpd_sigcache *sigs; /* signed lookup answers reused (irpd_sigcache.h); NULL: none */
 } irpd_hctx;
 
 /*
- * Sets up h for the loop thread: the parser, the scratch and the CA
- * certificate's DER. pol and recheck are the caller's to set. 0 or -1.
+ * Sets up h for the loop thread: the parser, the scratch, the CA
+ * certificate's DER and the signed-answer cache. pol and recheck are the caller's to set. 0 or -1.
  */
 SC_MUST_CHECK int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config *cfg);
 /* Frees what irpd_hctx_init made. */

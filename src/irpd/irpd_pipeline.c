@@ -14,6 +14,7 @@
  * bounds the work any document costs). Rate decisions are irpd_policy's.
  */
 #include "irpd_ops.h"
+#include "irpd_sigcache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ int irpd_hctx_init(irpd_hctx *h, irpd_ca *ca, irpd_store *st, const irpd_config 
     }
     h->xp = sc_xml_parser_new();
     h->x = calloc(1, sizeof(*h->x));
-    if (h->xp == NULL || h->x == NULL || irpd__wop_pool_init(h) != 0) {
+    h->sigs = irpd_sigcache_new(IRPD_SIGCACHE_SLOTS);
+    if (h->xp == NULL || h->x == NULL || h->sigs == NULL || irpd__wop_pool_init(h) != 0) {
         irpd_hctx_clear(h);
         return -1;
     }
@@ -54,6 +56,7 @@ void irpd_hctx_clear(irpd_hctx *h)
     }
     if (h->xp != NULL) sc_xml_parser_free(h->xp);
     irpd__wop_pool_free(h);
+    irpd_sigcache_free(h->sigs);
     OPENSSL_free(h->ca_der);
     memset(h, 0, sizeof(*h));
 }

@@ -116,6 +116,7 @@ has "$T/look.out" '<resp id="k1" status="200"' "bob looks alice up"
 has "$T/look.out" '<binding device="laptop" addrs="127.0.0.1" port="4605"' "lookup shows the binding"
 has "$T/look.out" 'status="valid"' "lookup shows alice's certificate"
 has "$T/look.out" 'sig: ok' "lookup answer signature verifies"
+has "$T/look.out" '<binding device="phone"' "lookup shows the second binding"
 has "$T/look.out" '<resp id="k2" status="404"' "lookup of an unknown user: 404"
 
 # watch: bob watches alice; alice unregisters the phone; bob gets the event.
@@ -141,6 +142,13 @@ case "$eline" in
 esac
 wait "$WPID" || fail "watch probe"
 exec 4<&-
+# the answer changed within the signed-answer cache's age (IRP.md 7.4 "Caching"): not reused
+as bob look2 <<E
+<req id="k3" op="lookup" user="alice@example.org"/>
+E
+has "$T/look2.out" '<resp id="k3" status="200"' "lookup after unregister"
+hasnt "$T/look2.out" 'device="phone"' "lookup after unregister: the binding is gone"
+has "$T/look2.out" 'sig: ok' "lookup after unregister: signed"
 
 # cert-status and revoke
 SA=$(openssl x509 -in "$T/alice.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
