@@ -157,6 +157,9 @@ struct irpd_server {
     size_t n_lq, n_running;    /* in the FIFO; in the thread pool */
     uint8_t rd[READ_CHUNK];    /* libuv reads land here; consumed at once */
     uint8_t plain[READ_CHUNK]; /* decrypted bytes */
+    /* request log lines (one per request) not yet on stderr: written with one write before
+     * any answer goes to a socket, every tick and at the end (irpd__srv_log_flush) */
+    sc_buf log;
 };
 /* ---- irpd_server_out.c: output and closing ---------------------------------------- */
 
@@ -169,8 +172,11 @@ void irpd__srv_conn_close(conn *c);
 /* Closes the connection once its queued writes are done. */
 void irpd__srv_conn_close_soon(conn *c);
 
-/* Hands what TLS produced to libuv. */
+/* Hands what TLS produced to libuv (the request log first: a line precedes its answer). */
 void irpd__srv_conn_flush(conn *c);
+
+/* Writes the request log lines gathered so far to stderr. */
+void irpd__srv_log_flush(irpd_server *s);
 
 /* Encrypts p[0..len) for the connection (the pump never refuses output). 0 or -1. */
 int irpd__srv_conn_send(conn *c, const uint8_t *p, size_t len);

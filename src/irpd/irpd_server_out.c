@@ -167,9 +167,19 @@ static void on_written(uv_write_t *req, int status)
 }
 
 /* Hands what TLS produced to libuv. */
+void irpd__srv_log_flush(irpd_server *s)
+{
+    if (s->log.len == 0) return;
+    /* stderr is unbuffered: one write for every line gathered */
+    (void)fwrite(s->log.data, 1, s->log.len, stderr);
+    sc_buf_reset(&s->log);
+}
+
 void irpd__srv_conn_flush(conn *c)
 {
     size_t n;
+
+    irpd__srv_log_flush(c->srv);
 
     while (!c->closing && (n = irp_tlspump_pending(c->tls)) > 0) {
         wreq *w = malloc(sizeof(*w));

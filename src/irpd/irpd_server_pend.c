@@ -19,9 +19,24 @@ static void log_request(conn *c, const irpd_hresult *res)
                        : c->sess.pw_auth ? c->sess.pw_user
                                          : "-";
 
-    fprintf(stderr, "irpd: info: %s %s %s id=%s status=%d%s%s\n", c->peer, user, op,
-            res->id[0] != '\0' ? res->id : "-", res->status, res->detail[0] != '\0' ? " " : "",
-            res->detail);
+    char line[512];
+    int n = snprintf(line, sizeof(line), "irpd: info: %s %s %s id=%s status=%d%s%s\n", c->peer,
+                     user, op, res->id[0] != '\0' ? res->id : "-", res->status,
+                     res->detail[0] != '\0' ? " " : "", res->detail);
+
+    if (n <= 0) return;
+    if ((size_t)n >= sizeof(line)) { /* cut, still one line */
+        n = (int)sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
+    /* gathered: one write per round of answers instead of one per request (bench/README.md) */
+    sc_buf_put(&c->srv->log, (const uint8_t *)line, (size_t)n);
+    if (!sc_buf_ok(&c->srv->log)) {
+        sc_buf_reset(&c->srv->log);
+        (void)fwrite(line, 1, (size_t)n, stderr);
+    } else if (c->srv->log.len >= 65536) {
+        irpd__srv_log_flush(c->srv);
+    }
 }
 
 /* ---- answers that wait for the writer thread (docs/IRP.md 10.2) ---------------- */

@@ -105,6 +105,7 @@ static void on_tick(uv_timer_t *t)
     irpd_server *s = t->data;
     sweep_job *j;
 
+    irpd__srv_log_flush(s);
     recheck_all(s, irpd__srv_now_s());
     irpd__srv_reads_flush(s);
     if (++s->ticks % 5 != 0 || s->sweeping || s->wr == NULL) return;
@@ -175,6 +176,7 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
 
     if (s == NULL) return 1;
     s->cfg = cfg;
+    sc_buf_init_public(&s->log, 0); /* log lines: user IDs and statuses, nothing secret */
     signal(SIGPIPE, SIG_IGN);
     if (irpd_ca_load(dir, &s->ca, &err) != IRPD_CA_OK) {
         fprintf(stderr, "irpd: error: %s: %s\n", dir, err.msg);
@@ -272,9 +274,12 @@ done:
         uv_run(&s->loop, UV_RUN_DEFAULT);
         (void)uv_loop_close(&s->loop);
     }
+    irpd__srv_log_flush(s);
     if (s->st != NULL && irpd_store_flush(s->st) != 0) rc = 1;
     if (rc == 0) fprintf(stderr, "irpd: info: stopped\n");
 out:
+    irpd__srv_log_flush(s);
+    sc_buf_dispose(&s->log);
     irpd_hctx_clear(&s->h);
     irpd_policy_free(&s->pol); /* s is calloc'd: fine if never initialised */
     SSL_CTX_free(s->ctx);

@@ -128,6 +128,9 @@ SSL_CTX *irpd__srv_make_ctx(irpd_server *s)
     (void)SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     (void)SSL_CTX_set_max_early_data(ctx, 0);
+    /* an idle connection gives its record buffers back (bench/README.md: memory per held
+     * connection) */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     /* 3.3: ask for a client certificate, do not require one */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_accept);
     SSL_CTX_set_cert_verify_callback(ctx, verify_chain_cb, s);
