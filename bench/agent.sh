@@ -33,6 +33,11 @@ done
 export IRPD SIXCHAT
 mkdir -p "${BENCH_DIR:-$build/bench}"
 TMPDIR=$(cd "${BENCH_DIR:-$build/bench}" && pwd)
+# An agent's socket path must fit in 107 bytes (docs/AGENT-API.md 1).
+if [ ${#TMPDIR} -gt 64 ]; then
+    echo "bench/agent.sh: $TMPDIR is too deep for the agents' sockets; using /tmp" >&2
+    TMPDIR=/tmp
+fi
 export TMPDIR
 # tests/agent/lib.sh: the temporary directory $T, cleanup of what we start,
 # fail, sx (sixchat for a home), enrol (init and enrolment with a token).
