@@ -153,14 +153,14 @@ static void found(void *ctx, const agent_msg *m)
  */
 static int refused(agent *a, const char *peer, const char *device, const sc_stanza *st)
 {
-    int stored = 0;
-    found_msg f;
-    /* A repeat of a message we kept is answered with a receipt, whatever the bound says now. */
-    if (agent_store_msg_get(a->st, peer, AGENT_DIR_IN, st->id, found, &f, &stored)) return -1;
-    if (stored) return 0;
     char why[SC_STANZA_REASON_MAX + 1];
     int rc = agent_msg_cap_check(a, peer, st->text_len, why, sizeof(why));
-    if (rc <= 0) return rc ? -1 : 0;
+    if (rc <= 0) return rc ? -1 : 0; /* a contact (one lookup), or within the bounds */
+    /* A repeat of a message we kept is answered with a receipt, whatever the bound says now. */
+    int stored = 0;
+    found_msg f;
+    if (agent_store_msg_get(a->st, peer, AGENT_DIR_IN, st->id, found, &f, &stored)) return -1;
+    if (stored) return 0;
     sc_stanza r = {.type = SC_STANZA_MSG_REJECT, .id = st->id, .reason = why};
     (void)msg_send(a, peer, device, &r);
     fprintf(stderr, "sixchat: message %s from %s refused: %s\n", st->id, peer, why);
