@@ -20,6 +20,7 @@
 #                     the registry directory) or a PostgreSQL URI, written
 #                     to irpd.conf as "store = URI" (for the PostgreSQL
 #                     backend, issue 9; irpd refuses it until it has one)
+#   IRPD_BENCH_REDIS  0: no Redis anchor (the smoke run of make test)
 #   IRPD_BENCH_PERF   a file: irpd is profiled (perf record, DWARF stacks) during
 #                     the pipelined lookups, the profile written there
 #   BENCH_DIR         where the registry and Redis keep their files
@@ -93,7 +94,9 @@ echo '<req id="r" op="register" device="d" port="4605" seq="1"><addr>192.0.2.1</
 
 # --- Redis over TLS, a client certificate required --------------------------
 REDIS=
-if command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; then
+if [ "${IRPD_BENCH_REDIS:-1}" = 0 ]; then
+    echo "Redis anchor not run (IRPD_BENCH_REDIS=0)"
+elif command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; then
     root_ca redisca
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/rsrv.key" \
         -out "$T/rsrv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
