@@ -94,7 +94,10 @@ static void pending_free(pending *p)
 void agent_msg_flush(agent *a, const char *peer, const char *device, int only_queued)
 {
     pending p = {0};
-    if (agent_store_outbox_pending(a->st, peer, device, take, &p) || p.oom) {
+    /* Only the new ones: reading every message in flight made each send cost O(in flight). */
+    int rc = only_queued ? agent_store_outbox_queued(a->st, peer, device, take, &p)
+                         : agent_store_outbox_pending(a->st, peer, device, take, &p);
+    if (rc || p.oom) {
         fprintf(stderr, "sixchat: outbox of %s not read; it is sent at the next session\n", peer);
         pending_free(&p);
         return;
@@ -116,6 +119,46 @@ void agent_msg_flush(agent *a, const char *peer, const char *device, int only_qu
         if (changed)
             agent_emit(a, "message.sent",
                        json_pack("{s:s,s:s,s:s}", "id", p.v[i].id, "peer", peer, "device", device));
+    }
+    pending_free(&p);
+}
+
+void agent_msg_send_new(agent *a, const char *peer, const char (*devs)[IRP_DEVICE_MAX + 1],
+                        size_t n_devs)
+{
+    pending p = {0};
+    int failed[IRP_MAX_BINDINGS] = {0};
+    if (n_devs > IRP_MAX_BINDINGS) n_devs = IRP_MAX_BINDINGS;
+    /* No device's receipts filter "not yet sent anywhere": "" names none. */
+    if (agent_store_outbox_queued(a->st, peer, "", take, &p) || p.oom) {
+        fprintf(stderr, "sixchat: outbox of %s not read; it is sent at the next session\n", peer);
+        pending_free(&p);
+        return;
+    }
+    uint64_t now = agent_now();
+    for (size_t i = 0; i < p.n; i++) {
+        sc_stanza st = {.type = SC_STANZA_MSG,
+                        .id = p.v[i].id,
+                        .ts = p.v[i].ts,
+                        .text = p.v[i].text,
+                        .text_len = p.v[i].len};
+        int sent = 0, changed = 0;
+        /* Every device gets it; one that failed gets nothing after it (order), until its
+         * next session sends everything it has not acknowledged. */
+        for (size_t d = 0; d < n_devs; d++) {
+            if (failed[d]) continue;
+            if (msg_send(a, peer, devs[d], &st) <= 0) {
+                failed[d] = 1;
+                continue;
+            }
+            sent = 1;
+            agent_emit(
+                a, "message.sent",
+                json_pack("{s:s,s:s,s:s}", "id", p.v[i].id, "peer", peer, "device", devs[d]));
+        }
+        if (sent &&
+            agent_store_msg_set_state(a->st, p.v[i].seq, AGENT_MSG_SENT, now, NULL, &changed))
+            fprintf(stderr, "sixchat: message %s: its state was not saved\n", p.v[i].id);
     }
     pending_free(&p);
 }

@@ -22,6 +22,14 @@ SC_MUST_CHECK int agent_msg_send(agent *a, const char *peer, const char *text, s
  */
 void agent_msg_flush(agent *a, const char *peer, const char *device, int only_queued);
 
+/*
+ * The messages not yet sent anywhere go, in order, on the sessions up with
+ * each of devs (a message queued while sessions are up: every device of
+ * the user gets it, not only the first).
+ */
+void agent_msg_send_new(agent *a, const char *peer, const char (*devs)[IRP_DEVICE_MAX + 1],
+                        size_t n_devs);
+
 /* A session with (peer, device) is up: send every message it has not acknowledged, in order. */
 void agent_msg_session_up(agent *a, const char *peer, const char *device);
 

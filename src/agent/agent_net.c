@@ -264,8 +264,7 @@ void agent_net_kick(agent *a, const char *peer)
     size_t sent = e->n_up;
     for (size_t i = 0; i < sent; i++)
         snprintf(devs[i], sizeof(devs[i]), "%s", e->up[i].id);
-    for (size_t i = 0; i < sent; i++)
-        agent_msg_flush(a, peer, devs[i], 1);
+    if (sent) agent_msg_send_new(a, peer, (const char(*)[IRP_DEVICE_MAX + 1]) devs, sent);
     agent_net__watch(n, e);
     if (sent) return;
     if (e->have_view && e->view.n_devices)

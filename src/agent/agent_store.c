@@ -35,6 +35,8 @@ static const char SCHEMA[] =
     /* Unread incoming messages by sender: what strangers store (agent_msgs_cap.c). */
     "CREATE INDEX IF NOT EXISTS messages_unread_in ON messages(peer)"
     " WHERE dir = 1 AND state = 6;" /* AGENT_DIR_IN, AGENT_MSG_RECEIVED */
+    "CREATE INDEX IF NOT EXISTS messages_queued ON messages(peer, seq)"
+    " WHERE dir = 0 AND state = 0;" /* AGENT_DIR_OUT, AGENT_MSG_QUEUED */
     "CREATE TABLE IF NOT EXISTS outbox("
     " seq INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,"
     " peer TEXT NOT NULL COLLATE NOCASE, expires_ms INTEGER NOT NULL);"

@@ -159,6 +159,13 @@ SC_MUST_CHECK int agent_store_outbox_list(agent_store *st, const char *peer, age
  */
 SC_MUST_CHECK int agent_store_outbox_pending(agent_store *st, const char *peer, const char *device,
                                              agent_msg_fn fn, void *ctx);
+/*
+ * The same, only those not yet sent to any device (AGENT_MSG_QUEUED): what
+ * a new message adds to a session that is up. Read through an index of the
+ * queued ones, so its cost does not grow with the messages in flight.
+ */
+SC_MUST_CHECK int agent_store_outbox_queued(agent_store *st, const char *peer, const char *device,
+                                            agent_msg_fn fn, void *ctx);
 /* Records a receipt from device for message seq. */
 SC_MUST_CHECK int agent_store_outbox_receipt(agent_store *st, int64_t seq, const char *device,
                                              uint64_t now_ms);
