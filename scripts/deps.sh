@@ -4,7 +4,7 @@
 set -eu
 
 # pkg-config module -> Debian package
-need="libcrypto:libssl-dev libssl:libssl-dev expat:libexpat1-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev libuv:libuv1-dev jansson:libjansson-dev ncursesw:libncurses-dev libqrencode:libqrencode-dev"
+need="libcrypto:libssl-dev libssl:libssl-dev expat:libexpat1-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev libuv:libuv1-dev jansson:libjansson-dev ncursesw:libncurses-dev libqrencode:libqrencode-dev libpq:libpq-dev"
 tools="cmake:cmake pkg-config:pkg-config openssl:openssl cc:gcc clang:clang clang-format:clang-format python3:python3 tmux:tmux redis-server:redis-server redis-benchmark:redis-tools"
 
 missing=""
@@ -29,6 +29,11 @@ if command -v gcc >/dev/null 2>&1 && ! gcc -print-file-name=libtsan.so 2>/dev/nu
 fi
 # A DNS server for the SRV tests (tests/irp/srv.sh); it lives in /usr/sbin.
 [ -x /usr/sbin/nsd ] || command -v nsd >/dev/null 2>&1 || missing="$missing nsd"
+# irpd's PostgreSQL store is tested against a throwaway cluster the tests
+# make with Debian's server binaries (tests/pg/pgcluster.sh) and psql.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
+    missing="$missing postgresql"
+fi
 missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 

@@ -1,7 +1,9 @@
 /*
- * test_irpd_store.c - the registry's storage (src/irpd/irpd_store.h) on its
- * SQLite backend (irpd_sqlite*.c; docs/IRP.md 10,
- * docs/IRP.md 6 and 10 for the rules).
+ * test_irpd_store.c - the registry's storage (src/irpd/irpd_store.h) on
+ * both its backends (docs/IRP.md 6 and 10 for the rules): SQLite
+ * (irpd_sqlite*.c), and PostgreSQL (irpd_pg*.c) when ctest runs it as
+ * irpd_store_pg with SC_TEST_PG_URI (tests/support/irpd_testdb.h); every
+ * store opened here is checked to be of that run's backend.
  *
  * Every operation and each refusal with its own status: token reuse and
  * expiry (410), a stale sequence number (409, nothing changed, and still
@@ -13,7 +15,10 @@
  * writer, corrupt and foreign files, the file mode, and a lookup
  * performance smoke (asserts results only, prints the rate).
  *
- * Databases live in a mkdtemp directory under /tmp, removed at the end.
+ * Databases live in a mkdtemp directory under /tmp, removed at the end (on
+ * PostgreSQL: one schema per database of a test). What only SQLite has (the
+ * file, its mode, WAL, its locking) is tested on SQLite only; the
+ * PostgreSQL run has its own opening errors (test_open_errors_pg).
  * Certificates are opaque to the store, so any bytes stand in for DER.
  */
 #include <stdarg.h>
@@ -35,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "irpd_store.h"
+#include "irpd_testdb.h"
 
 #define NOW INT64_C(1800000000)
 #define HOUR INT64_C(3600)
@@ -58,34 +64,31 @@ static irpd_store *open_db(const char *name, unsigned flags)
     irpd_store *st = NULL;
     irpd_store_opts o = {.flags = flags, .busy_timeout_ms = 2000};
     db_path(path, sizeof path, name);
-    irp_status s = irpd_store_open_sqlite(path, &o, &st);
+    irp_status s = irpd_testdb_open(tmpdir, name, &o, &st);
     if (s != 0) fprintf(stderr, "open %s: %d %s\n", path, s, irpd_store_errmsg(st));
     assert_int_equal(s, 0);
+    assert_string_equal(irpd_store_backend(st), irpd_testdb_backend()); /* no silent fallback */
     return st;
 }
 
 static irpd_store *create_db(const char *name)
 {
+    irpd_testdb_reset(tmpdir, name);
     return open_db(name, IRPD_STORE_CREATE);
 }
 
-/* A direct SQLite connection, to look at what the store wrote. */
-static sqlite3 *raw_db(const char *name)
+/* A direct connection to the database, to look at what the store wrote. */
+static irpd_testdb_raw *raw_db(const char *name)
 {
-    char path[256];
-    sqlite3 *db = NULL;
-    db_path(path, sizeof path, name);
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    irpd_testdb_raw *db = irpd_testdb_raw_open(tmpdir, name);
+    assert_non_null(db);
     return db;
 }
 
-static int64_t raw_int(sqlite3 *db, const char *sql)
+static int64_t raw_int(irpd_testdb_raw *db, const char *sql)
 {
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    int64_t v = irpd_testdb_raw_int(db, sql);
+    assert_true(v != INT64_MIN);
     return v;
 }
 
@@ -281,10 +284,31 @@ static int teardown(void **state)
 
 /* ---- opening: creation, mode, versions, bad files ------------------------------- */
 
+/* A direct SQLite connection, for what only SQLite has. */
+static sqlite3 *lite_db(const char *name)
+{
+    char path[256];
+    sqlite3 *db = NULL;
+    db_path(path, sizeof path, name);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return db;
+}
+
+static int64_t lite_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
 static void test_create_mode_and_pragmas(void **state)
 {
     char path[256];
     struct stat sb;
+    if (irpd_testdb_pg() != NULL) skip(); /* the file, its mode and WAL are SQLite's */
     irpd_store *st = create_db("mode.db");
     assert_int_equal(irpd_store_user_add(st, "x@example.org", "cli", NOW), 0);
 
@@ -295,14 +319,14 @@ static void test_create_mode_and_pragmas(void **state)
     assert_int_equal(stat(path, &sb), 0); /* WAL mode; the WAL takes the database's mode */
     assert_int_equal(sb.st_mode & 0077, 0);
 
-    sqlite3 *db = raw_db("mode.db");
+    sqlite3 *db = lite_db("mode.db");
     sqlite3_stmt *q = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
-    assert_int_equal(raw_int(db, "PRAGMA application_id"), 0x49525044);
+    assert_int_equal(lite_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+    assert_int_equal(lite_int(db, "PRAGMA application_id"), 0x49525044);
     sqlite3_close(db);
     irpd_store_close(st);
 
@@ -345,6 +369,7 @@ static void write_file(const char *name, const void *data, size_t len)
 static void test_open_errors(void **state)
 {
     irpd_store *st = NULL;
+    if (irpd_testdb_pg() != NULL) skip(); /* files: test_open_errors_pg has the database's */
     assert_int_equal(irpd_store_open_sqlite("", NULL, &st), IRP_BAD_REQUEST);
     irpd_store_close(st);
     assert_string_equal(irpd_store_errmsg(NULL), "out of memory");
@@ -377,12 +402,70 @@ static void test_open_errors(void **state)
     /* A newer schema version is refused with a clear message. */
     st = create_db("newer.db");
     irpd_store_close(st);
-    db = raw_db("newer.db");
+    db = lite_db("newer.db");
     assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     expect_open_error("newer.db", 0, IRP_INTERNAL, "newer than this irpd supports");
+}
+
+/* PostgreSQL: what opening refuses, and a password that never reaches a message. */
+static void expect_pg_open_error(const char *conninfo, unsigned flags, irp_status want,
+                                 const char *in_msg)
+{
+    irpd_store *st = NULL;
+    irpd_store_opts o = {.flags = flags};
+    irpd_user u;
+    assert_int_equal(irpd_store_open_pg(conninfo, &o, &st), want);
+    assert_non_null(st);
+    const char *msg = irpd_store_errmsg(st);
+    printf("  %s\n", msg);
+    assert_non_null(strstr(msg, in_msg));
+    assert_null(strstr(msg, "s3cret"));
+    assert_int_equal(irpd_store_user_get(st, "a@b.c", &u), IRP_INTERNAL);
+    assert_int_equal(irpd_store_batch_begin(st), IRP_INTERNAL);
+    irpd_store_close(st);
+}
+
+static void test_open_errors_pg(void **state)
+{
+    char ci[1024];
+    irpd_store *st = NULL;
+    if (irpd_testdb_pg() == NULL) skip();
+#ifdef IRPD_HAVE_PG
+    assert_int_equal(irpd_store_open_pg("", NULL, &st), IRP_BAD_REQUEST);
+    irpd_store_close(st);
+    expect_pg_open_error("postgresql://irpd:s3cret@/nodb?host=/nonexistent&connect_timeout=2",
+                         IRPD_STORE_CREATE, IRP_INTERNAL, "cannot connect");
+
+    /* A database without the schema: irpd init (CREATE) makes it, nothing else does. */
+    irpd_testdb_reset(tmpdir, "pgempty");
+    irpd_testdb_conninfo("pgempty", ci, sizeof ci);
+    expect_pg_open_error(ci, 0, IRP_NOT_FOUND, "run irpd init");
+
+    /* Another program's tables. */
+    irpd_testdb_reset(tmpdir, "pgforeign");
+    irpd_testdb_raw *db = raw_db("pgforeign");
+    assert_int_equal(irpd_testdb_raw_exec(db, "CREATE TABLE users(x int)"), 0);
+    irpd_testdb_raw_close(db);
+    irpd_testdb_conninfo("pgforeign", ci, sizeof ci);
+    expect_pg_open_error(ci, IRPD_STORE_CREATE, IRP_INTERNAL, "not an irpd database");
+
+    /* A newer schema is refused; an older one asks for irpd migrate. */
+    st = create_db("pgversion");
+    irpd_store_close(st);
+    db = raw_db("pgversion");
+    assert_int_equal(raw_int(db, "SELECT value::int FROM meta WHERE key = 'schema_version'"), 1);
+    assert_int_equal(
+        irpd_testdb_raw_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'"), 0);
+    irpd_testdb_conninfo("pgversion", ci, sizeof ci);
+    expect_pg_open_error(ci, 0, IRP_INTERNAL, "newer than this irpd supports");
+    assert_int_equal(
+        irpd_testdb_raw_exec(db, "UPDATE meta SET value = '0' WHERE key = 'schema_version'"), 0);
+    expect_pg_open_error(ci, 0, IRP_INTERNAL, "run irpd migrate");
+    irpd_testdb_raw_close(db);
+#endif
 }
 
 /* ---- users, policy, info ------------------------------------------------------------ */
@@ -701,10 +784,10 @@ static void test_tokens(void **state)
     irpd_store_close(st);
 
     /* Only hashes reach the file. */
-    sqlite3 *db = raw_db("tokens.db");
+    irpd_testdb_raw *db = raw_db("tokens.db");
     assert_int_equal(raw_int(db, "SELECT count(*) FROM tokens WHERE used IS NOT NULL"), 2);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM tokens WHERE length(hash) = 32"), 2);
-    sqlite3_close(db);
+    irpd_testdb_raw_close(db);
 }
 
 static void test_enroll_and_certs(void **state)
@@ -1086,7 +1169,7 @@ static void test_expiry_sweep_unregister(void **state)
     assert_string_equal(s.bind[0].device, "long");
 
     /* Ended bindings are forgotten IRPD_STORE_SEQ_KEEP s after they end (their expiry). */
-    sqlite3 *db = raw_db("expiry.db");
+    irpd_testdb_raw *db = raw_db("expiry.db");
     assert_int_equal(raw_int(db, "SELECT count(*) FROM bindings"), 4);
     put(st, A, "short", 1, NOW + 3 * DAY, IRP_CONFLICT); /* its seq is still known */
     assert_int_equal(irpd_store_sweep(st, NOW + 60 + IRPD_STORE_SEQ_KEEP - 1, NULL, NULL, &n), 0);
@@ -1094,7 +1177,7 @@ static void test_expiry_sweep_unregister(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM bindings"), 4);
     assert_int_equal(irpd_store_sweep(st, NOW + 60 + IRPD_STORE_SEQ_KEEP, NULL, NULL, &n), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM bindings"), 2);
-    sqlite3_close(db);
+    irpd_testdb_raw_close(db);
     put(st, A, "short", 1, NOW + 3 * DAY, 0); /* forgotten: seq 1 is fine again */
 
     /* Unregister one device, then all. */
@@ -1332,13 +1415,12 @@ static void test_audit(void **state)
 
     /* Append-only: the table itself refuses changes. */
     irpd_store_close(st);
-    sqlite3 *db = raw_db("audit.db");
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET op = 'x'", NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_non_null(strstr(sqlite3_errmsg(db), "append-only"));
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+    irpd_testdb_raw *db = raw_db("audit.db");
+    assert_int_not_equal(irpd_testdb_raw_exec(db, "UPDATE audit SET op = 'x'"), 0);
+    assert_non_null(strstr(irpd_testdb_raw_errmsg(db), "append-only"));
+    assert_int_not_equal(irpd_testdb_raw_exec(db, "DELETE FROM audit"), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 7);
-    sqlite3_close(db);
+    irpd_testdb_raw_close(db);
 }
 
 /* access-log (IRP.md 6.15): other users' allowed lookups, watches and user-info gets. */
@@ -1458,29 +1540,33 @@ static void test_batch(void **state)
 
     /* A batch of reads only takes no lock: another store writes meanwhile. */
     irpd_store_close(other);
-    char path[256];
     irpd_store_opts quick = {.busy_timeout_ms = 50};
-    db_path(path, sizeof path, "batch.db");
-    assert_int_equal(irpd_store_open_sqlite(path, &quick, &other), 0);
+    assert_int_equal(irpd_testdb_open(tmpdir, "batch.db", &quick, &other), 0);
     assert_int_equal(irpd_store_batch_begin(st), 0);
     assert_int_equal(lookup(st, B, A, NOW, &s), 0);
     assert_int_equal(irpd_store_user_add(other, "dave@example.org", "cli", NOW), 0);
     assert_int_equal(lookup(st, "dave@example.org", A, NOW, &s), 0);
     assert_int_equal(irpd_store_batch_commit(st), 0);
 
-    /* From its first change a batch holds the write lock: another writer waits, then fails
-     * clearly; readers go on and do not see the batch. */
+    /* SQLite: from its first change a batch holds the write lock: another writer waits, then
+     * fails clearly. PostgreSQL locks rows: another writer's unrelated change goes through.
+     * Readers go on and do not see the batch. */
     assert_int_equal(irpd_store_batch_begin(st), 0);
     put(st, B, "laptop", 1, NOW + HOUR, 0);
-    assert_int_equal(irpd_store_user_add(other, "erin@example.org", "cli", NOW), IRP_INTERNAL);
-    printf("  while locked: %s\n", irpd_store_errmsg(other));
-    assert_non_null(strstr(irpd_store_errmsg(other), "locked"));
+    if (irpd_testdb_pg() == NULL) {
+        assert_int_equal(irpd_store_user_add(other, "erin@example.org", "cli", NOW), IRP_INTERNAL);
+        printf("  while locked: %s\n", irpd_store_errmsg(other));
+        assert_non_null(strstr(irpd_store_errmsg(other), "locked"));
+    } else {
+        assert_int_equal(irpd_store_user_add(other, "erin@example.org", "cli", NOW), 0);
+    }
     assert_int_equal(lookup(other, A, B, NOW, &s), 0);
     assert_int_equal(s.n_bind, 1);
     assert_int_equal(lookup(st, A, B, NOW, &s), 0);
     assert_int_equal(s.n_bind, 2);
     assert_int_equal(irpd_store_batch_commit(st), 0);
-    assert_int_equal(irpd_store_user_add(other, "erin@example.org", "cli", NOW), 0);
+    assert_int_equal(irpd_store_user_add(other, "erin@example.org", "cli", NOW),
+                     irpd_testdb_pg() == NULL ? 0 : IRP_CONFLICT);
 
     /* The batch's commit carried every queued lookup record, durably. */
     audit_log a;
@@ -1509,13 +1595,13 @@ static void test_lookup_queue(void **state)
 
     for (int i = 0; i < IRPD_STORE_AUDIT_QUEUE + 1; i++)
         assert_int_equal(irpd_store_lookup(st, B, A, NOW + i, 0, NULL, NULL, NULL), 0);
-    sqlite3 *db = raw_db("queue.db");
+    irpd_testdb_raw *db = raw_db("queue.db");
     int64_t n = raw_int(db, "SELECT count(*) FROM audit WHERE op = 'lookup'");
     assert_int_equal(n, 1 + IRPD_STORE_AUDIT_QUEUE); /* the full queue went before the last */
     irpd_store_close(st);                            /* close writes the rest */
     n = raw_int(db, "SELECT count(*) FROM audit WHERE op = 'lookup'");
     assert_int_equal(n, 2 + IRPD_STORE_AUDIT_QUEUE);
-    sqlite3_close(db);
+    irpd_testdb_raw_close(db);
     irpd_store_close(other);
 }
 
@@ -1599,10 +1685,8 @@ static void test_kill9_durability(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         irpd_store *w = NULL;
-        char path[256];
         close(fds[0]);
-        db_path(path, sizeof path, "kill.db");
-        if (irpd_store_open_sqlite(path, NULL, &w) != 0) _exit(2);
+        if (irpd_testdb_open(tmpdir, "kill.db", NULL, &w) != 0) _exit(2);
         for (uint64_t seq = 1;; seq++) {
             irpd_binding b;
             char dev[16];
@@ -1697,9 +1781,9 @@ static void test_lookup_rate(void **state)
     printf("  lookups: %.0f/s (one thread, audited, 2 bindings and a certificate each)\n", rate1);
     printf("  registrations: %.0f/s one commit each, %.0f/s in batches of 100\n", rate2, rate3);
     assert_int_equal(irpd_store_flush(st), 0);
-    sqlite3 *db = raw_db("perf.db");
+    irpd_testdb_raw *db = raw_db("perf.db");
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE op = 'lookup'"), LOOKUPS);
-    sqlite3_close(db);
+    irpd_testdb_raw_close(db);
     irpd_store_close(st);
 }
 
@@ -1708,6 +1792,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_mode_and_pragmas),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_open_errors_pg),
         cmocka_unit_test(test_users),
         cmocka_unit_test(test_access_policy),
         cmocka_unit_test(test_user_info),

@@ -227,6 +227,16 @@ int irpd_config_set(irpd_config *c, const char *key, const char *value, char *er
         rc = parse_u32(value, 1, 3600, &c->frame_timeout);
     } else if (strcmp(key, "write_timeout") == 0) {
         rc = parse_u32(value, 1, 3600, &c->write_timeout);
+    } else if (strcmp(key, "store") == 0) {
+        /* the URI may carry a password: never repeated in a message */
+        size_t n = strlen(value);
+        if (n >= sizeof c->store ||
+            (strncmp(value, "postgresql://", 13) != 0 && strncmp(value, "postgres://", 11) != 0)) {
+            snprintf(err, cap, "bad value for store: not a postgresql:// URI of at most %zu bytes",
+                     sizeof c->store - 1);
+            return -1;
+        }
+        memcpy(c->store, value, n + 1);
     } else {
         snprintf(err, cap, "unknown key '%s'", key);
         return -1;
@@ -324,7 +334,8 @@ int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t c
     size_t i;
 
     snprintf(path, sizeof(path), "%s/%s", dir, IRPD_CONFIG_FILE);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* a store URI may carry the database's password: then only irpd's user reads the file */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, c->store[0] != '\0' ? 0600 : 0644);
     if (fd < 0) {
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return -1;
@@ -340,6 +351,7 @@ int irpd_config_write(const irpd_config *c, const char *dir, char *err, size_t c
     for (i = 0; i < c->n_listen; i++)
         fprintf(f, "listen = %s\n", c->listen[i]);
     fprintf(f, "allow_local = %d\n", c->allow_local);
+    if (c->store[0] != '\0') fprintf(f, "store = %s\n", c->store);
     for (i = 0; i < c->n_domains; i++)
         fprintf(f, "domain = %s\n", c->domains[i]);
     for (i = 0; i < c->n_admins; i++)

@@ -8,6 +8,10 @@
  *
  *   listen = ADDR:PORT      where to accept (IPv6 in brackets), repeatable;
  *                           none: [::]:4604
+ *   store = URI             the registry's database: none (the default), SQLite in
+ *                           DIR/irpd.db; postgresql://... or postgres://... (libpq),
+ *                           PostgreSQL (docs/DEPLOYMENT.md); at most 511 bytes; the
+ *                           file is then written 0600 (the URI may hold a password)
  *   allow_local = 0|1       accept loopback and link-local addresses in
  *                           register (docs/IRP.md 6.7; tests only)
  *   domain = DOMAIN         a served domain (docs/IRP.md 1.3, 6.0), repeatable; at
@@ -62,6 +66,7 @@
 #define IRPD_CONFIG_MAX_DOMAINS 16
 #define IRPD_CONFIG_DOMAIN_MAX 253 /* a DNS name in text form */
 #define IRPD_CONFIG_STR_MAX 256
+#define IRPD_CONFIG_STORE_MAX 512 /* the store URI, with its NUL */
 /* Bounds of an enrolment token's lifetime, seconds: token_lifetime and
  * `irpd token --lifetime` (docs/IRP.md 7.2). */
 #define IRPD_TOKEN_LIFETIME_MIN 60
@@ -71,6 +76,7 @@ typedef struct irpd_config {
     char listen[IRPD_CONFIG_MAX_LISTEN][IRPD_CONFIG_STR_MAX];
     size_t n_listen;
     int allow_local;
+    char store[IRPD_CONFIG_STORE_MAX]; /* "" for SQLite in DIR/irpd.db */
     char admins[IRPD_CONFIG_MAX_ADMINS][IRPD_CONFIG_STR_MAX];
     size_t n_admins;
     char domains[IRPD_CONFIG_MAX_DOMAINS][IRPD_CONFIG_DOMAIN_MAX + 1]; /* served, lowercase */

@@ -168,7 +168,6 @@ static void on_signal(uv_signal_t *sig, int signum)
 int irpd_server_run(const char *dir, const irpd_config *cfg)
 {
     irpd_server *s = calloc(1, sizeof(*s));
-    char path[4096];
     irpd_ca_err err;
     int rc = 1;
     size_t i;
@@ -214,19 +213,20 @@ int irpd_server_run(const char *dir, const irpd_config *cfg)
             goto out;
         }
     }
-    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
     /* 10.2: the loop reads on its own connection; the writer thread changes on another */
     /*
      * The writer may wait longer for another process's write lock (an irpd
      * CLI command): the loop does not wait with it, only the answers do.
      */
     irpd_store_opts wopts = {.busy_timeout_ms = WRITER_BUSY_MS};
-    st = irpd_store_open_sqlite(path, NULL, &s->st);
-    if (st == 0) st = irpd_store_open_sqlite(path, &wopts, &s->wst);
+    st = irpd_store_open(dir, cfg->store, NULL, &s->st);
+    if (st == 0) st = irpd_store_open(dir, cfg->store, &wopts, &s->wst);
     if (st != 0) {
         fprintf(stderr, "irpd: error: %s\n", irpd_store_errmsg(s->wst != NULL ? s->wst : s->st));
         goto out;
     }
+    /* which backend serves (docs/DEPLOYMENT.md; the tests assert it) */
+    fprintf(stderr, "irpd: info: store %s\n", irpd_store_backend(s->st));
     if ((s->ctx = irpd__srv_make_ctx(s)) == NULL) {
         fprintf(stderr, "irpd: error: TLS setup failed\n");
         goto out;

@@ -9,8 +9,10 @@
  * their revocation, bindings (where a user's devices are), one PKCS#12
  * backup per user, and an append-only audit table.
  *
- * Backends: SQLite (irpd_store_open_sqlite, this file's only one so far);
- * PostgreSQL (irpd_store_open_pg, a later issue). The server sees only
+ * Backends: SQLite (irpd_store_open_sqlite) and PostgreSQL
+ * (irpd_store_open_pg, built when libpq is found: IRPD_HAVE_PG;
+ * docs/DEPLOYMENT.md); irpd_store_open picks one from irpd.conf's `store`.
+ * The server sees only
  * irpd_store and the functions below. Each function below is a real one
  * (irpd_store.c): it checks its arguments as its comment says, once, for
  * every backend, and only then calls the backend's entry of the same name
@@ -255,6 +257,33 @@ typedef struct irpd_store_opts {
  */
 SC_MUST_CHECK irp_status irpd_store_open_sqlite(const char *path, const irpd_store_opts *opts,
                                                 irpd_store **out);
+
+/*
+ * Opens the PostgreSQL database named by conninfo (a postgresql:// or
+ * postgres:// URI, or libpq's key=value string; its password is never
+ * reported): one libpq connection, every statement prepared once. With
+ * IRPD_STORE_CREATE it creates the schema in a database without one, or
+ * migrates an older one to this program's version (irpd init, irpd
+ * migrate); without, a database without the schema is IRP_NOT_FOUND and an
+ * older schema IRP_INTERNAL ("run irpd migrate"). busy_timeout_ms and
+ * cache_kib are not used. *out, errors and closing as
+ * irpd_store_open_sqlite (IRP_BAD_REQUEST: conninfo NULL or ""; IRP_INTERNAL:
+ * cannot connect, not an irpd database, a newer schema). Only in a build
+ * with libpq (IRPD_HAVE_PG).
+ */
+SC_MUST_CHECK irp_status irpd_store_open_pg(const char *conninfo, const irpd_store_opts *opts,
+                                            irpd_store **out);
+
+/*
+ * The store irpd.conf names: `store` empty (the default), SQLite at
+ * DIR/irpd.db; a postgresql:// or postgres:// URI, PostgreSQL (in a build
+ * without libpq: IRP_INTERNAL, saying so). As the open functions above.
+ */
+SC_MUST_CHECK irp_status irpd_store_open(const char *dir, const char *store,
+                                         const irpd_store_opts *opts, irpd_store **out);
+
+/* The backend's name: "sqlite" or "pg" (logs, irpd migrate, tests). */
+const char *irpd_store_backend(const irpd_store *st);
 
 /* Writes queued lookup records (best effort; irpd_store_flush first to know), abandons an
  * open batch, frees everything. NULL is a no-op. */

@@ -1,5 +1,6 @@
 /*
- * irpd_main.c - the `irpd` program: init, token, passwd, revoke, users, serve.
+ * irpd_main.c - the `irpd` program: init, token, passwd, revoke, users, migrate,
+ * serve.
  *
  * Argument handling and help text only; the work is in irpd_ca (init),
  * irpd_store and irpd_secret (token, passwd) and irpd_server (serve).
@@ -26,10 +27,12 @@ static const char usage_main[] =
     "SYNOPSIS\n"
     "    irpd init --dir DIR --name HOST --domain DOMAIN... [--ip ADDR]...\n"
     "              [--listen ADDR:PORT]... [--admin USER]... [--allow-local]\n"
+    "              [--store URI]\n"
     "    irpd token --dir DIR [--lifetime SECONDS] USER\n"
     "    irpd passwd --dir DIR USER\n"
     "    irpd revoke --dir DIR [--reason REASON] SERIAL|FINGERPRINT|USER\n"
     "    irpd users --dir DIR\n"
+    "    irpd migrate --dir DIR\n"
     "    irpd serve --dir DIR [--listen ADDR:PORT]... [--allow-local]\n"
     "    irpd help [COMMAND] | irpd COMMAND --help\n"
     "\n"
@@ -38,7 +41,8 @@ static const char usage_main[] =
     "    addresses with and look each other up in. It is also the CA that\n"
     "    issues their certificates. All state lives in DIR: the CA and server\n"
     "    keys and certificates (ca.pem, ca.key, server.pem, server.key), the\n"
-    "    configuration irpd.conf and the SQLite database irpd.db.\n"
+    "    configuration irpd.conf and the SQLite database irpd.db, unless\n"
+    "    irpd.conf's store names a PostgreSQL database (docs/DEPLOYMENT.md).\n"
     "\n"
     "COMMANDS\n"
     "    init     create DIR's CA, server certificate, configuration, database\n"
@@ -46,6 +50,7 @@ static const char usage_main[] =
     "    passwd   set USER's password (read from standard input)\n"
     "    revoke   revoke a certificate, or every certificate of a user\n"
     "    users    list the users with their device and certificate counts\n"
+    "    migrate  create or update the database's schema to this irpd's version\n"
     "    serve    run the registry\n"
     "\n"
     "EXIT STATUS\n"
@@ -58,6 +63,7 @@ static const char usage_init[] =
     "SYNOPSIS\n"
     "    irpd init --dir DIR --name HOST --domain DOMAIN... [--ip ADDR]...\n"
     "              [--listen ADDR:PORT]... [--admin USER]... [--allow-local]\n"
+    "              [--store URI]\n"
     "\n"
     "DESCRIPTION\n"
     "    Creates DIR (mode 0700) if needed, or sets an existing DIR of yours\n"
@@ -83,7 +89,25 @@ static const char usage_init[] =
     "    --admin USER         an administrator, written to irpd.conf (rights only\n"
     "                         with a certificate of this registry's CA)\n"
     "    --allow-local        accept loopback and link-local addresses in\n"
-    "                         register (for tests on one machine only)\n";
+    "                         register (for tests on one machine only)\n"
+    "    --store URI          keep the registry in this PostgreSQL database\n"
+    "                         (postgresql://...; written to irpd.conf, which is\n"
+    "                         then 0600) instead of DIR/irpd.db; the database\n"
+    "                         must exist and hold no registry yet\n";
+
+static const char usage_migrate[] =
+    "NAME\n"
+    "    irpd migrate - create or update the database's schema\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    irpd migrate --dir DIR\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Opens the store irpd.conf names (DIR/irpd.db, or the PostgreSQL\n"
+    "    database of `store`), creates the schema if the database has none and\n"
+    "    applies the steps from its schema version to this irpd's, in one\n"
+    "    transaction; a newer schema is refused. Run it after an upgrade,\n"
+    "    before serve (docs/DEPLOYMENT.md).\n";
 
 static const char usage_token[] =
     "NAME\n"
@@ -208,7 +232,7 @@ static int usage_error(const char *usage, const char *what, const char *arg)
 
 /* Options shared by the commands. */
 typedef struct opts {
-    const char *dir, *name, *user, *reason;
+    const char *dir, *name, *user, *reason, *store;
     const char *ips[16];
     size_t n_ips;
     const char *listen[IRPD_CONFIG_MAX_LISTEN];
@@ -257,6 +281,8 @@ static int parse(int argc, char **argv, const char *usage, int want_user, opts *
                 o->reason = v;
             else if (strcmp(a, "--lifetime") == 0)
                 o->lifetime = v;
+            else if (strcmp(a, "--store") == 0)
+                o->store = v;
             else
                 return usage_error(usage, "unknown option ", a);
             continue;
@@ -321,16 +347,21 @@ static int check_private(const char *dir, int with_db)
     return 0;
 }
 
+/* The store DIR/irpd.conf names (irpd_store_open). */
 static irpd_store *open_store(const char *dir, unsigned flags)
 {
-    char path[4096];
     irpd_store_opts so;
     irpd_store *st = NULL;
+    irpd_config cfg;
+    char e[300];
 
+    if (irpd_config_load(&cfg, dir, e, sizeof(e)) != 0) {
+        fprintf(stderr, "irpd: %s\n", e);
+        return NULL;
+    }
     memset(&so, 0, sizeof(so));
     so.flags = flags;
-    snprintf(path, sizeof(path), "%s/%s", dir, IRPD_DB_FILE);
-    if (irpd_store_open_sqlite(path, &so, &st) != 0) {
+    if (irpd_store_open(dir, cfg.store, &so, &st) != 0) {
         fprintf(stderr, "irpd: %s\n", irpd_store_errmsg(st));
         irpd_store_close(st);
         return NULL;
@@ -361,6 +392,7 @@ static int cmd_init(int argc, char **argv)
     }
     irpd_config_defaults(&cfg);
     cfg.allow_local = o.allow_local;
+    if (o.store != NULL && irpd_config_set(&cfg, "store", o.store, e, sizeof(e)) != 0) goto bad_cfg;
     for (i = 0; i < o.n_listen; i++)
         if (irpd_config_set(&cfg, "listen", o.listen[i], e, sizeof(e)) != 0) goto bad_cfg;
     for (i = 0; i < o.n_domains; i++)
@@ -600,6 +632,19 @@ static int cmd_users(int argc, char **argv)
     return rs == 0 ? 0 : 1;
 }
 
+static int cmd_migrate(int argc, char **argv)
+{
+    irpd_store *st;
+    opts o;
+    int r = parse(argc, argv, usage_migrate, 0, &o);
+
+    if (r != 0) return r == 1 ? 0 : r;
+    if ((st = open_store(o.dir, IRPD_STORE_CREATE)) == NULL) return 1;
+    printf("store (%s): schema up to date\n", irpd_store_backend(st));
+    irpd_store_close(st);
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     irpd_config cfg;
@@ -609,11 +654,12 @@ static int cmd_serve(int argc, char **argv)
     int r = parse(argc, argv, usage_serve, 0, &o);
 
     if (r != 0) return r == 1 ? 0 : r;
-    if (check_private(o.dir, 1) != 0) return 1;
     if (irpd_config_load(&cfg, o.dir, e, sizeof(e)) != 0) {
         fprintf(stderr, "irpd: %s\n", e);
         return 1;
     }
+    /* the database files are checked when the database is SQLite's, in DIR */
+    if (check_private(o.dir, cfg.store[0] == '\0') != 0) return 1;
     if (o.n_listen > 0) cfg.n_listen = 0;
     for (i = 0; i < o.n_listen; i++) {
         if (irpd_config_set(&cfg, "listen", o.listen[i], e, sizeof(e)) != 0)
@@ -638,13 +684,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "help") == 0) {
         const char *t = argv[2];
-        fputs(strcmp(t, "init") == 0     ? usage_init
-              : strcmp(t, "token") == 0  ? usage_token
-              : strcmp(t, "passwd") == 0 ? usage_passwd
-              : strcmp(t, "revoke") == 0 ? usage_revoke
-              : strcmp(t, "users") == 0  ? usage_users
-              : strcmp(t, "serve") == 0  ? usage_serve
-                                         : usage_main,
+        fputs(strcmp(t, "init") == 0      ? usage_init
+              : strcmp(t, "token") == 0   ? usage_token
+              : strcmp(t, "passwd") == 0  ? usage_passwd
+              : strcmp(t, "revoke") == 0  ? usage_revoke
+              : strcmp(t, "users") == 0   ? usage_users
+              : strcmp(t, "migrate") == 0 ? usage_migrate
+              : strcmp(t, "serve") == 0   ? usage_serve
+                                          : usage_main,
               stdout);
         return 0;
     }
@@ -653,6 +700,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "passwd") == 0) return cmd_passwd(argc - 1, argv + 1);
     if (strcmp(cmd, "revoke") == 0) return cmd_revoke(argc - 1, argv + 1);
     if (strcmp(cmd, "users") == 0) return cmd_users(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "irpd: unknown command '%s'\n\n", cmd);
     fputs(usage_main, stderr);
