@@ -13,7 +13,7 @@ set -eu
 "$IRPD" --help | grep -q 'irpd users --dir DIR' || fail "irpd --help lists users"
 ok "help texts of revoke and users"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 start
 enroll alice alice@example.org
 enroll bob bob@example.org

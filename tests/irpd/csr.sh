@@ -15,7 +15,7 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 start
 BIG=$(cat "$(dirname "$0")/data/rsa16384-unsigned.csr.b64")
 

@@ -17,9 +17,9 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-if "$IRPD" init --dir "$T/r" --name 127.0.0.1 2>/dev/null; then fail "init without --domain"; fi
+if irpd_init --dir "$T/r" --name 127.0.0.1 2>/dev/null; then fail "init without --domain"; fi
 ok "irpd init refuses to run without --domain"
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 \
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 \
     --admin root@example.org >/dev/null
 grep -qx 'domain = example.org' "$T/r/irpd.conf" || fail "irpd.conf: $(cat "$T/r/irpd.conf")"
 ok "the served domain is written to irpd.conf"

@@ -16,7 +16,7 @@ WPID=
 # lib.sh's cleanup, and the watching probe if one is still running
 trap 'if [ -n "$WPID" ]; then kill "$WPID" 2>/dev/null || true; fi; cleanup' EXIT INT TERM
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 cat >>"$T/r/irpd.conf" <<E
 # tests only: short lifetimes, small failure limits, a short frame timeout
 min_lifetime = 1

@@ -12,7 +12,7 @@ user_cert eve eve@example.org "$T/extca.pem" "$T/extca.key" || fail "openssl: ev
 openssl verify -CAfile "$T/extca.pem" "$T/eve.pem" >/dev/null || fail "eve's certificate"
 ok "external root and user certificate made with the openssl CLI"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 start
 enroll bob bob@example.org
 as eve untrusted <<E

@@ -20,6 +20,9 @@ LIBDIR=$(dirname "$0")
 [ -f "$LIBDIR/pki.sh" ] || LIBDIR=$(dirname "$0")/../irpd
 . "$LIBDIR/pki.sh"
 
+# The store of this run and irpd_init (SQLite, or PostgreSQL with SC_TEST_PG_URI)
+. "$LIBDIR/store.sh"
+
 n=0
 fail() {
     echo "FAIL: $*"
@@ -41,6 +44,7 @@ start() {
     read -r line <&3 || fail "irpd did not start"
     case "$line" in "irpd ready on 127.0.0.1:"*) ;; *) fail "ready line: $line" ;; esac
     PORT=${line##*:}
+    grep -q "irpd: info: store $BACKEND\$" "$T/log" || fail "irpd does not serve from $BACKEND"
 }
 stop() {
     kill -TERM "$PID"

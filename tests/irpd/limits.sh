@@ -15,7 +15,7 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 for u in alice bob eve carol; do
     printf '%s pw\n' "$u" | "$IRPD" passwd --dir "$T/r" "$u@example.org" || fail "passwd $u"
 done

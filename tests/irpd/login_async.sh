@@ -10,7 +10,7 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 for u in carol dave; do
     printf '%s pw\n' "$u" | "$IRPD" passwd --dir "$T/r" "$u@example.org" || fail "passwd $u"
 done

@@ -16,8 +16,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; tail -n 20 "$T/log" 2>/dev/null || true; exit 1; }
+. "$(dirname "$0")/store.sh" # irpd_init, BACKEND
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 # every test client is 127.0.0.1: lift the per-source limits for this part
 printf 'max_per_addr = %d\nreq_rate_anon = 1000000\nreq_burst_anon = 1000000\n' $((N + 10)) \
     >>"$T/r/irpd.conf"
@@ -26,6 +27,7 @@ mkfifo "$T/ready"
 PID=$!
 read -r line <"$T/ready" || fail "irpd did not start"
 PORT=${line##*:}
+grep -q "irpd: info: store $BACKEND\$" "$T/log" || fail "irpd does not serve from $BACKEND"
 
 python3 - "$PORT" "$T/r/ca.pem" "$N" >"$T/py.out" 2>&1 <<'PY' || fail "clients: $(cat "$T/py.out")"
 import resource, socket, ssl, sys

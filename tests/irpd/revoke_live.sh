@@ -56,7 +56,7 @@ refused() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 trap '' PIPE
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 printf 'carol pw\n' | "$IRPD" passwd --dir "$T/r" carol@example.org
 start
 enroll bob bob@example.org

@@ -12,7 +12,7 @@ set -eu
 "$IRPD" --help | grep -q "irpd serve" || fail "irpd --help"
 "$IRPD" serve --help | grep -q -- "--allow-local" || fail "irpd serve --help"
 ok "help texts"
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
 fp=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
 real=$(cert_fp "$T/r/ca.pem")
 [ -n "$fp" ] && [ "$fp" = "$real" ] || fail "init fingerprint $fp != $real"
@@ -20,7 +20,7 @@ ok "init prints the CA fingerprint"
 [ "$(stat -c %a "$T/r/ca.key")" = 600 ] && [ "$(stat -c %a "$T/r/server.key")" = 600 ] ||
     fail "key modes"
 ok "private keys are 0600"
-if "$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org 2>/dev/null; then fail "init twice"; fi
+if irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org 2>/dev/null; then fail "init twice"; fi
 ok "init refuses an existing registry"
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
 TB=$("$IRPD" token --dir "$T/r" bob@example.org)
@@ -217,5 +217,7 @@ echo "all $n irpd checks passed"
 # ---- the other scripts of tests/irpd (ctest runs this one) -----------------------------
 D=$(dirname "$0")
 for s in account_ops external_ca admin_cli login_async file_modes; do
+    # file_modes is about SQLite's files in DIR: the SQLite run has it
+    [ "$s" = file_modes ] && [ "$BACKEND" = pg ] && continue
     sh "$D/$s.sh" || fail "$s.sh"
 done
