@@ -41,8 +41,6 @@
 #define APPLICATION "irpd"
 #define LOCK_KEY 0x49525044 /* "IRPD": one creator or migrator at a time */
 
-const char *const irpd__pg_read_op[3] = {"lookup", "watch", "user-info"};
-
 /* ---- errors ------------------------------------------------------------------- */
 
 irp_status irpd__pg_failf(pg_store *s, irp_status status, const char *fmt, ...)
@@ -194,62 +192,18 @@ size_t irpd__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t 
 
 /* ---- the read records queue (irpd_store.h, "Lookups") --------------------------------- */
 
-/* Room for one more record with strings of these lengths: 0, or -1 (out of memory). */
-int irpd__pg_queue_reserve(pg_store *s, size_t viewer_len, size_t target_len)
-{
-    size_t need = viewer_len + target_len + 2;
-    if (s->n_rows == s->cap_rows) {
-        size_t cap = s->cap_rows != 0 ? 2 * s->cap_rows : 1024;
-        pg_read *rows = realloc(s->rows, cap * sizeof *rows);
-        if (rows == NULL) return -1;
-        s->rows = rows;
-        s->cap_rows = cap;
-    }
-    if (s->arena_cap - s->arena_used < need) {
-        size_t cap = s->arena_cap != 0 ? 2 * s->arena_cap : 65536;
-        while (cap - s->arena_used < need)
-            cap *= 2;
-        if (cap > UINT32_MAX) return -1;
-        char *arena = realloc(s->arena, cap);
-        if (arena == NULL) return -1;
-        s->arena = arena;
-        s->arena_cap = cap;
-    }
-    return 0;
-}
-
-static uint32_t arena_put(pg_store *s, const char *str)
-{
-    size_t n = strlen(str) + 1;
-    uint32_t at = (uint32_t)s->arena_used;
-    memcpy(s->arena + at, str, n);
-    s->arena_used += n;
-    return at;
-}
-
-/* Queues a read's record (irpd__pg_queue_reserve made room). */
-void irpd__pg_queue_push(pg_store *s, int64_t ts, const char *viewer, const char *target, int op,
-                         int allowed)
-{
-    pg_read *r = &s->rows[s->n_rows++];
-    r->ts = ts;
-    r->viewer = viewer != NULL ? arena_put(s, viewer) : UINT32_MAX;
-    r->target = arena_put(s, target);
-    r->op = (uint8_t)op;
-    r->allowed = (uint8_t)allowed;
-}
-
 /* The queued records, into the open transaction. */
 static irp_status write_queue(pg_store *s)
 {
-    for (size_t i = 0; i < s->n_rows; i++) {
-        const pg_read *q = &s->rows[i];
+    for (size_t i = 0; i < s->reads.n; i++) {
+        irpd_audit_row row;
         pg_args a = {0};
-        irpd__pg_arg_int(&a, q->ts);
-        irpd__pg_arg_text(&a, q->viewer != UINT32_MAX ? s->arena + q->viewer : NULL);
-        irpd__pg_arg_text(&a, irpd__pg_read_op[q->op]);
-        irpd__pg_arg_text(&a, s->arena + q->target);
-        irpd__pg_arg_text(&a, q->allowed ? "ok" : "forbidden");
+        irpd_readq_row(&s->reads, i, &row);
+        irpd__pg_arg_int(&a, row.ts);
+        irpd__pg_arg_text(&a, row.actor);
+        irpd__pg_arg_text(&a, row.op);
+        irpd__pg_arg_text(&a, row.target);
+        irpd__pg_arg_text(&a, row.detail);
         irp_status status = irpd__pg_cmd(s, P_AUDIT_ADD, &a, "audit", NULL);
         if (status != 0) return status;
     }
@@ -258,8 +212,7 @@ static irp_status write_queue(pg_store *s)
 
 static void queue_clear(pg_store *s)
 {
-    s->n_rows = 0;
-    s->arena_used = 0;
+    irpd_readq_clear(&s->reads);
 }
 
 /* ---- transactions ------------------------------------------------------------------ */
@@ -289,7 +242,7 @@ static void rollback(pg_store *s, const char *what)
 irp_status irpd__pg_flush_queue(pg_store *s)
 {
     irp_status status = 0;
-    if (s->n_rows == 0) return 0;
+    if (s->reads.n == 0) return 0;
     status = irpd__pg_cmd(s, P_BEGIN, NULL, "audit", NULL);
     if (status == 0) status = irpd__pg_cmd(s, P_COMMIT_LAZY, NULL, "audit", NULL);
     if (status == 0) status = write_queue(s);
@@ -582,8 +535,7 @@ static void pg_close(irpd_store *st)
         }
         PQfinish(s->conn);
     }
-    free(s->rows);
-    free(s->arena);
+    irpd_readq_free(&s->reads);
     free(s);
 }
 
@@ -634,7 +586,7 @@ static irp_status pg_flush(irpd_store *st)
 {
     pg_store *s = PGS(st);
     if (s->batch_tx) return 0;
-    irp_status status = s->n_rows > 0 ? ensure_connected(s, "audit") : 0;
+    irp_status status = s->reads.n > 0 ? ensure_connected(s, "audit") : 0;
     return status != 0 ? status : irpd__pg_flush_queue(s);
 }
 
@@ -643,15 +595,9 @@ static irp_status pg_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
     pg_store *s = PGS(st);
     irp_status status = 0;
     if (s->batch_tx) return irpd__pg_failf(s, IRP_INTERNAL, "reads_take: inside a batch");
-    for (size_t i = 0; i < s->n_rows && status == 0; i++) {
-        const pg_read *q = &s->rows[i];
+    for (size_t i = 0; i < s->reads.n && status == 0; i++) {
         irpd_audit_row r;
-        r.id = 0;
-        r.ts = q->ts;
-        r.actor = q->viewer != UINT32_MAX ? s->arena + q->viewer : NULL;
-        r.op = irpd__pg_read_op[q->op];
-        r.target = s->arena + q->target;
-        r.detail = q->allowed ? "ok" : "forbidden";
+        irpd_readq_row(&s->reads, i, &r);
         if (cb(arg, &r) != 0)
             status = irpd__pg_failf(s, IRP_INTERNAL, "reads_take: stopped by the caller");
     }

@@ -272,12 +272,12 @@ irp_status irpd__pg_lookup(irpd_store *st, const char *viewer, const char *targe
     int64_t uid = 0, n_valid = 0;
     int op = (flags & IRPD_LOOKUP_WATCH) ? 1 : (flags & IRPD_LOOKUP_USER_INFO) ? 2 : 0;
     irp_status status;
-    if (!s->batch_tx && s->n_rows >= IRPD_STORE_AUDIT_QUEUE &&
+    if (!s->batch_tx && s->reads.n >= IRPD_STORE_AUDIT_QUEUE &&
         (status = irpd__pg_flush_queue(s)) != 0)
         return status; /* fail closed: no lookup while earlier records cannot be written */
     /* Room for this lookup's record before reading anything (the target as stored has the
      * same length as the target asked for: they differ in case only). */
-    if (irpd__pg_queue_reserve(s, viewer != NULL ? strlen(viewer) : 0, strlen(target)) != 0)
+    if (irpd_readq_reserve(&s->reads, viewer != NULL ? strlen(viewer) : 0, strlen(target)) != 0)
         return irpd__pg_failf(s, IRP_INTERNAL, "lookup: out of memory");
     if ((status = irpd__pg_rd_begin(s, "lookup")) != 0) return status;
 
@@ -302,7 +302,7 @@ irp_status irpd__pg_lookup(irpd_store *st, const char *viewer, const char *targe
     if (status != 0 && status != IRP_FORBIDDEN) return status;
 
     if (user_out != NULL) memcpy(user_out, canon, sizeof canon);
-    irpd__pg_queue_push(s, now, viewer, canon, op, status == 0);
+    irpd_readq_push(&s->reads, now, viewer, canon, op, status == 0);
     return status;
 }
 

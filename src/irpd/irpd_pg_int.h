@@ -18,6 +18,7 @@
 
 #include "sixchat/error.h"
 #include "irpd_store.h"
+#include "irpd_readq.h"
 #include "irpd_store_int.h"
 
 /* The statements prepared at open (named "s<index>"); their SQL is in irpd_pg_schema.c. */
@@ -97,31 +98,17 @@ typedef struct pg_args {
     char num[PG_MAX_ARGS][24];
 } pg_args;
 
-/* A read's audit record waiting to be written; its strings live in the queue's arena. */
-typedef struct pg_read {
-    int64_t ts;
-    uint32_t viewer; /* offset in the arena, UINT32_MAX for none */
-    uint32_t target;
-    uint8_t op; /* index in irpd__pg_read_op */
-    uint8_t allowed;
-} pg_read;
-
 typedef struct pg_store {
     irpd_store base;  /* first: a pg_store * is an irpd_store * */
     PGconn *conn;     /* NULL when open failed */
     int in_batch;     /* between batch_begin and batch_commit/rollback */
     int batch_tx;     /* the batch's transaction is open (since its first change) */
     int batch_failed; /* that transaction is lost (connection, failed rollback) */
-    pg_read *rows;    /* the read records queue */
-    size_t n_rows, cap_rows;
-    char *arena;
-    size_t arena_used, arena_cap;
+    irpd_readq reads; /* the lookup records queue */
     uint8_t scratch[IRPD_STORE_P12_MAX]; /* a decoded bytea column, during a callback */
 } pg_store;
 
 #define PGS(st) ((pg_store *)(st))
-
-extern const char *const irpd__pg_read_op[3];
 
 /* ---- irpd_pg.c: errors, statement helpers, the queue, transactions ---------------- */
 
@@ -145,9 +132,6 @@ void irpd__pg_text(const PGresult *r, int row, int col, char *out, size_t cap);
 size_t irpd__pg_bytes_len(const PGresult *r, int row, int col);
 size_t irpd__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t cap);
 
-SC_MUST_CHECK int irpd__pg_queue_reserve(pg_store *s, size_t viewer_len, size_t target_len);
-void irpd__pg_queue_push(pg_store *s, int64_t ts, const char *viewer, const char *target, int op,
-                         int allowed);
 SC_MUST_CHECK irp_status irpd__pg_flush_queue(pg_store *s);
 
 SC_MUST_CHECK int irpd__pg_batch_lost(pg_store *s);

@@ -53,9 +53,6 @@
 #define DEFAULT_BUSY_MS 5000
 #define DEFAULT_CACHE_KIB 65536 /* page cache per connection: the registry's hot pages */
 
-/* The audit op of a read (irpd_store.h, IRPD_LOOKUP_*). */
-static const char *const READ_OP[] = {"lookup", "watch", "user-info"};
-
 /* ---- errors ------------------------------------------------------------------- */
 
 irp_status irpd__sqlite_failf(sq_store *s, irp_status status, const char *fmt, ...)
@@ -143,62 +140,18 @@ int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out)
 
 /* ---- the read records queue ---------------------------------------------------- */
 
-/* Room for one more record with strings of these lengths: 0, or -1 (out of memory). */
-int irpd__sqlite_queue_reserve(sq_store *s, size_t viewer_len, size_t target_len)
-{
-    size_t need = viewer_len + target_len + 2;
-    if (s->n_rows == s->cap_rows) {
-        size_t cap = s->cap_rows != 0 ? 2 * s->cap_rows : 1024;
-        queued_read *rows = realloc(s->rows, cap * sizeof *rows);
-        if (rows == NULL) return -1;
-        s->rows = rows;
-        s->cap_rows = cap;
-    }
-    if (s->arena_cap - s->arena_used < need) {
-        size_t cap = s->arena_cap != 0 ? 2 * s->arena_cap : 65536;
-        while (cap - s->arena_used < need)
-            cap *= 2;
-        if (cap > UINT32_MAX) return -1;
-        char *arena = realloc(s->arena, cap);
-        if (arena == NULL) return -1;
-        s->arena = arena;
-        s->arena_cap = cap;
-    }
-    return 0;
-}
-
-static uint32_t arena_put(sq_store *s, const char *str)
-{
-    size_t n = strlen(str) + 1;
-    uint32_t at = (uint32_t)s->arena_used;
-    memcpy(s->arena + at, str, n);
-    s->arena_used += n;
-    return at;
-}
-
-/* Queues a read's record (irpd__sqlite_queue_reserve made room). */
-void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer, const char *target,
-                             int op, int allowed)
-{
-    queued_read *r = &s->rows[s->n_rows++];
-    r->ts = ts;
-    r->viewer = viewer != NULL ? arena_put(s, viewer) : UINT32_MAX;
-    r->target = arena_put(s, target);
-    r->op = (uint8_t)op;
-    r->allowed = (uint8_t)allowed;
-}
-
 /* The queued records, into the open write transaction. */
 static int write_queue(sq_store *s)
 {
     sqlite3_stmt *q = s->q[S_AUDIT_ADD];
-    for (size_t i = 0; i < s->n_rows; i++) {
-        const queued_read *r = &s->rows[i];
-        sqlite3_bind_int64(q, 1, r->ts);
-        irpd__sqlite_bind_text(q, 2, r->viewer != UINT32_MAX ? s->arena + r->viewer : NULL);
-        irpd__sqlite_bind_text(q, 3, READ_OP[r->op]);
-        irpd__sqlite_bind_text(q, 4, s->arena + r->target);
-        irpd__sqlite_bind_text(q, 5, r->allowed ? "ok" : "forbidden");
+    for (size_t i = 0; i < s->reads.n; i++) {
+        irpd_audit_row r;
+        irpd_readq_row(&s->reads, i, &r);
+        sqlite3_bind_int64(q, 1, r.ts);
+        irpd__sqlite_bind_text(q, 2, r.actor);
+        irpd__sqlite_bind_text(q, 3, r.op);
+        irpd__sqlite_bind_text(q, 4, r.target);
+        irpd__sqlite_bind_text(q, 5, r.detail);
         int rc = irpd__sqlite_run(s, S_AUDIT_ADD);
         if (rc != SQLITE_DONE) return rc;
     }
@@ -207,8 +160,7 @@ static int write_queue(sq_store *s)
 
 static void queue_clear(sq_store *s)
 {
-    s->n_rows = 0;
-    s->arena_used = 0;
+    irpd_readq_clear(&s->reads);
 }
 
 /* ---- transactions ------------------------------------------------------------------ */
@@ -235,7 +187,7 @@ static irp_status ensure_full_sync(sq_store *s, const char *what)
 irp_status irpd__sqlite_flush_queue(sq_store *s)
 {
     irp_status status = 0;
-    if (s->n_rows == 0) return 0;
+    if (s->reads.n == 0) return 0;
     s->sync_normal = 1;
     if (irpd__sqlite_run(s, S_SYNC_NORMAL) != SQLITE_DONE ||
         irpd__sqlite_run(s, S_BEGIN_W) != SQLITE_DONE || write_queue(s) != SQLITE_DONE ||
@@ -520,8 +472,7 @@ static void sq_close(irpd_store *st)
         (void)sq_flush(st);
         close_db(s);
     }
-    free(s->rows);
-    free(s->arena);
+    irpd_readq_free(&s->reads);
     free(s);
 }
 
@@ -586,15 +537,9 @@ static irp_status sq_reads_take(irpd_store *st, irpd_audit_cb cb, void *arg)
     irp_status status = 0;
 
     if (s->batch_tx) return irpd__sqlite_failf(s, IRP_INTERNAL, "reads_take: inside a batch");
-    for (size_t i = 0; i < s->n_rows && status == 0; i++) {
-        const queued_read *q = &s->rows[i];
+    for (size_t i = 0; i < s->reads.n && status == 0; i++) {
         irpd_audit_row r;
-        r.id = 0;
-        r.ts = q->ts;
-        r.actor = q->viewer != UINT32_MAX ? s->arena + q->viewer : NULL;
-        r.op = READ_OP[q->op];
-        r.target = s->arena + q->target;
-        r.detail = q->allowed ? "ok" : "forbidden";
+        irpd_readq_row(&s->reads, i, &r);
         if (cb(arg, &r) != 0)
             status = irpd__sqlite_failf(s, IRP_INTERNAL, "reads_take: stopped by the caller");
     }

@@ -288,12 +288,13 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
     irp_status status;
     if (s->batch_tx) { /* inside the batch's transaction: it sees the batch's changes */
         if (irpd__sqlite_batch_lost(s)) return IRP_INTERNAL;
-    } else if (s->n_rows >= IRPD_STORE_AUDIT_QUEUE && (status = irpd__sqlite_flush_queue(s)) != 0) {
+    } else if (s->reads.n >= IRPD_STORE_AUDIT_QUEUE &&
+               (status = irpd__sqlite_flush_queue(s)) != 0) {
         return status; /* fail closed: no lookup while earlier records cannot be written */
     }
     /* Room for this lookup's record before reading anything (the target as stored has the
      * same length as the target asked for: they differ in case only). */
-    if (irpd__sqlite_queue_reserve(s, viewer != NULL ? strlen(viewer) : 0, strlen(target)) != 0)
+    if (irpd_readq_reserve(&s->reads, viewer != NULL ? strlen(viewer) : 0, strlen(target)) != 0)
         return irpd__sqlite_failf(s, IRP_INTERNAL, "lookup: out of memory");
     if (!s->batch_tx && irpd__sqlite_run(s, S_BEGIN_R) != SQLITE_DONE)
         return irpd__sqlite_db_fail(s, "lookup");
@@ -320,7 +321,7 @@ irp_status irpd__sqlite_lookup(irpd_store *st, const char *viewer, const char *t
     if (status != 0 && status != IRP_FORBIDDEN) return status;
 
     if (user_out != NULL) memcpy(user_out, canon, sizeof canon);
-    irpd__sqlite_queue_push(s, now, viewer, canon, op, status == 0);
+    irpd_readq_push(&s->reads, now, viewer, canon, op, status == 0);
     return status;
 }
 

@@ -15,6 +15,7 @@
 
 #include "sixchat/error.h"
 #include "irpd_store.h"
+#include "irpd_readq.h"
 #include "irpd_store_int.h"
 
 /* The statements prepared at open; the SQL of each is in irpd_sqlite_schema.c.
@@ -84,31 +85,18 @@ enum {
 extern const char irpd__sqlite_schema_sql[];
 extern const char *const irpd__sqlite_stmt_sql[N_STMT];
 
-/* A read's audit record waiting to be written; its strings live in the queue's
- * arena. */
-typedef struct queued_read {
-    int64_t ts;
-    uint32_t viewer; /* offset in the arena, UINT32_MAX for none */
-    uint32_t target;
-    uint8_t op; /* index in READ_OP (irpd_sqlite.c) */
-    uint8_t allowed;
-} queued_read;
-
 typedef struct sq_store {
     irpd_store base; /* first: a sq_store * is an irpd_store * */
     sqlite3 *db;     /* NULL when open failed */
     sqlite3_stmt *q[N_STMT];
-    int in_batch;      /* between batch_begin and batch_commit/rollback */
-    int batch_tx;      /* the batch's write transaction is open (since its first
-                          change) */
-    int batch_failed;  /* SQLite rolled that transaction back (I/O error, disk
-                          full) */
-    int sync_normal;   /* synchronous=FULL must be restored before the next change
-                        */
-    queued_read *rows; /* the read records queue: grows inside a batch's transaction */
-    size_t n_rows, cap_rows;
-    char *arena;
-    size_t arena_used, arena_cap;
+    int in_batch;     /* between batch_begin and batch_commit/rollback */
+    int batch_tx;     /* the batch's write transaction is open (since its first
+                         change) */
+    int batch_failed; /* SQLite rolled that transaction back (I/O error, disk
+                         full) */
+    int sync_normal;  /* synchronous=FULL must be restored before the next change
+                       */
+    irpd_readq reads; /* the lookup records queue: grows inside a batch's transaction */
 } sq_store;
 
 #define SQ(st) ((sq_store *)(st))
@@ -127,9 +115,6 @@ void irpd__sqlite_bind_text(sqlite3_stmt *q, int i, const char *s);
 SC_MUST_CHECK int irpd__sqlite_run(sq_store *s, int id);
 SC_MUST_CHECK int irpd__sqlite_one_int(sq_store *s, int id, int64_t *out);
 
-SC_MUST_CHECK int irpd__sqlite_queue_reserve(sq_store *s, size_t viewer_len, size_t target_len);
-void irpd__sqlite_queue_push(sq_store *s, int64_t ts, const char *viewer, const char *target,
-                             int op, int allowed);
 SC_MUST_CHECK irp_status irpd__sqlite_flush_queue(sq_store *s);
 
 SC_MUST_CHECK int irpd__sqlite_batch_lost(sq_store *s);
