@@ -1,6 +1,7 @@
 /*
  * test_irpd_writer.c - the store's writer thread (src/irpd/irpd_writer.h,
- * docs/IRP.md 10.2, 10.3), on a real SQLite database in /tmp:
+ * docs/IRP.md 10.2, 10.3), on a real SQLite database in /tmp, and as
+ * irpd_writer_pg on a real PostgreSQL one (tests/support/irpd_testdb.h):
  * - jobs queued while a commit runs form the next group: one commit for
  *   all of them (the first job's apply is held by the test, so the grouping
  *   is exact, not a matter of timing);
@@ -28,6 +29,7 @@
 #include <uv.h>
 
 #include "irpd_store.h"
+#include "irpd_testdb.h"
 #include "irpd_writer.h"
 
 #define NOW INT64_C(1800000000)
@@ -78,7 +80,8 @@ static irpd_store *open_store(void)
 {
     irpd_store *st = NULL;
     irpd_store_opts o = {.flags = IRPD_STORE_CREATE};
-    assert_int_equal(irpd_store_open_sqlite(path, &o, &st), 0);
+    assert_int_equal(irpd_testdb_open(dir, "irpd.db", &o, &st), 0);
+    assert_string_equal(irpd_store_backend(st), irpd_testdb_backend());
     return st;
 }
 
@@ -273,6 +276,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/test_irpd_writer.XXXXXX");
     if (mkdtemp(dir) == NULL) return -1;
     snprintf(path, sizeof path, "%s/irpd.db", dir);
+    irpd_testdb_reset(dir, "irpd.db");
     return 0;
 }
 

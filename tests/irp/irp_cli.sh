@@ -31,7 +31,7 @@ rc=0
 [ "$rc" = 2 ] || fail "no command: exit $rc"
 ok "usage error: exit 2"
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 --admin root@example.org >"$T/init.out"
 FP=$(sed -n 's/^CA fingerprint (SHA-256): //p' "$T/init.out")
 [ ${#FP} = 64 ] || fail "no fingerprint from irpd init"
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)

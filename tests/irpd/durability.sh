@@ -25,7 +25,8 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-. "$(dirname "$0")/pki.sh" # enroll_with
+. "$(dirname "$0")/pki.sh"   # enroll_with
+. "$(dirname "$0")/store.sh" # irpd_init, BACKEND (SQLite, or PostgreSQL with SC_TEST_PG_URI)
 
 COUNT=200000   # far more than can be answered before the kill
 KILL_AFTER=300 # acks seen before SIGKILL
@@ -48,9 +49,10 @@ start() {
     read -r line <&3 || fail "irpd did not start"
     case "$line" in "irpd ready on 127.0.0.1:"*) ;; *) fail "ready line: $line" ;; esac
     PORT=${line##*:}
+    grep -q "irpd: info: store $BACKEND\$" "$T/log" || fail "irpd does not serve from $BACKEND"
 }
 
-"$IRPD" init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
+irpd_init --dir "$T/r" --name 127.0.0.1 --domain example.org --ip 127.0.0.1 >/dev/null
 TA=$("$IRPD" token --dir "$T/r" alice@example.org)
 # The load is one identity far above IRP.md 9.2's 500 requests/s: lift it here.
 printf 'req_rate_user = 100000000\nreq_burst_user = 100000000\nreg_rate = 100000000\nreg_burst = 100000000\n' \
