@@ -293,32 +293,39 @@ int agent_store_outbox_list(agent_store *st, const char *peer, agent_msg_fn fn, 
     return each_msg(st, s, fn, ctx, "outbox list");
 }
 
-int agent_store_outbox_pending(agent_store *st, const char *peer, const char *device,
-                               agent_msg_fn fn, void *ctx)
+/* The rows of sql (?1 peer, ?2 device) to fn, in its order. */
+static int outbox_rows(agent_store *st, const char *sql, const char *peer, const char *device,
+                       agent_msg_fn fn, void *ctx, const char *what)
 {
-    sqlite3_stmt *s = agent__stmt(st, "SELECT " MSG_COLS " FROM outbox o JOIN messages m"
-                                      " ON m.seq = o.seq WHERE o.peer = ?1 AND NOT EXISTS"
-                                      " (SELECT 1 FROM deliveries d WHERE d.seq = o.seq"
-                                      "  AND d.device = ?2) ORDER BY o.seq");
+    sqlite3_stmt *s = agent__stmt(st, sql);
     if (!s) return SC_ERR_IO;
     agent__bind_text(s, 1, peer);
     agent__bind_text(s, 2, device);
-    return each_msg(st, s, fn, ctx, "outbox pending");
+    return each_msg(st, s, fn, ctx, what);
+}
+
+int agent_store_outbox_pending(agent_store *st, const char *peer, const char *device,
+                               agent_msg_fn fn, void *ctx)
+{
+    return outbox_rows(st,
+                       "SELECT " MSG_COLS " FROM outbox o JOIN messages m"
+                       " ON m.seq = o.seq WHERE o.peer = ?1 AND NOT EXISTS"
+                       " (SELECT 1 FROM deliveries d WHERE d.seq = o.seq"
+                       "  AND d.device = ?2) ORDER BY o.seq",
+                       peer, device, fn, ctx, "outbox pending");
 }
 
 int agent_store_outbox_queued(agent_store *st, const char *peer, const char *device,
                               agent_msg_fn fn, void *ctx)
 {
     /* m.state = 0 (AGENT_MSG_QUEUED) as a literal: the partial index messages_queued serves it. */
-    sqlite3_stmt *s = agent__stmt(st, "SELECT " MSG_COLS " FROM messages m JOIN outbox o"
-                                      " ON o.seq = m.seq WHERE m.peer = ?1 AND m.dir = 0"
-                                      " AND m.state = 0 AND NOT EXISTS"
-                                      " (SELECT 1 FROM deliveries d WHERE d.seq = m.seq"
-                                      "  AND d.device = ?2) ORDER BY m.seq");
-    if (!s) return SC_ERR_IO;
-    agent__bind_text(s, 1, peer);
-    agent__bind_text(s, 2, device);
-    return each_msg(st, s, fn, ctx, "outbox queued");
+    return outbox_rows(st,
+                       "SELECT " MSG_COLS " FROM messages m JOIN outbox o"
+                       " ON o.seq = m.seq WHERE m.peer = ?1 AND m.dir = 0"
+                       " AND m.state = 0 AND NOT EXISTS"
+                       " (SELECT 1 FROM deliveries d WHERE d.seq = m.seq"
+                       "  AND d.device = ?2) ORDER BY m.seq",
+                       peer, device, fn, ctx, "outbox queued");
 }
 
 int agent_store_outbox_receipt(agent_store *st, int64_t seq, const char *device, uint64_t now_ms)
